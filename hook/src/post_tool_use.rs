@@ -1,0 +1,150 @@
+//! `axonflow-codex-hook post-tool-use`: audit the call and scan its output; never blocks
+//! (always exit 0); on redaction or a blocked output, hand Codex a GOVERNANCE ALERT as
+//! `additionalContext` (`axonflow-agent.md` §11).
+
+use serde_json::{json, Value};
+
+use crate::agent::{self, AgentClient, Reply};
+use crate::envelope::Envelope;
+use crate::payload::{Payload, ToolKind};
+use crate::pre_tool_use::{policies_evaluated, SIDE_REQUEST_SECONDS};
+use crate::settings::{HookEvent, HostEnv, Settings};
+use crate::state::{self, StateDir};
+use crate::text::json_as_text;
+use crate::tokens;
+use crate::HookOutcome;
+
+const POST_401_USER_TOKEN_LINE: &str = "[AxonFlow] A per-user token is configured (AXONFLOW_USER_TOKEN / user-token.json) and was sent as X-User-Token — if it is expired, revoked, or minted for a different org, the platform rejects every governed request; ask your admin to rotate it, or remove it to fall back to shared-credential attribution.";
+
+pub fn run(stdin: &[u8], env: &HostEnv) -> HookOutcome {
+    let Some(payload) = Payload::parse(stdin) else {
+        return HookOutcome::allow();
+    };
+    if payload.kind() == ToolKind::OwnMcp {
+        return HookOutcome::allow();
+    }
+    let settings = match Settings::resolve(env) {
+        Ok(settings) => settings,
+        Err(error) => {
+            return HookOutcome {
+                stderr_lines: vec![format!(
+                    "[AxonFlow] invalid AxonFlow settings ({error}); tool output was not audited. Run `axonflow-codex doctor`."
+                )],
+                ..HookOutcome::allow()
+            }
+        }
+    };
+    let now = state::now_epoch();
+    let state = StateDir::new(settings.state_dir.clone());
+    if state.active_throttle(now).is_some() {
+        return HookOutcome::allow();
+    }
+    let user_token = tokens::resolve_user_token(env, &settings).token;
+    let headers = agent::governed_headers(
+        settings.auth.as_ref(),
+        tokens::license_token_to_send(&settings, now).as_ref(),
+        user_token.as_ref(),
+    );
+    let client = AgentClient::new(&settings, headers);
+    let timeout = settings.timeout_for(HookEvent::PostToolUse);
+
+    let audit = {
+        let client = client.clone();
+        let arguments = payload.post_audit_arguments();
+        let side_timeout = SIDE_REQUEST_SECONDS.min(timeout);
+        std::thread::spawn(move || {
+            client.call_tool(
+                "hook-audit",
+                "audit_tool_call",
+                arguments,
+                side_timeout,
+                agent::DEFAULT_BODY_LIMIT,
+            );
+        })
+    };
+
+    let outcome = match payload.scan_text() {
+        Some(message) => {
+            // The redacted copy can be as long as the message itself.
+            let body_limit = agent::DEFAULT_BODY_LIMIT + 3 * message.len() as u64;
+            let arguments = json!({"connector_type": payload.connector_type(), "message": message});
+            let reply =
+                client.call_tool("hook-scan", "check_output", arguments, timeout, body_limit);
+            scan_outcome(reply, &settings, &state, &client, now)
+        }
+        None => HookOutcome::allow(),
+    };
+    let _ = audit.join();
+    outcome
+}
+
+/// The scan outcome table (§11.3).
+fn scan_outcome(
+    reply: Reply,
+    settings: &Settings,
+    state: &StateDir,
+    client: &AgentClient,
+    now: i64,
+) -> HookOutcome {
+    let Reply::Http(http) = reply else {
+        return HookOutcome::allow();
+    };
+    if let Some(envelope) = Envelope::detect(&http) {
+        return HookOutcome {
+            stderr_lines: envelope.handle(&http, state, now),
+            ..HookOutcome::allow()
+        };
+    }
+    if http.status == 401 {
+        state.write_throttle(
+            now + settings.auth_failure_cooldown_seconds as i64,
+            state::AUTH_FAILURE_REASON,
+        );
+        let mut lines = Vec::new();
+        if state.first_time_today(state::AUTH_FAILURE_PROMPT_FILE, &state::utc_date(now)) {
+            lines.push(format!(
+                "[AxonFlow] The AxonFlow agent at {} rejected the credentials (HTTP 401); governed tool calls are blocked until this is fixed. Run `axonflow-codex doctor`.",
+                settings.endpoint
+            ));
+            if client.sends_user_token() {
+                lines.push(POST_401_USER_TOKEN_LINE.to_string());
+            }
+        }
+        return HookOutcome {
+            stderr_lines: lines,
+            ..HookOutcome::allow()
+        };
+    }
+    let Some(result) = http.json().as_ref().and_then(agent::tool_result) else {
+        return HookOutcome::allow();
+    };
+    let redacted = json_as_text(result.get("redacted_message"));
+    let context = if !redacted.is_empty() && redacted != "null" {
+        format!(
+            "GOVERNANCE ALERT: PII/sensitive data detected in tool output ({} policies evaluated). You MUST use this redacted version instead of the original: {redacted}",
+            policies_evaluated(&result)
+        )
+    } else if result.get("allowed") == Some(&Value::Bool(false)) {
+        let reason = json_as_text(result.get("block_reason"));
+        let reason = if reason.is_empty() {
+            "Policy violation in tool output".to_string()
+        } else {
+            reason
+        };
+        format!(
+            "GOVERNANCE ALERT: Tool output blocked by policy: {reason}. Do not use or reference the blocked output in your response."
+        )
+    } else {
+        return HookOutcome::allow();
+    };
+    let document = json!({
+        "hookSpecificOutput": {
+            "hookEventName": "PostToolUse",
+            "additionalContext": context,
+        }
+    });
+    HookOutcome {
+        stdout: format!("{document}\n"),
+        ..HookOutcome::allow()
+    }
+}

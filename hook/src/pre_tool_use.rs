@@ -1,0 +1,280 @@
+//! `axonflow-codex-hook pre-tool-use`: ask `check_policy` before a tool runs; block with
+//! exit 2 and one line on stderr (`axonflow-agent.md` §10).
+
+use serde_json::{json, Map, Value};
+
+use crate::agent::{self, AgentClient, Reply};
+use crate::envelope::Envelope;
+use crate::payload::Payload;
+use crate::settings::{FailMode, HookEvent, HostEnv, Settings};
+use crate::state::{self, StateDir};
+use crate::text::json_as_text;
+use crate::tokens::{self, USER_TOKEN_HINT};
+use crate::HookOutcome;
+
+/// Side requests (the blocked-attempt audit) get at most this long.
+pub const SIDE_REQUEST_SECONDS: u64 = 3;
+
+pub fn run(stdin: &[u8], env: &HostEnv) -> HookOutcome {
+    let Some(payload) = Payload::parse(stdin) else {
+        return HookOutcome::allow();
+    };
+    // Settings are not even read for calls that are not governed.
+    let Some(statement) = payload.statement() else {
+        return HookOutcome::allow();
+    };
+    let settings = match Settings::resolve(env) {
+        Ok(settings) => settings,
+        Err(error) => return HookOutcome::block(config_line(&error.to_string())),
+    };
+    let now = state::now_epoch();
+    let state = StateDir::new(settings.state_dir.clone());
+    let user_token = tokens::resolve_user_token(env, &settings).token;
+
+    if let Some(throttle) = state.active_throttle(now) {
+        if !throttle.is_auth_failure() {
+            return HookOutcome::allow();
+        }
+        let hint = hint_if(user_token.is_some());
+        return HookOutcome::block(format!(
+            "AxonFlow governance blocked: the AxonFlow agent at {} rejected the credentials (HTTP 401) and the auth-failure cooldown is active until {}. Run `axonflow-codex doctor` to fix the configuration.{hint}",
+            settings.endpoint,
+            state::rfc3339(throttle.until)
+        ));
+    }
+
+    let headers = agent::governed_headers(
+        settings.auth.as_ref(),
+        tokens::license_token_to_send(&settings, now).as_ref(),
+        user_token.as_ref(),
+    );
+    let client = AgentClient::new(&settings, headers);
+    let timeout = settings.timeout_for(HookEvent::PreToolUse);
+    let arguments = json!({
+        "connector_type": payload.connector_type(),
+        "statement": statement,
+        "operation": "execute",
+    });
+    let reply = client.call_tool(
+        "hook-pre",
+        "check_policy",
+        arguments,
+        timeout,
+        agent::DEFAULT_BODY_LIMIT,
+    );
+    let context = Context {
+        settings: &settings,
+        state: &state,
+        client: &client,
+        payload: &payload,
+        statement: &statement,
+        now,
+    };
+    decide(reply, &context)
+}
+
+struct Context<'a> {
+    settings: &'a Settings,
+    state: &'a StateDir,
+    client: &'a AgentClient,
+    payload: &'a Payload,
+    statement: &'a str,
+    now: i64,
+}
+
+/// The decision table (§10.3), first match wins.
+fn decide(reply: Reply, cx: &Context<'_>) -> HookOutcome {
+    let http = match reply {
+        Reply::Transport(failure) => return unreachable(cx.settings, &failure.to_string()),
+        Reply::Http(http) => http,
+    };
+    let body = http.json();
+    let rpc_error = body.as_ref().and_then(agent::rpc_error);
+    // A: a server error that is not a JSON-RPC answer is as good as no answer.
+    if http.status >= 500 && rpc_error.is_none() {
+        return unreachable(cx.settings, &format!("HTTP {}", http.status));
+    }
+    // B: a tier limit. Remember it, tell the user once a day, allow.
+    if let Some(envelope) = Envelope::detect(&http) {
+        let lines = envelope.handle(&http, cx.state, cx.now);
+        return HookOutcome {
+            stderr_lines: lines,
+            ..HookOutcome::allow()
+        };
+    }
+    // C: rejected credentials block (Decision b) and start the cooldown.
+    if http.status == 401 {
+        cx.state.write_throttle(
+            cx.now + cx.settings.auth_failure_cooldown_seconds as i64,
+            state::AUTH_FAILURE_REASON,
+        );
+        return HookOutcome::block(format!(
+            "AxonFlow governance blocked: the AxonFlow agent at {} rejected the credentials (HTTP 401). Run `axonflow-codex doctor` to fix the configuration.{}",
+            cx.settings.endpoint,
+            hint_if(cx.client.sends_user_token())
+        ));
+    }
+    // D: nothing to read.
+    if http.body_is_empty() {
+        return HookOutcome::allow();
+    }
+    // E / E′: JSON-RPC errors; only authentication, unknown method and bad params block.
+    if let Some(error) = rpc_error.filter(|e| !e.message.is_empty()) {
+        return match error.code {
+            Some(code @ (-32001 | -32601 | -32602)) => HookOutcome::block(format!(
+                "AxonFlow governance blocked: {} (code {code}). Fix AxonFlow configuration to restore tool access.{}",
+                error.message,
+                hint_if(code == -32001 && cx.client.sends_user_token())
+            )),
+            _ => HookOutcome::allow(),
+        };
+    }
+    // F / G: no decision in the reply means allow, whatever the fail mode.
+    let Some(result) = body.as_ref().and_then(agent::tool_result) else {
+        return HookOutcome::allow();
+    };
+    if result.get("allowed") != Some(&Value::Bool(false)) {
+        return HookOutcome::allow();
+    }
+    // H: a policy violation.
+    violation(&result, cx)
+}
+
+fn violation(result: &Map<String, Value>, cx: &Context<'_>) -> HookOutcome {
+    let block_reason = json_as_text(result.get("block_reason"));
+    let policies_evaluated = policies_evaluated(result);
+    let audit = {
+        let client = cx.client.clone();
+        let arguments = json!({
+            "tool_name": cx.payload.tool_name,
+            "caller_name": "codex",
+            "tool_type": "codex",
+            "input": {"statement": cx.statement},
+            "output": {
+                "policy_decision": "blocked",
+                "block_reason": block_reason,
+                "policies_evaluated": policies_evaluated,
+            },
+            "success": false,
+            "error_message": format!("Blocked by policy: {block_reason}"),
+        });
+        let timeout = SIDE_REQUEST_SECONDS.min(cx.settings.timeout_for(HookEvent::PreToolUse));
+        std::thread::spawn(move || {
+            client.call_tool(
+                "hook-audit-blocked",
+                "audit_tool_call",
+                arguments,
+                timeout,
+                agent::DEFAULT_BODY_LIMIT,
+            );
+        })
+    };
+    let line = format!(
+        "AxonFlow policy violation: {block_reason} ({policies_evaluated} policies evaluated){}",
+        decision_context(result)
+    );
+    let _ = audit.join();
+    HookOutcome::block(line)
+}
+
+/// `policies_evaluated` as a plain integer, 0 when absent or not a number.
+pub fn policies_evaluated(result: &Map<String, Value>) -> i64 {
+    match result.get("policies_evaluated") {
+        Some(Value::Number(n)) => n
+            .as_i64()
+            .or_else(|| n.as_f64().map(|f| f as i64))
+            .unwrap_or(0),
+        _ => 0,
+    }
+}
+
+/// ` [decision: <id>, risk: <level>, override …]`, only when the decision has an id.
+fn decision_context(result: &Map<String, Value>) -> String {
+    let decision_id = json_as_text(result.get("decision_id"));
+    if decision_id.is_empty() {
+        return String::new();
+    }
+    let mut context = format!(" [decision: {decision_id}");
+    let risk = json_as_text(result.get("risk_level"));
+    if !risk.is_empty() {
+        context.push_str(&format!(", risk: {risk}"));
+    }
+    if result.get("override_available") == Some(&Value::Bool(true)) {
+        let existing = json_as_text(result.get("override_existing_id"));
+        if existing.is_empty() {
+            context.push_str(", override available via explain_decision MCP tool");
+        } else {
+            context.push_str(&format!(", active override: {existing}"));
+        }
+    }
+    context.push(']');
+    context
+}
+
+fn unreachable(settings: &Settings, cause: &str) -> HookOutcome {
+    match settings.fail_mode {
+        FailMode::Open => HookOutcome::allow(),
+        FailMode::Closed => HookOutcome::block(format!(
+            "AxonFlow governance blocked: the AxonFlow agent at {} could not be reached ({cause}) and fail_mode is closed. Run `axonflow-codex doctor` to check the connection.",
+            settings.endpoint
+        )),
+    }
+}
+
+/// The CONFIG block line for a settings error.
+pub fn config_line(cause: &str) -> String {
+    format!(
+        "AxonFlow governance blocked: invalid AxonFlow settings ({cause}). Run `axonflow-codex doctor` to fix the configuration."
+    )
+}
+
+fn hint_if(condition: bool) -> String {
+    if condition {
+        format!(" {USER_TOKEN_HINT}")
+    } else {
+        String::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(v: Value) -> Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn decision_context_variants() {
+        assert_eq!(decision_context(&map(json!({}))), "");
+        assert_eq!(
+            decision_context(&map(json!({"decision_id":"dec_3"}))),
+            " [decision: dec_3]"
+        );
+        assert_eq!(
+            decision_context(&map(
+                json!({"decision_id":"dec_1","risk_level":"high","override_available":true})
+            )),
+            " [decision: dec_1, risk: high, override available via explain_decision MCP tool]"
+        );
+        assert_eq!(
+            decision_context(&map(
+                json!({"decision_id":"dec_2","risk_level":"critical","override_available":true,"override_existing_id":"ov_9"})
+            )),
+            " [decision: dec_2, risk: critical, active override: ov_9]"
+        );
+    }
+
+    #[test]
+    fn policies_evaluated_is_numeric_or_zero() {
+        assert_eq!(
+            policies_evaluated(&map(json!({"policies_evaluated":93}))),
+            93
+        );
+        assert_eq!(
+            policies_evaluated(&map(json!({"policies_evaluated":"93"}))),
+            0
+        );
+        assert_eq!(policies_evaluated(&map(json!({}))), 0);
+    }
+}

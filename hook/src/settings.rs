@@ -1,0 +1,496 @@
+//! Settings, resolved once from the environment, `axonflow.toml` and defaults into a typed
+//! value that hooks, `mcp-headers` and the installer's `doctor` all use.
+//!
+//! Precedence: environment variable (non-empty) > settings file > default.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+
+use crate::codex_home;
+
+/// The default agent endpoint: a self-hosted agent on this machine. There is deliberately no
+/// silent Community-SaaS default (Decision a).
+pub const DEFAULT_ENDPOINT: &str = "http://localhost:8080";
+pub const DEFAULT_PRE_TOOL_USE_TIMEOUT_SECONDS: u64 = 8;
+pub const DEFAULT_POST_TOOL_USE_TIMEOUT_SECONDS: u64 = 5;
+pub const DEFAULT_AUTH_FAILURE_COOLDOWN_SECONDS: u64 = 300;
+pub const SETTINGS_FILE_NAME: &str = "axonflow.toml";
+
+/// The process environment as the settings see it: variables, the home directory and where
+/// this binary lives. Tests build one by hand.
+#[derive(Debug, Clone, Default)]
+pub struct HostEnv {
+    vars: BTreeMap<String, String>,
+    current_exe: Option<PathBuf>,
+}
+
+impl HostEnv {
+    pub fn from_process() -> Self {
+        HostEnv {
+            vars: std::env::vars_os()
+                .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+                .collect(),
+            current_exe: std::env::current_exe().ok(),
+        }
+    }
+
+    pub fn from_vars<K: Into<String>, V: Into<String>>(
+        vars: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        HostEnv {
+            vars: vars
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+            current_exe: None,
+        }
+    }
+
+    pub fn with_current_exe(mut self, exe: PathBuf) -> Self {
+        self.current_exe = Some(exe);
+        self
+    }
+
+    /// A variable's value; an empty value counts as unset.
+    pub fn var(&self, key: &str) -> Option<&str> {
+        self.vars
+            .get(key)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+
+    pub fn current_exe(&self) -> Option<&Path> {
+        self.current_exe.as_deref()
+    }
+
+    pub fn home_dir(&self) -> Option<PathBuf> {
+        match self.var("HOME") {
+            Some(home) => Some(PathBuf::from(home)),
+            None if cfg!(windows) => self.var("USERPROFILE").map(PathBuf::from),
+            None => None,
+        }
+    }
+}
+
+/// A secret value: never shown by `Debug` or `Display`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+/// What an unreachable agent means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FailMode {
+    /// Allow the tool call (default).
+    #[default]
+    Open,
+    /// Block the tool call.
+    Closed,
+}
+
+impl FailMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailMode::Open => "open",
+            FailMode::Closed => "closed",
+        }
+    }
+}
+
+/// Which hook a timeout is for: each has its own default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HookEvent {
+    PreToolUse,
+    PostToolUse,
+}
+
+/// Where a setting's value came from, for `doctor`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    Env(&'static str),
+    File,
+    Default,
+}
+
+/// A settings problem. The message names the variable or file and the cause, never a value
+/// (the value may be a secret).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingsError {
+    message: String,
+}
+
+impl SettingsError {
+    pub fn new(message: impl Into<String>) -> Self {
+        SettingsError {
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for SettingsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for SettingsError {}
+
+/// The resolved settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Agent base URL, without trailing `/`.
+    pub endpoint: String,
+    /// `base64(client_id:client_secret)`, sent as `Authorization: Basic <auth>`.
+    pub auth: Option<Secret>,
+    /// Explicit request timeout; `None` means the per-hook default.
+    pub timeout_seconds: Option<u64>,
+    /// The configured license token, before the `AXON-` / expiry filtering of
+    /// [`crate::tokens::license_token_to_send`].
+    pub license_token: Option<Secret>,
+    pub fail_mode: FailMode,
+    pub auth_failure_cooldown_seconds: u64,
+    /// The settings file consulted (it may not exist).
+    pub settings_file: PathBuf,
+    pub settings_file_exists: bool,
+    /// `${AXONFLOW_CONFIG_DIR:-~/.config/axonflow}`, home of `user-token.json`.
+    pub config_dir: Option<PathBuf>,
+    /// `${XDG_CACHE_HOME:-~/.cache}/axonflow`, home of the throttle and prompt stamps.
+    pub state_dir: Option<PathBuf>,
+    pub sources: BTreeMap<&'static str, Source>,
+}
+
+impl Settings {
+    pub fn resolve(env: &HostEnv) -> Result<Settings, SettingsError> {
+        let settings_file = match env.var("AXONFLOW_CODEX_CONFIG") {
+            Some(path) => PathBuf::from(path),
+            None => codex_home::resolve(env)?.join(SETTINGS_FILE_NAME),
+        };
+        let file = SettingsFile::load(&settings_file)?;
+        let mut sources = BTreeMap::new();
+        let mut pick = |key: &'static str, var: &'static str| -> Option<(String, Source)> {
+            let picked = match env.var(var) {
+                Some(value) => Some((value.to_string(), Source::Env(var))),
+                None => file.get(key).map(|v| (v.to_string(), Source::File)),
+            };
+            let source = picked.as_ref().map_or(Source::Default, |(_, s)| s.clone());
+            sources.insert(key, source);
+            picked
+        };
+
+        let endpoint = match pick("endpoint", "AXONFLOW_ENDPOINT") {
+            Some((value, source)) => {
+                parse_endpoint(&value, &describe(&source, "endpoint", &settings_file))?
+            }
+            None => DEFAULT_ENDPOINT.to_string(),
+        };
+        let auth = match pick("auth", "AXONFLOW_AUTH") {
+            Some((value, source)) => {
+                check_auth(&value, &describe(&source, "auth", &settings_file))?;
+                Some(Secret::new(value))
+            }
+            None => None,
+        };
+        let timeout_seconds = match pick("timeout_seconds", "AXONFLOW_TIMEOUT_SECONDS") {
+            Some((value, source)) => Some(parse_timeout(
+                &value,
+                &describe(&source, "timeout_seconds", &settings_file),
+            )?),
+            None => None,
+        };
+        let license_token =
+            pick("license_token", "AXONFLOW_LICENSE_TOKEN").map(|(value, _)| Secret::new(value));
+        let fail_mode = match pick("fail_mode", "AXONFLOW_FAIL_MODE") {
+            Some((value, source)) => {
+                parse_fail_mode(&value, &describe(&source, "fail_mode", &settings_file))?
+            }
+            None => FailMode::Open,
+        };
+        let auth_failure_cooldown_seconds = env
+            .var("AXONFLOW_AUTH_FAILURE_COOLDOWN_SECONDS")
+            .and_then(|v| v.parse::<u64>().ok())
+            .filter(|&v| v >= 1)
+            .unwrap_or(DEFAULT_AUTH_FAILURE_COOLDOWN_SECONDS);
+
+        let home = env.home_dir();
+        let config_dir = env
+            .var("AXONFLOW_CONFIG_DIR")
+            .map(PathBuf::from)
+            .or_else(|| home.as_ref().map(|h| h.join(".config").join("axonflow")));
+        let state_dir = env
+            .var("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .or_else(|| home.as_ref().map(|h| h.join(".cache")))
+            .map(|cache| cache.join("axonflow"));
+
+        Ok(Settings {
+            endpoint,
+            auth,
+            timeout_seconds,
+            license_token,
+            fail_mode,
+            auth_failure_cooldown_seconds,
+            settings_file_exists: file.exists,
+            settings_file,
+            config_dir,
+            state_dir,
+            sources,
+        })
+    }
+
+    /// The main request's timeout for a hook: the configured one or the hook's default.
+    pub fn timeout_for(&self, event: HookEvent) -> u64 {
+        self.timeout_seconds.unwrap_or(match event {
+            HookEvent::PreToolUse => DEFAULT_PRE_TOOL_USE_TIMEOUT_SECONDS,
+            HookEvent::PostToolUse => DEFAULT_POST_TOOL_USE_TIMEOUT_SECONDS,
+        })
+    }
+
+    /// `<endpoint>/api/v1/mcp-server`, where governance JSON-RPC requests go.
+    pub fn mcp_url(&self) -> String {
+        format!("{}/api/v1/mcp-server", self.endpoint)
+    }
+}
+
+/// "the variable AXONFLOW_X" or "`key` in <file>", for error messages.
+fn describe(source: &Source, key: &str, file: &Path) -> String {
+    match source {
+        Source::Env(var) => var.to_string(),
+        _ => format!("`{key}` in {}", file.display()),
+    }
+}
+
+fn parse_endpoint(value: &str, what: &str) -> Result<String, SettingsError> {
+    let trimmed = value.trim_end_matches('/');
+    let lower = trimmed.to_ascii_lowercase();
+    let rest = lower
+        .strip_prefix("http://")
+        .or_else(|| lower.strip_prefix("https://"));
+    match rest {
+        Some(host)
+            if !host.is_empty()
+                && !trimmed.chars().any(|c| c.is_whitespace() || c.is_control()) =>
+        {
+            Ok(trimmed.to_string())
+        }
+        _ => Err(SettingsError::new(format!(
+            "{what} must be an http:// or https:// URL"
+        ))),
+    }
+}
+
+fn check_auth(value: &str, what: &str) -> Result<(), SettingsError> {
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(value)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok());
+    match decoded {
+        Some(pair) if pair.contains(':') => Ok(()),
+        _ => Err(SettingsError::new(format!(
+            "{what} must be the standard base64 encoding of \"client_id:client_secret\""
+        ))),
+    }
+}
+
+fn parse_timeout(value: &str, what: &str) -> Result<u64, SettingsError> {
+    match value.trim().parse::<u32>() {
+        Ok(n) if n > 0 => Ok(u64::from(n)),
+        _ => Err(SettingsError::new(format!(
+            "{what} must be a positive whole number of seconds"
+        ))),
+    }
+}
+
+fn parse_fail_mode(value: &str, what: &str) -> Result<FailMode, SettingsError> {
+    match value {
+        "open" => Ok(FailMode::Open),
+        "closed" => Ok(FailMode::Closed),
+        _ => Err(SettingsError::new(format!(
+            "{what} must be \"open\" or \"closed\""
+        ))),
+    }
+}
+
+/// The top-level `key = value` pairs of `axonflow.toml`, as text. Unknown keys (the bash
+/// plugin's recovery flow wrote `tenant_id`, `secret`, `email`) are ignored.
+struct SettingsFile {
+    exists: bool,
+    values: BTreeMap<String, String>,
+}
+
+const KNOWN_KEYS: [&str; 5] = [
+    "endpoint",
+    "auth",
+    "timeout_seconds",
+    "license_token",
+    "fail_mode",
+];
+
+impl SettingsFile {
+    fn load(path: &Path) -> Result<SettingsFile, SettingsError> {
+        let bytes = match std::fs::read(path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(SettingsFile {
+                    exists: false,
+                    values: BTreeMap::new(),
+                })
+            }
+            Err(e) => {
+                return Err(SettingsError::new(format!(
+                    "{} cannot be read: {}",
+                    path.display(),
+                    crate::text::io_cause(&e)
+                )))
+            }
+        };
+        check_private(path)?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| SettingsError::new(format!("{} is not valid UTF-8", path.display())))?;
+        let document: toml_edit::DocumentMut =
+            text.parse().map_err(|e: toml_edit::TomlError| {
+                let (line, column) = e
+                    .span()
+                    .map(|span| line_and_column(&text, span.start))
+                    .unwrap_or((1, 1));
+                SettingsError::new(format!(
+                    "{} is not valid TOML (line {line}, column {column}: {})",
+                    path.display(),
+                    crate::text::single_line(e.message())
+                ))
+            })?;
+        let mut values = BTreeMap::new();
+        for key in KNOWN_KEYS {
+            let Some(item) = document.get(key) else {
+                continue;
+            };
+            let value = match item.as_value() {
+                Some(toml_edit::Value::String(s)) => s.value().clone(),
+                Some(toml_edit::Value::Integer(i)) if key == "timeout_seconds" => {
+                    i.value().to_string()
+                }
+                _ => {
+                    return Err(SettingsError::new(format!(
+                        "`{key}` in {} must be a {}",
+                        path.display(),
+                        if key == "timeout_seconds" {
+                            "whole number"
+                        } else {
+                            "string"
+                        }
+                    )))
+                }
+            };
+            if !value.is_empty() {
+                values.insert(key.to_string(), value);
+            }
+        }
+        Ok(SettingsFile {
+            exists: true,
+            values,
+        })
+    }
+
+    fn get(&self, key: &str) -> Option<&str> {
+        self.values.get(key).map(String::as_str)
+    }
+}
+
+/// The settings file holds credentials: refuse it when group or others may read or write it.
+#[cfg(unix)]
+fn check_private(path: &Path) -> Result<(), SettingsError> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = std::fs::metadata(path)
+        .map_err(|e| {
+            SettingsError::new(format!(
+                "{} cannot be read: {}",
+                path.display(),
+                crate::text::io_cause(&e)
+            ))
+        })?
+        .permissions()
+        .mode();
+    if mode & 0o066 != 0 {
+        return Err(SettingsError::new(format!(
+            "{} is accessible by group or others (mode {:o}); run chmod 600 on it",
+            path.display(),
+            mode & 0o777
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn check_private(_path: &Path) -> Result<(), SettingsError> {
+    Ok(())
+}
+
+fn line_and_column(text: &str, byte_offset: usize) -> (usize, usize) {
+    let before = &text.as_bytes()[..byte_offset.min(text.len())];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let column = String::from_utf8_lossy(&before[line_start..])
+        .chars()
+        .count()
+        + 1;
+    (line, column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoint_validation() {
+        assert_eq!(
+            parse_endpoint("https://a.example/", "x").unwrap(),
+            "https://a.example"
+        );
+        assert_eq!(parse_endpoint("HTTP://h:1//", "x").unwrap(), "HTTP://h:1");
+        assert!(parse_endpoint("ftp://h", "x").is_err());
+        assert!(parse_endpoint("http://", "x").is_err());
+        assert!(parse_endpoint("http://a b", "x").is_err());
+    }
+
+    #[test]
+    fn auth_must_be_padded_base64_of_a_pair() {
+        assert!(check_auth("aWQ6c2VjcmV0", "x").is_ok()); // id:secret
+        assert!(check_auth("aWQ6c2VjcmV", "x").is_err());
+        assert!(check_auth("aWRzZWNyZXQ=", "x").is_err()); // idsecret, no colon
+        let err = check_auth("not base64!", "AXONFLOW_AUTH").unwrap_err();
+        assert!(!err.to_string().contains("not base64!"));
+    }
+
+    #[test]
+    fn timeout_must_be_positive() {
+        assert_eq!(parse_timeout("8", "x").unwrap(), 8);
+        assert!(parse_timeout("0", "x").is_err());
+        assert!(parse_timeout("-1", "x").is_err());
+        assert!(parse_timeout("1.5", "x").is_err());
+    }
+
+    #[test]
+    fn line_and_column_count_from_one() {
+        assert_eq!(line_and_column("a\nbc\n", 3), (2, 2));
+        assert_eq!(line_and_column("", 0), (1, 1));
+    }
+}

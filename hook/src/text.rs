@@ -1,0 +1,56 @@
+//! Small text helpers shared by the hooks.
+
+/// Collapses a reason into one line: Codex hands all of a blocking hook's stderr to the model,
+/// and the contract is exactly one line, so newlines and other control characters coming from
+/// the agent (or from anything it echoes) become spaces.
+pub fn single_line(text: &str) -> String {
+    text.trim()
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+/// The first `limit` characters (Unicode scalar values) of `text`; never splits a character.
+pub fn first_chars(text: &str, limit: usize) -> &str {
+    match text.char_indices().nth(limit) {
+        Some((byte_index, _)) => &text[..byte_index],
+        None => text,
+    }
+}
+
+/// A JSON scalar as the bash hooks' `jq -r` printed it: strings raw, absent or null as `""`,
+/// anything else as compact JSON.
+pub fn json_as_text(value: Option<&serde_json::Value>) -> String {
+    match value {
+        None | Some(serde_json::Value::Null) => String::new(),
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    }
+}
+
+/// An I/O error's cause without the `(os error N)` suffix.
+pub fn io_cause(error: &std::io::Error) -> String {
+    let text = error.to_string();
+    match text.find(" (os error") {
+        Some(i) => text[..i].to_string(),
+        None => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn single_line_replaces_control_characters() {
+        assert_eq!(single_line("a\nb\r\nc\td\u{7f}"), "a b  c d ");
+        assert_eq!(single_line("  x \n"), "x");
+    }
+
+    #[test]
+    fn first_chars_counts_characters_not_bytes() {
+        assert_eq!(first_chars("héllo", 2), "hé");
+        assert_eq!(first_chars("日本語", 5), "日本語");
+        assert_eq!(first_chars("", 3), "");
+    }
+}
