@@ -217,13 +217,14 @@ fn classify(error: ureq::Error, timed_out: TransportFailure) -> TransportFailure
 
 fn classify_io(error: &std::io::Error, timed_out: TransportFailure) -> TransportFailure {
     use std::io::ErrorKind;
-    // ureq wraps its own errors (a timeout while reading the body) in io::Error.
-    if let Some(inner) = error
-        .get_ref()
-        .and_then(|e| e.downcast_ref::<ureq::Error>())
-    {
-        if matches!(inner, ureq::Error::Timeout(_)) {
+    if let Some(inner) = error.get_ref() {
+        // ureq wraps its own errors (a timeout while reading the body) in io::Error.
+        if let Some(ureq::Error::Timeout(_)) = inner.downcast_ref::<ureq::Error>() {
             return timed_out;
+        }
+        // rustls reports handshake failures through the stream as io errors.
+        if inner.downcast_ref::<rustls::Error>().is_some() {
+            return TransportFailure::Tls;
         }
     }
     match error.kind() {
