@@ -1,6 +1,6 @@
 //! `TestEnv`: every integration test gets its own HOME, CODEX_HOME and cache directory, an
 //! environment cleared of the developer's own variables, and runs the real hook binary.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
