@@ -922,3 +922,25 @@ fn environment_wins_over_the_settings_file() {
     env.pre(&bash("ls")).assert_silent_allow();
     assert_eq!(agent.requests().len(), 2);
 }
+
+#[test]
+fn proxy_variables_are_honoured() {
+    let agent = StandIn::start(AgentConfig::default());
+    let mut env = TestEnv::with_agent(&agent);
+    env.set("AXONFLOW_FAIL_MODE", "closed")
+        .set("HTTPS_PROXY", &closed_port_endpoint());
+    let run = env.pre(&bash("ls"));
+    assert_eq!(run.code, 2);
+    // The (dead) proxy was dialled instead of the live agent.
+    assert!(
+        run.one_line()
+            .contains("could not be reached (connection refused)"),
+        "{}",
+        run.stderr
+    );
+    assert!(agent.requests().is_empty());
+
+    env.set("NO_PROXY", "127.0.0.1");
+    env.pre(&bash("ls")).assert_silent_allow();
+    assert_eq!(agent.requests().len(), 1);
+}
