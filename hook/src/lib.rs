@@ -8,6 +8,7 @@
 //! `shared/reference/codex-host.md`.
 
 pub mod agent;
+pub mod cli;
 pub mod codex_home;
 pub mod envelope;
 pub mod mcp_headers;
