@@ -1,0 +1,412 @@
+//! `[mcp_servers.axonflow]` and our `[hooks.state."<key>"]` trust entries in
+//! `$CODEX_HOME/config.toml`, edited with toml_edit so every comment, key order, dotted key
+//! and inline table of the user's file keeps its bytes.
+
+use std::path::Path;
+
+use toml_edit::{DocumentMut, InlineTable, Item, Table};
+
+use crate::error::{CommandError, Result};
+
+pub const MCP_SERVER_NAME: &str = "axonflow";
+
+/// Our MCP server entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct McpEntry {
+    pub url: String,
+    pub http_headers_helper: String,
+}
+
+/// One trust entry: key and `sha256:` hash.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrustEntry {
+    pub key: String,
+    pub hash: String,
+}
+
+/// Reads and checks config.toml text; a parse error names the file, line, column and cause.
+pub fn check(path: &Path, bytes: Option<&[u8]>) -> Result<String> {
+    let Some(bytes) = bytes else {
+        return Ok(String::new());
+    };
+    let text = String::from_utf8(bytes.to_vec())
+        .map_err(|_| CommandError::failure(format!("{} is not valid UTF-8", path.display())))?;
+    parse(path, &text)?;
+    Ok(text)
+}
+
+fn parse(path: &Path, text: &str) -> Result<DocumentMut> {
+    text.parse::<DocumentMut>().map_err(|e| {
+        let (line, column) = e
+            .span()
+            .map(|span| line_and_column(text, span.start))
+            .unwrap_or((1, 1));
+        CommandError::failure(format!(
+            "{} is not valid TOML (line {line}, column {column}: {})",
+            path.display(),
+            axonflow_codex_hook::text::single_line(e.message())
+        ))
+        .hint(format!(
+            "fix {} by hand, then run the command again; nothing was changed",
+            path.display()
+        ))
+    })
+}
+
+fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before[before.rfind('\n').map_or(0, |i| i + 1)..]
+        .chars()
+        .count()
+        + 1;
+    (line, column)
+}
+
+/// What merging created, so uninstall removes exactly that.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Merged {
+    pub text: String,
+    pub created_mcp_servers: bool,
+    pub replaced_existing_server: bool,
+    pub created_hooks: bool,
+    pub created_hooks_state: bool,
+}
+
+pub fn merge(
+    path: &Path,
+    text: &str,
+    mcp: Option<&McpEntry>,
+    trust: &[TrustEntry],
+) -> Result<Merged> {
+    let mut doc = parse(path, text)?;
+    let mut merged = Merged::default();
+    if let Some(entry) = mcp {
+        merge_mcp(path, &mut doc, entry, &mut merged)?;
+    }
+    if !trust.is_empty() {
+        merge_trust(path, &mut doc, trust, &mut merged)?;
+    }
+    merged.text = keep_line_endings(text, doc.to_string());
+    Ok(merged)
+}
+
+fn merge_mcp(
+    path: &Path,
+    doc: &mut DocumentMut,
+    entry: &McpEntry,
+    merged: &mut Merged,
+) -> Result<()> {
+    if doc.get("mcp_servers").is_none() {
+        let mut servers = Table::new();
+        servers.set_implicit(true);
+        doc.insert("mcp_servers", Item::Table(servers));
+        merged.created_mcp_servers = true;
+    }
+    match doc.get_mut("mcp_servers") {
+        Some(Item::Table(servers)) => {
+            match servers.get_mut(MCP_SERVER_NAME) {
+                Some(Item::Table(existing)) => {
+                    merged.replaced_existing_server = !is_ours(
+                        existing.get("url"),
+                        existing.get("http_headers_helper"),
+                        entry,
+                    );
+                    // We own the whole table: its keys become exactly ours, in place.
+                    existing.clear();
+                    existing.insert("url", toml_edit::value(&entry.url));
+                    existing.insert(
+                        "http_headers_helper",
+                        toml_edit::value(&entry.http_headers_helper),
+                    );
+                }
+                Some(Item::Value(toml_edit::Value::InlineTable(existing))) => {
+                    merged.replaced_existing_server = !is_ours(
+                        existing.get("url").map(|v| Item::Value(v.clone())).as_ref(),
+                        existing
+                            .get("http_headers_helper")
+                            .map(|v| Item::Value(v.clone()))
+                            .as_ref(),
+                        entry,
+                    );
+                    *existing = inline_entry(entry);
+                }
+                Some(_) => {
+                    merged.replaced_existing_server = true;
+                    servers.insert(MCP_SERVER_NAME, Item::Table(table_entry(entry)));
+                }
+                None => {
+                    let dotted = servers.is_dotted();
+                    if dotted {
+                        let mut inline = inline_entry(entry);
+                        inline.set_dotted(true);
+                        servers.insert(
+                            MCP_SERVER_NAME,
+                            Item::Value(toml_edit::Value::InlineTable(inline)),
+                        );
+                    } else {
+                        servers.insert(MCP_SERVER_NAME, Item::Table(table_entry(entry)));
+                    }
+                }
+            }
+            Ok(())
+        }
+        Some(Item::Value(toml_edit::Value::InlineTable(servers))) => {
+            merged.replaced_existing_server = servers.contains_key(MCP_SERVER_NAME);
+            servers.insert(
+                MCP_SERVER_NAME,
+                toml_edit::Value::InlineTable(inline_entry(entry)),
+            );
+            Ok(())
+        }
+        _ => Err(CommandError::failure(format!(
+            "`mcp_servers` in {} is not a table, so the axonflow MCP server cannot be added",
+            path.display()
+        ))
+        .hint("fix the file, or install with --no-mcp")),
+    }
+}
+
+fn is_ours(url: Option<&Item>, helper: Option<&Item>, entry: &McpEntry) -> bool {
+    url.and_then(Item::as_str) == Some(entry.url.as_str())
+        && helper.and_then(Item::as_str) == Some(entry.http_headers_helper.as_str())
+}
+
+fn table_entry(entry: &McpEntry) -> Table {
+    let mut table = Table::new();
+    table.insert("url", toml_edit::value(&entry.url));
+    table.insert(
+        "http_headers_helper",
+        toml_edit::value(&entry.http_headers_helper),
+    );
+    table
+}
+
+fn inline_entry(entry: &McpEntry) -> InlineTable {
+    let mut table = InlineTable::new();
+    table.insert("url", entry.url.as_str().into());
+    table.insert(
+        "http_headers_helper",
+        entry.http_headers_helper.as_str().into(),
+    );
+    table
+}
+
+fn merge_trust(
+    path: &Path,
+    doc: &mut DocumentMut,
+    trust: &[TrustEntry],
+    merged: &mut Merged,
+) -> Result<()> {
+    let not_a_table = || {
+        CommandError::failure(format!(
+            "`hooks` in {} is not a table, so hook trust cannot be recorded",
+            path.display()
+        ))
+        .hint(
+            "fix the file, or install with --no-trust-hooks and trust the hooks in Codex's /hooks",
+        )
+    };
+    if doc.get("hooks").is_none() {
+        let mut hooks = Table::new();
+        hooks.set_implicit(true);
+        doc.insert("hooks", Item::Table(hooks));
+        merged.created_hooks = true;
+    }
+    let hooks = doc
+        .get_mut("hooks")
+        .and_then(Item::as_table_like_mut)
+        .ok_or_else(not_a_table)?;
+    if hooks.get("state").is_none() {
+        let mut state = Table::new();
+        state.set_implicit(true);
+        hooks.insert("state", Item::Table(state));
+        merged.created_hooks_state = true;
+    }
+    let state = hooks
+        .get_mut("state")
+        .and_then(Item::as_table_like_mut)
+        .ok_or_else(not_a_table)?;
+    for entry in trust {
+        match state.get_mut(&entry.key).and_then(Item::as_table_like_mut) {
+            Some(existing) => {
+                if existing.get("trusted_hash").and_then(Item::as_str) != Some(entry.hash.as_str())
+                {
+                    existing.insert("trusted_hash", toml_edit::value(&entry.hash));
+                }
+            }
+            None => {
+                let mut table = Table::new();
+                table.insert("trusted_hash", toml_edit::value(&entry.hash));
+                state.insert(&entry.key, Item::Table(table));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What uninstall takes out of config.toml.
+#[derive(Debug, Clone, Default)]
+pub struct Removal {
+    pub mcp_server: bool,
+    pub trust_keys: Vec<String>,
+    pub created_mcp_servers: bool,
+    pub created_hooks: bool,
+    pub created_hooks_state: bool,
+}
+
+pub fn remove(path: &Path, text: &str, removal: &Removal) -> Result<String> {
+    if text.is_empty() {
+        return Ok(String::new());
+    }
+    let mut doc = parse(path, text)?;
+    if removal.mcp_server {
+        if let Some(servers) = doc.get_mut("mcp_servers").and_then(Item::as_table_like_mut) {
+            servers.remove(MCP_SERVER_NAME);
+            if removal.created_mcp_servers && servers.is_empty() {
+                doc.remove("mcp_servers");
+            }
+        }
+    }
+    if let Some(hooks) = doc.get_mut("hooks").and_then(Item::as_table_like_mut) {
+        if let Some(state) = hooks.get_mut("state").and_then(Item::as_table_like_mut) {
+            for key in &removal.trust_keys {
+                state.remove(key);
+            }
+            if removal.created_hooks_state && state.is_empty() {
+                hooks.remove("state");
+            }
+        }
+        if removal.created_hooks && hooks.is_empty() {
+            doc.remove("hooks");
+        }
+    }
+    Ok(keep_line_endings(text, doc.to_string()))
+}
+
+/// toml_edit writes `\n` for what it adds; a CRLF file stays CRLF throughout.
+fn keep_line_endings(original: &str, edited: String) -> String {
+    let crlf = original.contains("\r\n") && !original.replace("\r\n", "").contains('\n');
+    if !crlf {
+        return edited;
+    }
+    edited.replace("\r\n", "\n").replace('\n', "\r\n")
+}
+
+/// The trusted hash recorded for `key`, if any.
+pub fn trusted_hash(text: &str, key: &str) -> Option<String> {
+    let doc: DocumentMut = text.parse().ok()?;
+    doc.get("hooks")?
+        .get("state")?
+        .get(key)?
+        .get("trusted_hash")?
+        .as_str()
+        .map(str::to_string)
+}
+
+/// Our MCP server's entry, if present: (url, http_headers_helper).
+pub fn mcp_entry(text: &str) -> Option<(Option<String>, Option<String>)> {
+    let doc: DocumentMut = text.parse().ok()?;
+    let server = doc.get("mcp_servers")?.get(MCP_SERVER_NAME)?;
+    let field = |key: &str| server.get(key).and_then(Item::as_str).map(str::to_string);
+    Some((field("url"), field("http_headers_helper")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry() -> McpEntry {
+        McpEntry {
+            url: "http://localhost:8080/api/v1/mcp-server".into(),
+            http_headers_helper: "/h/.codex/axonflow/bin/axonflow-codex-hook mcp-headers".into(),
+        }
+    }
+
+    fn trust() -> Vec<TrustEntry> {
+        vec![TrustEntry {
+            key: "/h/.codex/hooks.json:pre_tool_use:0:0".into(),
+            hash: "sha256:abc".into(),
+        }]
+    }
+
+    fn round_trip(original: &str) -> String {
+        let path = Path::new("config.toml");
+        let merged = merge(path, original, Some(&entry()), &trust()).unwrap();
+        assert!(
+            merged.text.starts_with(original.trim_end()),
+            "foreign bytes moved:\n{}",
+            merged.text
+        );
+        let removal = Removal {
+            mcp_server: true,
+            trust_keys: vec![trust()[0].key.clone()],
+            created_mcp_servers: merged.created_mcp_servers,
+            created_hooks: merged.created_hooks,
+            created_hooks_state: merged.created_hooks_state,
+        };
+        let removed = remove(path, &merged.text, &removal).unwrap();
+        assert_eq!(removed.trim_end(), original.trim_end());
+        merged.text
+    }
+
+    #[test]
+    fn appends_after_user_content_and_removes_cleanly() {
+        let out = round_trip("# my settings\nmodel = \"gpt-5.5\" # inline comment\n\n[mcp_servers.other]\nurl = \"http://x\"\n");
+        assert!(
+            out.contains(
+                "[mcp_servers.axonflow]\nurl = \"http://localhost:8080/api/v1/mcp-server\"\n"
+            ),
+            "{out}"
+        );
+        assert!(out.contains("[hooks.state.\"/h/.codex/hooks.json:pre_tool_use:0:0\"]\ntrusted_hash = \"sha256:abc\"\n"), "{out}");
+        round_trip("");
+        round_trip("model = \"x\"");
+    }
+
+    #[test]
+    fn inline_and_dotted_mcp_servers() {
+        let path = Path::new("config.toml");
+        let inline = "mcp_servers = { other = { url = \"http://x\" } }\n";
+        let out = merge(path, inline, Some(&entry()), &[]).unwrap().text;
+        // The space before the closing brace is the user's byte and stays where it was.
+        assert!(
+            out.starts_with("mcp_servers = { other = { url = \"http://x\" } , axonflow = {"),
+            "{out}"
+        );
+        let removal = Removal {
+            mcp_server: true,
+            ..Removal::default()
+        };
+        assert_eq!(remove(path, &out, &removal).unwrap(), inline);
+        let dotted = "mcp_servers.other.url = \"http://x\"\n";
+        let out = merge(path, dotted, Some(&entry()), &[]).unwrap().text;
+        let doc: DocumentMut = out.parse().unwrap();
+        assert_eq!(
+            doc["mcp_servers"]["axonflow"]["url"].as_str(),
+            Some("http://localhost:8080/api/v1/mcp-server"),
+            "{out}"
+        );
+        assert!(out.starts_with(dotted), "{out}");
+    }
+
+    #[test]
+    fn crlf_files_stay_crlf() {
+        let path = Path::new("config.toml");
+        let out = merge(path, "a = 1\r\n", Some(&entry()), &trust())
+            .unwrap()
+            .text;
+        assert!(!out.replace("\r\n", "").contains('\n'), "{out:?}");
+    }
+
+    #[test]
+    fn errors_name_line_and_column() {
+        let err = check(Path::new("/c/config.toml"), Some(b"a = 1\nb = \n")).unwrap_err();
+        assert!(
+            err.message
+                .starts_with("/c/config.toml is not valid TOML (line 2, column 5: "),
+            "{}",
+            err.message
+        );
+    }
+}

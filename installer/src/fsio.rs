@@ -1,0 +1,123 @@
+//! File-system primitives: reads that follow symlinks, atomic writes to a link's target,
+//! backups, and the install lock.
+
+use std::fs::File;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use crate::error::{CommandError, Result};
+
+/// The file a path really names: a symlink (a dotfile manager's) is followed, so we write
+/// its target and keep the link.
+pub fn write_target(path: &Path) -> PathBuf {
+    match std::fs::canonicalize(path) {
+        Ok(real) => real,
+        Err(_) => match std::fs::read_link(path) {
+            // A dangling link: write where it points.
+            Ok(target) if target.is_absolute() => target,
+            Ok(target) => path.parent().unwrap_or(Path::new(".")).join(target),
+            Err(_) => path.to_path_buf(),
+        },
+    }
+}
+
+/// A file's bytes, or `None` when it does not exist.
+pub fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(CommandError::io("read", path, &e)),
+    }
+}
+
+/// Writes `contents` to `path` atomically: a temporary file in the same directory, flushed,
+/// then renamed over the target. Symlinks are followed (the link stays a link). An existing
+/// file keeps its permissions; a new one gets `new_mode`.
+pub fn write_atomic(path: &Path, contents: &[u8], new_mode: u32) -> Result<()> {
+    let target = write_target(path);
+    let dir = target.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| CommandError::io("create directory", dir, &e))?;
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temp = dir.join(format!(".{name}.axonflow-{}.tmp", std::process::id()));
+    let result = (|| -> std::io::Result<()> {
+        let mut file = File::create(&temp)?;
+        file.write_all(contents)?;
+        file.sync_all()?;
+        set_mode(&temp, existing_mode(&target).unwrap_or(new_mode))?;
+        std::fs::rename(&temp, &target)?;
+        if let Ok(dir) = File::open(dir) {
+            let _ = dir.sync_all();
+        }
+        Ok(())
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&temp);
+        return Err(CommandError::io("write", &target, &e));
+    }
+    Ok(())
+}
+
+/// Removes a file (a symlink's target is left alone: the link is removed). Missing is fine.
+pub fn remove_file(path: &Path) -> Result<()> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(CommandError::io("remove", path, &e)),
+    }
+}
+
+#[cfg(unix)]
+fn existing_mode(path: &Path) -> Option<u32> {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::metadata(path)
+        .ok()
+        .map(|m| m.permissions().mode() & 0o7777)
+}
+
+#[cfg(not(unix))]
+fn existing_mode(_path: &Path) -> Option<u32> {
+    None
+}
+
+#[cfg(unix)]
+pub fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+}
+
+#[cfg(not(unix))]
+pub fn set_mode(_path: &Path, _mode: u32) -> std::io::Result<()> {
+    Ok(())
+}
+
+/// An exclusive lock on `<dir>/.lock`, held until dropped, so two installs (or an install
+/// and an uninstall) cannot interleave their writes.
+pub struct InstallLock {
+    _file: File,
+}
+
+impl InstallLock {
+    pub fn acquire(dir: &Path) -> Result<InstallLock> {
+        std::fs::create_dir_all(dir).map_err(|e| CommandError::io("create directory", dir, &e))?;
+        let path = dir.join(".lock");
+        let file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| CommandError::io("open", &path, &e))?;
+        file.lock()
+            .map_err(|e| CommandError::io("lock", &path, &e))?;
+        Ok(InstallLock { _file: file })
+    }
+}
+
+/// Lowercase hex SHA-256.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(bytes);
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
