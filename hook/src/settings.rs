@@ -62,6 +62,13 @@ impl HostEnv {
             .filter(|v| !v.is_empty())
     }
 
+    /// The same environment, minus the binary location (for callers that are not the
+    /// installed hook).
+    pub fn without_current_exe(mut self) -> Self {
+        self.current_exe = None;
+        self
+    }
+
     pub fn current_exe(&self) -> Option<&Path> {
         self.current_exe.as_deref()
     }
@@ -276,7 +283,8 @@ fn describe(source: &Source, key: &str, file: &Path) -> String {
     }
 }
 
-fn parse_endpoint(value: &str, what: &str) -> Result<String, SettingsError> {
+/// An `http(s)://` URL without trailing `/`; `what` names the source in the error.
+pub fn parse_endpoint(value: &str, what: &str) -> Result<String, SettingsError> {
     let trimmed = value.trim_end_matches('/');
     let lower = trimmed.to_ascii_lowercase();
     let rest = lower
@@ -295,7 +303,8 @@ fn parse_endpoint(value: &str, what: &str) -> Result<String, SettingsError> {
     }
 }
 
-fn check_auth(value: &str, what: &str) -> Result<(), SettingsError> {
+/// Standard padded base64 of a UTF-8 `client_id:client_secret`.
+pub fn check_auth(value: &str, what: &str) -> Result<(), SettingsError> {
     let decoded = base64::engine::general_purpose::STANDARD
         .decode(value)
         .ok()
@@ -308,7 +317,8 @@ fn check_auth(value: &str, what: &str) -> Result<(), SettingsError> {
     }
 }
 
-fn parse_timeout(value: &str, what: &str) -> Result<u64, SettingsError> {
+/// A positive whole number of seconds.
+pub fn parse_timeout(value: &str, what: &str) -> Result<u64, SettingsError> {
     match value.trim().parse::<u32>() {
         Ok(n) if n > 0 => Ok(u64::from(n)),
         _ => Err(SettingsError::new(format!(
@@ -317,7 +327,8 @@ fn parse_timeout(value: &str, what: &str) -> Result<u64, SettingsError> {
     }
 }
 
-fn parse_fail_mode(value: &str, what: &str) -> Result<FailMode, SettingsError> {
+/// `open` or `closed`.
+pub fn parse_fail_mode(value: &str, what: &str) -> Result<FailMode, SettingsError> {
     match value {
         "open" => Ok(FailMode::Open),
         "closed" => Ok(FailMode::Closed),

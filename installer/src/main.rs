@@ -1,1 +1,3 @@
-fn main() {}
+fn main() -> std::process::ExitCode {
+    axonflow_codex::cli::main_entry()
+}

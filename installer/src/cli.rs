@@ -1,0 +1,82 @@
+//! The `axonflow-codex` command line: argument parsing and dispatch only.
+
+use std::process::ExitCode;
+
+use axonflow_codex_hook::settings::HostEnv;
+use clap::{Parser, Subcommand};
+
+use crate::error::CommandError;
+use crate::install::{self, InstallContext, InstallOptions};
+use crate::prompt::{self, Prompter, TerminalPrompter};
+use crate::status::{self, StatusOptions};
+use crate::uninstall::{self, UninstallOptions};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "axonflow-codex",
+    version,
+    about = "AxonFlow governance for the Codex CLI: policy checks, PII scanning and audit on every tool call"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Install the hooks, MCP server, skills and settings into $CODEX_HOME
+    Install(InstallOptions),
+    /// Remove exactly what install added and restore the files it changed
+    Uninstall(UninstallOptions),
+    /// Show what is installed, where, and which version
+    Status(StatusOptions),
+}
+
+pub fn main_entry() -> ExitCode {
+    prompt::configure_colours();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return ExitCode::from(if error.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let env = HostEnv::from_process();
+    let mut terminal = prompt::terminal_available().then(TerminalPrompter::new);
+    let prompter = terminal.as_mut().map(|t| t as &mut dyn Prompter);
+    let result = match &cli.command {
+        Command::Install(options) => match hook_source() {
+            Ok(hook_source) => install::run(
+                options,
+                InstallContext {
+                    env: &env,
+                    prompter,
+                    hook_source,
+                },
+            ),
+            Err(error) => Err(error),
+        },
+        Command::Uninstall(options) => uninstall::run(options, &env, prompter),
+        Command::Status(options) => status::run(options, &env),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("{error}");
+            ExitCode::from(error.exit_code())
+        }
+    }
+}
+
+/// The hook binary shipped beside this executable.
+fn hook_source() -> Result<std::path::PathBuf, CommandError> {
+    let exe = std::env::current_exe()
+        .map_err(|e| CommandError::failure(format!("cannot locate this executable: {e}")))?;
+    let source = exe.with_file_name(crate::paths::HOOK_BINARY_NAME);
+    if source.is_file() {
+        Ok(source)
+    } else {
+        Err(CommandError::failure(format!("the hook binary is missing: expected {}", source.display()))
+            .hint("install both binaries together: cargo install --path installer, or unpack the whole release archive"))
+    }
+}

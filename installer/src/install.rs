@@ -1,0 +1,801 @@
+//! `axonflow-codex install`.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use axonflow_codex_hook::settings::{self as hook_settings, FailMode, HostEnv};
+use serde_json::json;
+use toml_edit::DocumentMut;
+
+use crate::config_toml::{self, McpEntry, TrustEntry};
+use crate::error::{CommandError, Result};
+use crate::fsio;
+use crate::hooks_json::{self, Event, OurHook};
+use crate::paths::{self, CodexPaths};
+use crate::plan::Plan;
+use crate::prompt::Prompter;
+use crate::receipt::{ConfigTomlEntries, HooksJsonEntries, Receipt};
+use crate::registration;
+use crate::{codex_cli, skills, trust};
+
+/// Which tools the hooks govern.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Governed {
+    /// Codex's shell (`Bash`).
+    Bash,
+    /// File edits (`apply_patch`).
+    ApplyPatch,
+    /// Every MCP tool (`mcp__*`; our own are skipped by the hook).
+    Mcp,
+}
+
+impl Governed {
+    fn matcher(self) -> &'static str {
+        match self {
+            Governed::Bash => "Bash",
+            Governed::ApplyPatch => "apply_patch",
+            Governed::Mcp => "mcp__.*",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct InstallOptions {
+    /// Install unattended: no prompts; answers come from flags, AXONFLOW_* variables, the
+    /// existing settings, then defaults
+    #[arg(short = 'y', long = "non-interactive", visible_alias = "yes")]
+    pub yes: bool,
+    /// AxonFlow agent URL (self-hosted), e.g. http://localhost:8080
+    #[arg(long, value_name = "URL", conflicts_with = "community_saas")]
+    pub endpoint: Option<String>,
+    /// Credentials: standard base64 of client_id:client_secret
+    #[arg(long, value_name = "BASE64", conflicts_with_all = ["client_id", "client_secret"])]
+    pub auth: Option<String>,
+    /// Client id (with --client-secret)
+    #[arg(long, value_name = "ID", requires = "client_secret")]
+    pub client_id: Option<String>,
+    /// Client secret (with --client-id)
+    #[arg(long, value_name = "SECRET", requires = "client_id")]
+    pub client_secret: Option<String>,
+    /// Register with AxonFlow Community SaaS (try.getaxonflow.com) for evaluation
+    #[arg(long)]
+    pub community_saas: bool,
+    /// Request timeout for the hooks, in seconds (default 8 before a tool, 5 after)
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<String>,
+    /// What an unreachable agent means: open (allow) or closed (block)
+    #[arg(long, value_name = "MODE")]
+    pub fail_mode: Option<String>,
+    /// Which tools to govern (default: all three)
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "TOOLS")]
+    pub govern: Vec<Governed>,
+    /// Do not record Codex hook trust (Codex then skips the hooks until you trust them)
+    #[arg(long)]
+    pub no_trust_hooks: bool,
+    /// Do not install the skills
+    #[arg(long)]
+    pub no_skills: bool,
+    /// Do not add [mcp_servers.axonflow] to config.toml
+    #[arg(long)]
+    pub no_mcp: bool,
+    /// Print the unified diff of every file it would touch; write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Machine-readable summary on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The settings the hooks will use.
+#[derive(Debug, Clone)]
+struct Answers {
+    endpoint: String,
+    auth: Option<String>,
+    timeout: Option<u64>,
+    fail_mode: FailMode,
+    license_token: Option<String>,
+    trust_hooks: bool,
+    registration: Option<registration::Registration>,
+}
+
+/// Values already in axonflow.toml, used as defaults.
+#[derive(Debug, Default)]
+struct Existing {
+    endpoint: Option<String>,
+    auth: Option<String>,
+    timeout: Option<String>,
+    fail_mode: Option<String>,
+    license_token: Option<String>,
+}
+
+fn read_existing(path: &Path, bytes: Option<&[u8]>) -> Result<(Option<DocumentMut>, Existing)> {
+    let Some(bytes) = bytes else {
+        return Ok((None, Existing::default()));
+    };
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| CommandError::failure(format!("{} is not valid UTF-8", path.display())))?;
+    // Same error shape as config.toml (file, line, cause).
+    config_toml::check(path, Some(bytes))?;
+    let doc: DocumentMut = text.parse().expect("checked above");
+    let get = |key: &str| {
+        doc.get(key)
+            .and_then(|item| match item.as_value() {
+                Some(toml_edit::Value::String(s)) => Some(s.value().clone()),
+                Some(toml_edit::Value::Integer(i)) => Some(i.value().to_string()),
+                _ => None,
+            })
+            .filter(|v| !v.is_empty())
+    };
+    let existing = Existing {
+        endpoint: get("endpoint"),
+        auth: get("auth"),
+        timeout: get("timeout_seconds"),
+        fail_mode: get("fail_mode"),
+        license_token: get("license_token"),
+    };
+    Ok((Some(doc), existing))
+}
+
+pub struct InstallContext<'a> {
+    pub env: &'a HostEnv,
+    /// `None` without a terminal (or with `-y`).
+    pub prompter: Option<&'a mut dyn Prompter>,
+    /// The hook binary to install (normally the one beside this executable).
+    pub hook_source: PathBuf,
+}
+
+pub fn run(options: &InstallOptions, cx: InstallContext<'_>) -> Result<()> {
+    let InstallContext {
+        env,
+        mut prompter,
+        hook_source,
+    } = cx;
+    if options.yes {
+        prompter = None;
+    } else if prompter.is_none() {
+        return Err(no_terminal_error(options, env));
+    }
+    let paths = CodexPaths::resolve(env, !options.dry_run)?;
+    let _lock = if options.dry_run {
+        None
+    } else {
+        Some(fsio::InstallLock::acquire(&paths.ours)?)
+    };
+
+    // Read and check everything first: a malformed file stops us before any question.
+    let config_before = fsio::read_optional(&paths.config_toml)?;
+    let config_text = config_toml::check(&paths.config_toml, config_before.as_deref())?;
+    let hooks_before = fsio::read_optional(&paths.hooks_json)?;
+    let hooks_text = hooks_json::check(&paths.hooks_json, hooks_before.as_deref())?;
+    let settings_before = fsio::read_optional(&paths.settings)?;
+    let (settings_doc, existing) = read_existing(&paths.settings, settings_before.as_deref())?;
+    let old_receipt = Receipt::load(&paths.receipt)?;
+    let hook_bytes = std::fs::read(&hook_source).map_err(|e| {
+        CommandError::io("read the hook binary", &hook_source, &e).hint(
+            "install both binaries together (cargo install --path installer, or a release archive)",
+        )
+    })?;
+
+    let answers = resolve_answers(options, env, &existing, prompter.as_deref_mut())?;
+
+    // The hooks and their trust.
+    let matcher = matcher(&options.govern);
+    let handler_timeout = 30.max(answers.timeout.unwrap_or(8) + 3 + 10);
+    let ours: Vec<OurHook> = Event::ALL
+        .iter()
+        .map(|&event| OurHook {
+            event,
+            matcher: matcher.clone(),
+            command: paths::command_for(&paths.hook_binary, event.subcommand()),
+            timeout: handler_timeout,
+            status_message: (event == Event::PostToolUse).then(|| "AxonFlow audit".to_string()),
+        })
+        .collect();
+    let hooks_merged = hooks_json::merge(&hooks_text, &ours);
+    let trust_path = paths.hooks_json_trust_path();
+    let trust_entries: Vec<TrustEntry> = ours
+        .iter()
+        .zip(&hooks_merged.indexes)
+        .map(|(hook, &index)| TrustEntry {
+            key: trust::key(&trust_path, hook, index),
+            hash: trust::hash(hook),
+        })
+        .collect();
+
+    // Trust is asked for after showing exactly what Codex will run.
+    let mut answers = answers;
+    if answers.trust_hooks {
+        if let Some(prompter) = prompter.as_deref_mut() {
+            let commands: Vec<String> = ours
+                .iter()
+                .map(|h| format!("  {} ({}): {}", h.event.json_name(), h.matcher, h.command))
+                .collect();
+            prompter.show(&format!(
+                "Codex runs hooks only after you trust them. These are the commands:\n{}",
+                commands.join("\n")
+            ));
+            answers.trust_hooks = prompter.confirm("Record trust for these hooks now?", true)?;
+        }
+    }
+    let trust = if answers.trust_hooks {
+        trust_entries.clone()
+    } else {
+        Vec::new()
+    };
+    let mcp = (!options.no_mcp).then(|| McpEntry {
+        url: format!("{}/api/v1/mcp-server", answers.endpoint),
+        http_headers_helper: paths::command_for(&paths.hook_binary, "mcp-headers"),
+    });
+    let config_merged = config_toml::merge(&paths.config_toml, &config_text, mcp.as_ref(), &trust)?;
+
+    // The plan.
+    let mut plan = Plan::default();
+    plan.set(
+        &paths.hook_binary,
+        std::fs::read(&paths.hook_binary).ok(),
+        Some(hook_bytes),
+        0o755,
+    );
+    let mut skill_dirs = Vec::new();
+    if !options.no_skills {
+        for (dir, contents) in skills::planned(&paths.skills) {
+            let file = dir.join("SKILL.md");
+            plan.set(
+                &file,
+                fsio::read_optional(&file)?,
+                Some(contents.as_bytes().to_vec()),
+                0o644,
+            );
+            skill_dirs.push(dir);
+        }
+    }
+    plan.set(
+        &paths.settings,
+        settings_before.clone(),
+        Some(settings_file(settings_doc, &answers).into_bytes()),
+        0o600,
+    );
+    plan.set(
+        &paths.hooks_json,
+        hooks_before.clone(),
+        Some(hooks_merged.text.clone().into_bytes()),
+        0o644,
+    );
+    plan.set(
+        &paths.config_toml,
+        config_before.clone(),
+        Some(config_merged.text.clone().into_bytes()),
+        0o600,
+    );
+
+    // What we own, merged with what an earlier install recorded.
+    let mut receipt = old_receipt.clone().unwrap_or_default();
+    receipt.version = crate::VERSION.to_string();
+    receipt.codex_home = paths.home.clone();
+    receipt.hook_binary = paths.hook_binary.clone();
+    let old_hooks = receipt.hooks_json.take().unwrap_or_default();
+    receipt.hooks_json = Some(HooksJsonEntries {
+        groups: ours
+            .iter()
+            .map(|h| (h.event.json_name().to_string(), h.command.clone()))
+            .collect(),
+        created_hooks_key: old_hooks.created_hooks_key || hooks_merged.created_hooks_key,
+        created_events: union(&old_hooks.created_events, &hooks_merged.created_events),
+    });
+    let old_config = receipt.config_toml.take().unwrap_or_default();
+    receipt.config_toml = Some(ConfigTomlEntries {
+        mcp_server: mcp.is_some() || old_config.mcp_server,
+        trust_keys: union(
+            &old_config.trust_keys,
+            &trust.iter().map(|t| t.key.clone()).collect::<Vec<_>>(),
+        ),
+        created_mcp_servers: old_config.created_mcp_servers || config_merged.created_mcp_servers,
+        created_hooks: old_config.created_hooks || config_merged.created_hooks,
+        created_hooks_state: old_config.created_hooks_state || config_merged.created_hooks_state,
+    });
+    receipt.skills = union_paths(&receipt.skills, &skill_dirs);
+    if let Some(registration) = &answers.registration {
+        receipt.registration_expires_at = registration.expires_at.clone();
+    }
+
+    if options.dry_run {
+        let mut preview = Receipt {
+            files: receipt.files.clone(),
+            ..receipt.clone()
+        };
+        for change in &plan.changes {
+            preview.files.entry(change.path.clone()).or_default();
+        }
+        plan.set(
+            &paths.receipt,
+            fsio::read_optional(&paths.receipt)?,
+            Some(preview.to_bytes()),
+            0o600,
+        );
+        if options.json {
+            let files: Vec<String> = plan
+                .changes
+                .iter()
+                .map(|c| c.path.display().to_string())
+                .collect();
+            println!(
+                "{}",
+                json!({"dry_run": true, "changed": !plan.is_empty(), "files": files, "diff": plan.diff()})
+            );
+        } else if plan.is_empty() {
+            println!(
+                "Already installed in {}; nothing would change.",
+                paths.home.display()
+            );
+        } else {
+            print!("{}", plan.diff());
+        }
+        return Ok(());
+    }
+
+    if let Some(prompter) = prompter {
+        if !plan.is_empty() {
+            let files: Vec<String> = plan
+                .changes
+                .iter()
+                .map(|c| format!("  {}", c.path.display()))
+                .collect();
+            prompter.show(&format!(
+                "These files will be written (each backed up before its first change):\n{}",
+                files.join("\n")
+            ));
+            if !prompter.confirm("Apply these changes?", true)? {
+                return Err(CommandError::failure(
+                    "install cancelled; nothing was changed",
+                ));
+            }
+        }
+    }
+
+    let changed = !plan.is_empty();
+    if changed {
+        // The receipt first, so an interrupted install can still be undone, then the files,
+        // then the receipt again with what was written.
+        let mut pending = receipt.clone();
+        for change in &plan.changes {
+            pending
+                .files
+                .entry(change.path.clone())
+                .or_insert_with(|| crate::receipt::OwnedFile {
+                    existed_before: change.before.is_some(),
+                    ..Default::default()
+                });
+        }
+        write_receipt(&paths, old_receipt.as_ref(), &pending)?;
+        let mut applied = pending.clone();
+        plan.apply(&mut applied, &paths.backups, &paths.home)?;
+        write_receipt(&paths, Some(&pending), &applied)?;
+    }
+    // Settings changed: a stale auth-failure cooldown must not outlive the fix.
+    if let Ok(settings) = hook_settings::Settings::resolve(env) {
+        axonflow_codex_hook::state::StateDir::new(settings.state_dir)
+            .clear_auth_failure(axonflow_codex_hook::state::now_epoch());
+    }
+
+    let verification = if answers.trust_hooks {
+        verify_trust(env, &paths, &trust_entries)?
+    } else {
+        "not recorded".to_string()
+    };
+    report(
+        options,
+        &paths,
+        &ours,
+        &answers,
+        changed,
+        &verification,
+        env,
+    );
+    Ok(())
+}
+
+fn write_receipt(paths: &CodexPaths, old: Option<&Receipt>, new: &Receipt) -> Result<()> {
+    if old != Some(new) {
+        fsio::write_atomic(&paths.receipt, &new.to_bytes(), 0o600)?;
+    }
+    Ok(())
+}
+
+fn union(a: &[String], b: &[String]) -> Vec<String> {
+    let mut out = a.to_vec();
+    for item in b {
+        if !out.contains(item) {
+            out.push(item.clone());
+        }
+    }
+    out
+}
+
+fn union_paths(a: &[PathBuf], b: &[PathBuf]) -> Vec<PathBuf> {
+    let mut out = a.to_vec();
+    for item in b {
+        if !out.contains(item) {
+            out.push(item.clone());
+        }
+    }
+    out
+}
+
+fn matcher(govern: &[Governed]) -> String {
+    let all = [Governed::Bash, Governed::ApplyPatch, Governed::Mcp];
+    let chosen: Vec<&str> = all
+        .iter()
+        .filter(|g| govern.is_empty() || govern.contains(g))
+        .map(|g| g.matcher())
+        .collect();
+    chosen.join("|")
+}
+
+/// axonflow.toml with our answers set, other keys (older plugins') kept.
+fn settings_file(existing: Option<DocumentMut>, answers: &Answers) -> String {
+    let Some(mut doc) = existing else {
+        // A new file: plain `key = "value"` lines, the form older plugin readers parse.
+        let mut text = String::from("# AxonFlow settings for the Codex hooks, written by `axonflow-codex install` (keep it mode 0600).\n");
+        let mut line = |key: &str, value: Option<String>| {
+            if let Some(value) = value {
+                text.push_str(&format!("{key} = {}\n", toml_edit::Value::from(value)));
+            }
+        };
+        line("endpoint", Some(answers.endpoint.clone()));
+        line("auth", answers.auth.clone());
+        line("timeout_seconds", answers.timeout.map(|t| t.to_string()));
+        line("fail_mode", Some(answers.fail_mode.as_str().to_string()));
+        line("license_token", answers.license_token.clone());
+        return text;
+    };
+    let mut set = |key: &str, value: Option<String>| match value {
+        Some(value) => {
+            if doc.get(key).and_then(|i| i.as_str()) != Some(value.as_str()) {
+                doc.insert(key, toml_edit::value(value));
+            }
+        }
+        None => {
+            doc.remove(key);
+        }
+    };
+    set("endpoint", Some(answers.endpoint.clone()));
+    set("auth", answers.auth.clone());
+    set("timeout_seconds", answers.timeout.map(|t| t.to_string()));
+    set("fail_mode", Some(answers.fail_mode.as_str().to_string()));
+    set("license_token", answers.license_token.clone());
+    doc.to_string()
+}
+
+fn no_terminal_error(options: &InstallOptions, env: &HostEnv) -> CommandError {
+    let mut missing = Vec::new();
+    if options.endpoint.is_none()
+        && !options.community_saas
+        && env.var("AXONFLOW_ENDPOINT").is_none()
+    {
+        missing.push("--endpoint URL (or --community-saas)");
+    }
+    if options.auth.is_none() && options.client_id.is_none() && env.var("AXONFLOW_AUTH").is_none() {
+        missing.push("--auth BASE64 or --client-id ID --client-secret SECRET (if the agent needs credentials)");
+    }
+    if options.timeout.is_none() && env.var("AXONFLOW_TIMEOUT_SECONDS").is_none() {
+        missing.push("--timeout SECS");
+    }
+    if options.fail_mode.is_none() && env.var("AXONFLOW_FAIL_MODE").is_none() {
+        missing.push("--fail-mode open|closed");
+    }
+    let mut error = CommandError::usage("no terminal to ask questions on, and -y (--non-interactive) was not given")
+        .hint("add -y to install unattended; every answer comes from a flag, an AXONFLOW_* variable or the existing settings");
+    if !missing.is_empty() {
+        error = error.hint(format!("not given here: {}", missing.join(", ")));
+    }
+    error
+}
+
+fn resolve_answers(
+    options: &InstallOptions,
+    env: &HostEnv,
+    existing: &Existing,
+    mut prompter: Option<&mut (dyn Prompter + '_)>,
+) -> Result<Answers> {
+    let usage = |e: hook_settings::SettingsError| CommandError::usage(e.to_string());
+
+    // Endpoint: a flag, the variable, the choice of Community SaaS, or a question.
+    let mut registration = None;
+    let flag_endpoint = match &options.endpoint {
+        Some(url) => Some(hook_settings::parse_endpoint(url, "--endpoint").map_err(usage)?),
+        None => env
+            .var("AXONFLOW_ENDPOINT")
+            .map(|url| hook_settings::parse_endpoint(url, "AXONFLOW_ENDPOINT").map_err(usage))
+            .transpose()?,
+    };
+    let mut wants_saas = options.community_saas;
+    let endpoint = match (flag_endpoint, prompter.as_deref_mut()) {
+        (Some(endpoint), _) => endpoint,
+        (None, Some(prompter)) if !wants_saas => {
+            let choice = prompter.select(
+                "Where is your AxonFlow agent?",
+                &[
+                    "Self-hosted (a URL you run)",
+                    "AxonFlow Community SaaS (try.getaxonflow.com, for evaluation)",
+                ],
+                0,
+            )?;
+            if choice == 1 {
+                wants_saas = true;
+                String::new()
+            } else {
+                let default = existing
+                    .endpoint
+                    .clone()
+                    .unwrap_or_else(|| hook_settings::DEFAULT_ENDPOINT.to_string());
+                let url = prompter.input("AxonFlow agent URL", Some(&default), &|text| {
+                    hook_settings::parse_endpoint(text, "the URL")
+                        .map(|_| ())
+                        .map_err(|e| e.to_string())
+                })?;
+                hook_settings::parse_endpoint(&url, "the URL").map_err(usage)?
+            }
+        }
+        (None, _) if wants_saas => String::new(),
+        (None, _) => existing
+            .endpoint
+            .as_deref()
+            .map(|url| hook_settings::parse_endpoint(url, "`endpoint` in axonflow.toml"))
+            .transpose()?
+            .unwrap_or_else(|| hook_settings::DEFAULT_ENDPOINT.to_string()),
+    };
+    let endpoint = if wants_saas {
+        match prompter.as_deref_mut() {
+            Some(prompter) => {
+                prompter.show(registration::NOTICE);
+                if !prompter.confirm("Register with AxonFlow Community SaaS now?", true)? {
+                    return Err(CommandError::failure(
+                        "install cancelled; nothing was changed",
+                    ));
+                }
+            }
+            None => eprintln!("{}", registration::NOTICE),
+        }
+        if options.dry_run {
+            registration::SAAS_ENDPOINT.to_string()
+        } else {
+            let spinner = crate::progress::spinner("Registering with AxonFlow Community SaaS");
+            let result = registration::register(env.var("AXONFLOW_REGISTRATION_URL"));
+            spinner.finish_and_clear();
+            let registered = result?;
+            let endpoint = registered.endpoint.clone();
+            registration = Some(registered);
+            endpoint
+        }
+    } else {
+        endpoint
+    };
+
+    // Credentials.
+    let auth = if let Some(registered) = &registration {
+        Some(registered.auth.clone())
+    } else if let Some(auth) = &options.auth {
+        hook_settings::check_auth(auth, "--auth").map_err(usage)?;
+        Some(auth.clone())
+    } else if let (Some(id), Some(secret)) = (&options.client_id, &options.client_secret) {
+        Some(encode_pair(id, secret)?)
+    } else if let Some(auth) = env.var("AXONFLOW_AUTH") {
+        hook_settings::check_auth(auth, "AXONFLOW_AUTH").map_err(usage)?;
+        Some(auth.to_string())
+    } else if wants_saas && options.dry_run {
+        None
+    } else if let Some(prompter) = prompter.as_deref_mut() {
+        let has_existing = existing.auth.is_some();
+        let question = if has_existing {
+            "Change the stored credentials?"
+        } else {
+            "Does the agent require credentials (client id and secret)?"
+        };
+        if prompter.confirm(question, false)? {
+            let id = prompter.input("Client id", None, &|text| {
+                if text.is_empty() || text.contains(':') {
+                    Err("a client id is non-empty and has no ':'".into())
+                } else {
+                    Ok(())
+                }
+            })?;
+            let secret = prompter.password("Client secret")?;
+            Some(encode_pair(&id, &secret)?)
+        } else {
+            existing.auth.clone()
+        }
+    } else {
+        existing.auth.clone()
+    };
+
+    // Timeout.
+    let timeout = match (&options.timeout, env.var("AXONFLOW_TIMEOUT_SECONDS")) {
+        (Some(t), _) => Some(hook_settings::parse_timeout(t, "--timeout").map_err(usage)?),
+        (None, Some(t)) => {
+            Some(hook_settings::parse_timeout(t, "AXONFLOW_TIMEOUT_SECONDS").map_err(usage)?)
+        }
+        (None, None) => match prompter.as_deref_mut() {
+            Some(prompter) => {
+                let default = existing.timeout.clone().unwrap_or_else(|| "8".to_string());
+                let answer =
+                    prompter.input("Request timeout in seconds", Some(&default), &|text| {
+                        hook_settings::parse_timeout(text, "the timeout")
+                            .map(|_| ())
+                            .map_err(|e| e.to_string())
+                    })?;
+                let seconds =
+                    hook_settings::parse_timeout(&answer, "the timeout").map_err(usage)?;
+                // Keeping the default leaves each hook its own (8 s before, 5 s after).
+                (existing.timeout.is_some() || seconds != 8).then_some(seconds)
+            }
+            None => existing
+                .timeout
+                .as_deref()
+                .and_then(|t| hook_settings::parse_timeout(t, "timeout").ok()),
+        },
+    };
+
+    // Fail mode.
+    let fail_mode = match (&options.fail_mode, env.var("AXONFLOW_FAIL_MODE")) {
+        (Some(mode), _) => hook_settings::parse_fail_mode(mode, "--fail-mode").map_err(usage)?,
+        (None, Some(mode)) => {
+            hook_settings::parse_fail_mode(mode, "AXONFLOW_FAIL_MODE").map_err(usage)?
+        }
+        (None, None) => {
+            let current = existing
+                .fail_mode
+                .as_deref()
+                .and_then(|m| hook_settings::parse_fail_mode(m, "").ok())
+                .unwrap_or_default();
+            match prompter {
+                Some(prompter) => {
+                    let choice = prompter.select(
+                        "When the agent cannot be reached",
+                        &["open: allow the tool call", "closed: block the tool call"],
+                        if current == FailMode::Closed { 1 } else { 0 },
+                    )?;
+                    if choice == 1 {
+                        FailMode::Closed
+                    } else {
+                        FailMode::Open
+                    }
+                }
+                None => current,
+            }
+        }
+    };
+
+    let license_token = env
+        .var("AXONFLOW_LICENSE_TOKEN")
+        .map(str::to_string)
+        .or_else(|| existing.license_token.clone());
+    Ok(Answers {
+        endpoint,
+        auth,
+        timeout,
+        fail_mode,
+        license_token,
+        trust_hooks: !options.no_trust_hooks,
+        registration,
+    })
+}
+
+fn encode_pair(id: &str, secret: &str) -> Result<String> {
+    if id.is_empty() || id.contains(':') || secret.is_empty() {
+        return Err(CommandError::usage(
+            "--client-id must be non-empty without ':' and --client-secret non-empty",
+        ));
+    }
+    use base64::Engine as _;
+    Ok(base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}")))
+}
+
+/// Checks with the real Codex (when on PATH) that it trusts our hooks; otherwise the
+/// recorded hashes, computed as Codex computes them, stand.
+fn verify_trust(env: &HostEnv, paths: &CodexPaths, expected: &[TrustEntry]) -> Result<String> {
+    let Some(codex) = codex_cli::find(env) else {
+        return Ok("recorded (no codex on PATH to verify with)".to_string());
+    };
+    let spinner = crate::progress::spinner("Verifying hook trust with codex app-server");
+    let listed = trust::list_hooks(&codex, &paths.home, &paths.home, Duration::from_secs(30));
+    spinner.finish_and_clear();
+    let listed = listed.map_err(|e| {
+        CommandError::failure(format!("could not verify hook trust: {e}"))
+            .hint("run `axonflow-codex doctor` to check again")
+    })?;
+    for entry in expected {
+        match listed.iter().find(|hook| hook.key == entry.key) {
+            Some(hook) if hook.trust_status == "trusted" || hook.trust_status == "managed" => {}
+            Some(hook) => {
+                return Err(CommandError::failure(format!(
+                    "Codex reports the hook {} as {} (hash {}, recorded {})",
+                    entry.key, hook.trust_status, hook.current_hash, entry.hash
+                ))
+                .hint("run `axonflow-codex doctor`, or trust the hooks in Codex with /hooks"));
+            }
+            None => {
+                return Err(CommandError::failure(format!(
+                    "Codex does not list the hook {}",
+                    entry.key
+                ))
+                .hint("run `axonflow-codex doctor`"));
+            }
+        }
+    }
+    Ok("recorded and verified with codex app-server".to_string())
+}
+
+fn report(
+    options: &InstallOptions,
+    paths: &CodexPaths,
+    ours: &[OurHook],
+    answers: &Answers,
+    changed: bool,
+    trust: &str,
+    env: &HostEnv,
+) {
+    let codex = codex_cli::find(env);
+    let codex_version = codex.as_deref().and_then(codex_cli::version);
+    if options.json {
+        let summary = json!({
+            "changed": changed,
+            "codex_home": paths.home,
+            "codex": codex_version,
+            "hook_binary": paths.hook_binary,
+            "hooks_json": paths.hooks_json,
+            "matcher": ours[0].matcher,
+            "trust": trust,
+            "mcp_server": !options.no_mcp,
+            "skills": !options.no_skills,
+            "settings": paths.settings,
+            "endpoint": answers.endpoint,
+            "fail_mode": answers.fail_mode.as_str(),
+        });
+        println!("{summary}");
+        return;
+    }
+    if !changed {
+        println!(
+            "AxonFlow governance is already installed in {}; nothing changed.",
+            paths.home.display()
+        );
+    } else {
+        println!(
+            "Installed AxonFlow governance for Codex in {}",
+            paths.home.display()
+        );
+    }
+    println!(
+        "  codex     {}",
+        codex_version
+            .as_deref()
+            .unwrap_or("not found on PATH (the hooks work once Codex is installed)")
+    );
+    println!("  hook      {}", paths.hook_binary.display());
+    println!(
+        "  hooks     {} (PreToolUse, PostToolUse; matcher {})",
+        paths.hooks_json.display(),
+        ours[0].matcher
+    );
+    println!("  trust     {trust}");
+    if !options.no_mcp {
+        println!(
+            "  mcp       [mcp_servers.axonflow] in {}",
+            paths.config_toml.display()
+        );
+    }
+    if !options.no_skills {
+        println!(
+            "  skills    {} in {}",
+            skills::SKILLS.len(),
+            paths.skills.display()
+        );
+    }
+    println!(
+        "  settings  {} (endpoint {}, fail_mode {})",
+        paths.settings.display(),
+        answers.endpoint,
+        answers.fail_mode.as_str()
+    );
+    println!("Next: axonflow-codex doctor");
+}

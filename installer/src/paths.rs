@@ -1,0 +1,81 @@
+//! Where everything lives under `$CODEX_HOME`.
+
+use std::path::{Path, PathBuf};
+
+use axonflow_codex_hook::codex_home;
+use axonflow_codex_hook::settings::HostEnv;
+
+use crate::error::{CommandError, Result};
+
+pub const HOOK_BINARY_NAME: &str = if cfg!(windows) {
+    "axonflow-codex-hook.exe"
+} else {
+    "axonflow-codex-hook"
+};
+
+#[derive(Debug, Clone)]
+pub struct CodexPaths {
+    /// `$CODEX_HOME`, canonical (trust keys carry the real path).
+    pub home: PathBuf,
+    pub config_toml: PathBuf,
+    pub hooks_json: PathBuf,
+    pub skills: PathBuf,
+    pub settings: PathBuf,
+    /// `$CODEX_HOME/axonflow`: our own directory (binary, receipt, backups, lock).
+    pub ours: PathBuf,
+    pub hook_binary: PathBuf,
+    pub receipt: PathBuf,
+    pub backups: PathBuf,
+}
+
+impl CodexPaths {
+    /// Finds `$CODEX_HOME` as Codex does. The default `~/.codex` is created when missing (a
+    /// Codex that never ran); an explicit `CODEX_HOME` must exist.
+    pub fn resolve(env: &HostEnv, create_default: bool) -> Result<CodexPaths> {
+        // The installer's own location says nothing about the Codex home.
+        let env_without_exe = env.clone().without_current_exe();
+        let home = codex_home::resolve(&env_without_exe).map_err(|e| {
+            CommandError::failure(e.to_string())
+                .hint("create that directory, or unset CODEX_HOME to use ~/.codex")
+        })?;
+        if !home.exists() && create_default {
+            std::fs::create_dir_all(&home).map_err(|e| CommandError::io("create", &home, &e))?;
+        }
+        let home = home.canonicalize().unwrap_or(home);
+        Ok(CodexPaths::under(&home))
+    }
+
+    pub fn under(home: &Path) -> CodexPaths {
+        let ours = home.join("axonflow");
+        CodexPaths {
+            config_toml: home.join("config.toml"),
+            hooks_json: home.join("hooks.json"),
+            skills: home.join("skills"),
+            settings: home.join(axonflow_codex_hook::settings::SETTINGS_FILE_NAME),
+            hook_binary: ours.join("bin").join(HOOK_BINARY_NAME),
+            receipt: ours.join("receipt.json"),
+            backups: ours.join("backups"),
+            ours,
+            home: home.to_path_buf(),
+        }
+    }
+
+    /// The path Codex uses in trust keys for hooks.json: canonical, through a symlink.
+    pub fn hooks_json_trust_path(&self) -> PathBuf {
+        crate::fsio::write_target(&self.hooks_json)
+    }
+}
+
+/// The shell command string for a hook subcommand: the absolute path, single-quoted for
+/// `sh` only when it holds characters a shell would interpret.
+pub fn command_for(binary: &Path, subcommand: &str) -> String {
+    let path = binary.display().to_string();
+    let plain = path
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/._-+:@%,".contains(c));
+    if plain {
+        format!("{path} {subcommand}")
+    } else {
+        format!("'{}' {subcommand}", path.replace('\'', "'\\''"))
+    }
+}

@@ -1,0 +1,132 @@
+//! A set of file changes computed before anything is written: shown as unified diffs by
+//! `--dry-run`, applied atomically (with a backup before our first change of each file)
+//! otherwise.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::Result;
+use crate::fsio;
+use crate::receipt::{OwnedFile, Receipt};
+
+#[derive(Debug, Clone)]
+pub struct FileChange {
+    pub path: PathBuf,
+    pub before: Option<Vec<u8>>,
+    /// `None` removes the file.
+    pub after: Option<Vec<u8>>,
+    /// Mode for a new file.
+    pub mode: u32,
+}
+
+#[derive(Debug, Default)]
+pub struct Plan {
+    pub changes: Vec<FileChange>,
+}
+
+impl Plan {
+    /// Records a change unless the content is already what we want.
+    pub fn set(&mut self, path: &Path, before: Option<Vec<u8>>, after: Option<Vec<u8>>, mode: u32) {
+        if before != after {
+            self.changes.push(FileChange {
+                path: path.to_path_buf(),
+                before,
+                after,
+                mode,
+            });
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+
+    /// Unified diffs of every change (binary files summarised).
+    pub fn diff(&self) -> String {
+        let mut out = String::new();
+        for change in &self.changes {
+            let name = change.path.display().to_string();
+            let text =
+                |bytes: &Option<Vec<u8>>| bytes.as_ref().map(|b| String::from_utf8(b.clone()));
+            match (text(&change.before), text(&change.after)) {
+                (Some(Err(_)), _) | (_, Some(Err(_))) => {
+                    let verb = match (&change.before, &change.after) {
+                        (None, _) => "create",
+                        (_, None) => "remove",
+                        _ => "replace",
+                    };
+                    let size = change.after.as_ref().map_or(0, Vec::len);
+                    out.push_str(&format!(
+                        "Binary file {name}: would {verb} ({size} bytes)\n"
+                    ));
+                }
+                (before, after) => {
+                    let before = before.and_then(std::result::Result::ok).unwrap_or_default();
+                    let after = after.and_then(std::result::Result::ok).unwrap_or_default();
+                    let old_header = if change.before.is_some() {
+                        format!("a{name}")
+                    } else {
+                        "/dev/null".into()
+                    };
+                    let new_header = if change.after.is_some() {
+                        format!("b{name}")
+                    } else {
+                        "/dev/null".into()
+                    };
+                    let diff = similar::TextDiff::from_lines(&before, &after);
+                    out.push_str(
+                        &diff
+                            .unified_diff()
+                            .context_radius(3)
+                            .header(&old_header, &new_header)
+                            .to_string(),
+                    );
+                }
+            }
+        }
+        out
+    }
+
+    /// Applies every change, keeping `receipt.files` up to date: a backup of a pre-existing
+    /// file before our first change of it, and the hash of what we wrote.
+    pub fn apply(&self, receipt: &mut Receipt, backups: &Path, codex_home: &Path) -> Result<()> {
+        for change in &self.changes {
+            let owned = receipt
+                .files
+                .entry(change.path.clone())
+                .or_insert_with(|| OwnedFile {
+                    existed_before: change.before.is_some(),
+                    backup: None,
+                    written_sha256: String::new(),
+                });
+            if owned.existed_before && owned.backup.is_none() {
+                if let Some(before) = &change.before {
+                    let backup = backups.join(backup_name(&change.path, codex_home));
+                    fsio::write_atomic(&backup, before, 0o600)?;
+                    owned.backup = Some(backup);
+                }
+            }
+            match &change.after {
+                Some(after) => {
+                    fsio::write_atomic(&change.path, after, change.mode)?;
+                    owned.written_sha256 = fsio::sha256_hex(after);
+                }
+                None => {
+                    fsio::remove_file(&change.path)?;
+                    owned.written_sha256.clear();
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `skills/axonflow-x/SKILL.md` → `skills__axonflow-x__SKILL.md`.
+fn backup_name(path: &Path, codex_home: &Path) -> String {
+    let relative = path.strip_prefix(codex_home).unwrap_or(path);
+    relative
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .filter(|c| c != "/")
+        .collect::<Vec<_>>()
+        .join("__")
+}

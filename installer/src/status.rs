@@ -1,0 +1,169 @@
+//! `axonflow-codex status`: what is installed, where, and which version.
+
+use std::time::Duration;
+
+use axonflow_codex_hook::settings::HostEnv;
+use serde_json::{json, Value};
+
+use crate::error::Result;
+use crate::hooks_json::{self, Event};
+use crate::paths::CodexPaths;
+use crate::receipt::Receipt;
+use crate::{codex_cli, config_toml, fsio};
+
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct StatusOptions {
+    /// Machine-readable status on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(options: &StatusOptions, env: &HostEnv) -> Result<()> {
+    let paths = CodexPaths::resolve(env, false)?;
+    let codex = codex_cli::find(env);
+    let codex_version = codex.as_deref().and_then(codex_cli::version);
+    let receipt = Receipt::load(&paths.receipt)?;
+    let Some(receipt) = receipt else {
+        if options.json {
+            println!(
+                "{}",
+                json!({"installed": false, "codex_home": paths.home, "codex": codex_version, "version": crate::VERSION})
+            );
+        } else {
+            println!(
+                "AxonFlow governance is not installed in {}.",
+                paths.home.display()
+            );
+            println!("Install it with: axonflow-codex install");
+        }
+        return Ok(());
+    };
+
+    let hook_version = codex_cli::run_bounded(
+        std::process::Command::new(&receipt.hook_binary).arg("--version"),
+        Duration::from_secs(5),
+    )
+    .map(|out| String::from_utf8_lossy(&out).trim().to_string());
+    let hooks_text = fsio::read_optional(&paths.hooks_json)?
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    let groups: Vec<Value> = receipt
+        .hooks_json
+        .iter()
+        .flat_map(|h| h.groups.iter())
+        .map(|(event, command)| {
+            let present = Event::ALL
+                .iter()
+                .find(|e| e.json_name() == event)
+                .and_then(|e| hooks_json::find(&hooks_text, *e, command))
+                .is_some();
+            json!({"event": event, "command": command, "present": present})
+        })
+        .collect();
+    let config_text = fsio::read_optional(&paths.config_toml)?
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    let trust: Vec<Value> = receipt
+        .config_toml
+        .iter()
+        .flat_map(|c| c.trust_keys.iter())
+        .map(
+            |key| json!({"key": key, "trusted_hash": config_toml::trusted_hash(&config_text, key)}),
+        )
+        .collect();
+    let mcp = config_toml::mcp_entry(&config_text).map(|(url, _)| url);
+    let skills_present = receipt
+        .skills
+        .iter()
+        .filter(|dir| dir.join("SKILL.md").is_file())
+        .count();
+    let settings_mode = settings_mode(&paths.settings);
+    let status = json!({
+        "installed": true,
+        "version": crate::VERSION,
+        "installed_version": receipt.version,
+        "codex_home": paths.home,
+        "codex": codex_version,
+        "hook_binary": {"path": receipt.hook_binary, "version": hook_version},
+        "hooks_json": {"path": paths.hooks_json, "groups": groups},
+        "trust": trust,
+        "mcp_server": mcp.map(|url| json!({"url": url})),
+        "skills": {"installed": skills_present, "expected": receipt.skills.len(), "dir": paths.skills},
+        "settings": {"path": paths.settings, "exists": paths.settings.exists(), "mode": settings_mode},
+        "registration_expires_at": receipt.registration_expires_at,
+    });
+    if options.json {
+        println!("{status}");
+        return Ok(());
+    }
+    println!(
+        "AxonFlow governance for Codex {} in {}",
+        receipt.version,
+        paths.home.display()
+    );
+    println!(
+        "  codex     {}",
+        codex_version.as_deref().unwrap_or("not found on PATH")
+    );
+    println!(
+        "  hook      {} ({})",
+        receipt.hook_binary.display(),
+        status["hook_binary"]["version"]
+            .as_str()
+            .unwrap_or("missing or not runnable")
+    );
+    for group in status["hooks_json"]["groups"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        println!(
+            "  hooks     {} {}",
+            group["event"].as_str().unwrap_or_default(),
+            if group["present"] == json!(true) {
+                "present"
+            } else {
+                "MISSING"
+            }
+        );
+    }
+    for entry in status["trust"].as_array().into_iter().flatten() {
+        println!(
+            "  trust     {} {}",
+            entry["key"].as_str().unwrap_or_default(),
+            entry["trusted_hash"].as_str().unwrap_or("MISSING")
+        );
+    }
+    match status["mcp_server"]["url"].as_str() {
+        Some(url) => println!("  mcp       axonflow -> {url}"),
+        None => println!("  mcp       not configured"),
+    }
+    println!(
+        "  skills    {skills_present} of {} in {}",
+        receipt.skills.len(),
+        paths.skills.display()
+    );
+    println!(
+        "  settings  {} ({})",
+        paths.settings.display(),
+        settings_mode.map_or("missing".to_string(), |m| format!("mode {m}"))
+    );
+    if let Some(expiry) = &receipt.registration_expires_at {
+        println!("  saas      registration expires {expiry}");
+    }
+    Ok(())
+}
+
+fn settings_mode(path: &std::path::Path) -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::metadata(path)
+            .ok()
+            .map(|m| format!("{:o}", m.permissions().mode() & 0o777))
+    }
+    #[cfg(not(unix))]
+    {
+        path.exists().then(|| "n/a".to_string())
+    }
+}

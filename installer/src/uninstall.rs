@@ -1,0 +1,235 @@
+//! `axonflow-codex uninstall`: removes exactly what the receipt says we own, and gives back
+//! each file as it was (byte for byte when nobody edited it since).
+
+use std::path::Path;
+
+use axonflow_codex_hook::settings::HostEnv;
+use serde_json::json;
+
+use crate::config_toml::{self, Removal};
+use crate::error::{CommandError, Result};
+use crate::fsio;
+use crate::hooks_json::{self, Event};
+use crate::paths::CodexPaths;
+use crate::plan::Plan;
+use crate::prompt::Prompter;
+use crate::receipt::{OwnedFile, Receipt};
+
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct UninstallOptions {
+    /// Do not ask for confirmation
+    #[arg(short = 'y', long = "non-interactive", visible_alias = "yes")]
+    pub yes: bool,
+    /// Keep axonflow.toml (endpoint and credentials) for a later install
+    #[arg(long)]
+    pub keep_settings: bool,
+    /// Print the unified diff of every file it would touch; write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Machine-readable summary on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(
+    options: &UninstallOptions,
+    env: &HostEnv,
+    mut prompter: Option<&mut dyn Prompter>,
+) -> Result<()> {
+    if options.yes || options.dry_run {
+        prompter = None;
+    } else if prompter.is_none() {
+        return Err(CommandError::usage(
+            "no terminal to confirm on, and -y (--non-interactive) was not given",
+        )
+        .hint("add -y to uninstall unattended"));
+    }
+    let paths = CodexPaths::resolve(env, false)?;
+    let Some(receipt) = Receipt::load(&paths.receipt)? else {
+        if options.json {
+            println!(
+                "{}",
+                json!({"installed": false, "changed": false, "codex_home": paths.home})
+            );
+        } else {
+            println!(
+                "AxonFlow governance is not installed in {} (no receipt); nothing to do.",
+                paths.home.display()
+            );
+        }
+        return Ok(());
+    };
+    let _lock = if options.dry_run {
+        None
+    } else {
+        Some(fsio::InstallLock::acquire(&paths.ours)?)
+    };
+
+    let mut plan = Plan::default();
+    for (path, owned) in &receipt.files {
+        let current = fsio::read_optional(path)?;
+        if (*path == paths.settings && options.keep_settings) || current.is_none() {
+            continue;
+        }
+        let restored = if *path == paths.config_toml || *path == paths.hooks_json {
+            restore_edited(
+                path,
+                &paths,
+                &receipt,
+                owned,
+                current.as_deref().unwrap_or_default(),
+            )?
+        } else {
+            original(owned)?
+        };
+        plan.set(path, current, restored, 0o644);
+    }
+
+    if options.dry_run {
+        plan.set(
+            &paths.receipt,
+            fsio::read_optional(&paths.receipt)?,
+            None,
+            0o600,
+        );
+        if options.json {
+            let files: Vec<String> = plan
+                .changes
+                .iter()
+                .map(|c| c.path.display().to_string())
+                .collect();
+            println!(
+                "{}",
+                json!({"dry_run": true, "files": files, "diff": plan.diff()})
+            );
+        } else {
+            print!("{}", plan.diff());
+        }
+        return Ok(());
+    }
+    if let Some(prompter) = prompter {
+        let files: Vec<String> = plan
+            .changes
+            .iter()
+            .map(|c| format!("  {}", c.path.display()))
+            .collect();
+        prompter.show(&format!(
+            "These files will be restored or removed:\n{}",
+            files.join("\n")
+        ));
+        if !prompter.confirm("Uninstall AxonFlow governance from Codex?", true)? {
+            return Err(CommandError::failure(
+                "uninstall cancelled; nothing was changed",
+            ));
+        }
+    }
+
+    for change in &plan.changes {
+        match &change.after {
+            Some(bytes) => fsio::write_atomic(&change.path, bytes, 0o600)?,
+            None => fsio::remove_file(&change.path)?,
+        }
+    }
+    // Our own directories, when nothing else was left in them.
+    for dir in &receipt.skills {
+        let _ = std::fs::remove_dir(dir);
+    }
+    let _ = std::fs::remove_dir(&paths.skills);
+    for owned in receipt.files.values() {
+        if let Some(backup) = &owned.backup {
+            fsio::remove_file(backup)?;
+        }
+    }
+    let _ = std::fs::remove_dir(&paths.backups);
+    let _ = std::fs::remove_dir(paths.hook_binary.parent().unwrap_or(&paths.ours));
+    fsio::remove_file(&paths.receipt)?;
+    fsio::remove_file(&paths.ours.join(".lock"))?;
+    let _ = std::fs::remove_dir(&paths.ours);
+
+    if options.json {
+        let files: Vec<String> = plan
+            .changes
+            .iter()
+            .map(|c| c.path.display().to_string())
+            .collect();
+        println!(
+            "{}",
+            json!({"installed": false, "changed": true, "codex_home": paths.home, "files": files, "kept_settings": options.keep_settings})
+        );
+    } else {
+        println!("Removed AxonFlow governance from {}", paths.home.display());
+        for change in &plan.changes {
+            let verb = if change.after.is_some() {
+                "restored"
+            } else {
+                "removed "
+            };
+            println!("  {verb} {}", change.path.display());
+        }
+        if options.keep_settings {
+            println!("  kept     {}", paths.settings.display());
+        }
+    }
+    Ok(())
+}
+
+/// A file we own wholly: its content before we first wrote it (`None`: it did not exist).
+fn original(owned: &OwnedFile) -> Result<Option<Vec<u8>>> {
+    match &owned.backup {
+        Some(backup) => std::fs::read(backup)
+            .map(Some)
+            .map_err(|e| CommandError::io("read the backup", backup, &e)),
+        None => Ok(None),
+    }
+}
+
+/// config.toml or hooks.json: the backup when the file is exactly as we left it, otherwise
+/// the current file minus our entries.
+fn restore_edited(
+    path: &Path,
+    paths: &CodexPaths,
+    receipt: &Receipt,
+    owned: &OwnedFile,
+    current: &[u8],
+) -> Result<Option<Vec<u8>>> {
+    if fsio::sha256_hex(current) == owned.written_sha256 {
+        return original(owned);
+    }
+    let removed = if path == paths.config_toml.as_path() {
+        let text = config_toml::check(path, Some(current))?;
+        let entries = receipt.config_toml.clone().unwrap_or_default();
+        let removal = Removal {
+            mcp_server: entries.mcp_server,
+            trust_keys: entries.trust_keys,
+            created_mcp_servers: entries.created_mcp_servers,
+            created_hooks: entries.created_hooks,
+            created_hooks_state: entries.created_hooks_state,
+        };
+        config_toml::remove(path, &text, &removal)?
+    } else {
+        let text = hooks_json::check(path, Some(current))?;
+        let entries = receipt.hooks_json.clone().unwrap_or_default();
+        let ours: Vec<(Event, String)> = entries
+            .groups
+            .iter()
+            .filter_map(|(event, command)| {
+                Event::ALL
+                    .iter()
+                    .find(|e| e.json_name() == event)
+                    .map(|e| (*e, command.clone()))
+            })
+            .collect();
+        hooks_json::remove(
+            &text,
+            &ours,
+            &entries.created_events,
+            entries.created_hooks_key,
+        )
+    };
+    let empty = removed.trim().is_empty()
+        || serde_json::from_str::<serde_json::Value>(&removed).is_ok_and(|v| v == json!({}));
+    if !owned.existed_before && empty {
+        return Ok(None);
+    }
+    Ok(Some(removed.into_bytes()))
+}
