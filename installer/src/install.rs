@@ -261,10 +261,13 @@ pub fn run(options: &InstallOptions, cx: InstallContext<'_>) -> Result<()> {
         Some(hooks_merged.text.clone().into_bytes()),
         0o644,
     );
+    // No config.toml and nothing to put in it: do not create an empty one.
+    let config_after = (config_before.is_some() || !config_merged.text.is_empty())
+        .then(|| config_merged.text.clone().into_bytes());
     plan.set(
         &paths.config_toml,
         config_before.clone(),
-        Some(config_merged.text.clone().into_bytes()),
+        config_after,
         0o600,
     );
 

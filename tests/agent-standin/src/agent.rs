@@ -8,7 +8,7 @@ use serde_json::{json, Map, Value};
 
 use crate::config::{HealthMode, Policy};
 use crate::util::{self, go_encode, go_pretty_sorted};
-use crate::{http, RecordedRequest, Shared, HEALTH_PATH, MCP_PATH};
+use crate::{http, RecordedRequest, Shared, HEALTH_PATH, MCP_PATH, REGISTER_PATH};
 
 pub const PRICING_URL: &str = "https://getaxonflow.com/pricing/";
 const SUPPORTED_PROTOCOL_VERSIONS: [&str; 2] = ["2025-06-18", "2024-11-05"];
@@ -97,6 +97,7 @@ pub fn handle(shared: &Shared, req: &RecordedRequest) -> Response {
     let config = &compiled.config;
     match req.path_only() {
         HEALTH_PATH => health(&config.health),
+        REGISTER_PATH if req.method == "POST" => register(shared, config),
         MCP_PATH if config.health == HealthMode::LegacyEarly2026 => Response::not_found(),
         MCP_PATH => match req.method.as_str() {
             "POST" => mcp_post(shared, req),
@@ -105,6 +106,33 @@ pub fn handle(shared: &Shared, req: &RecordedRequest) -> Response {
         },
         _ => Response::not_found(),
     }
+}
+
+/// Community SaaS registration (`POST /api/v1/register`, axonflow-agent.md §8).
+fn register(shared: &Shared, config: &crate::AgentConfig) -> Response {
+    if config.registration_rate_limited {
+        return Response::json(
+            429,
+            &json!({"error": "rate limit exceeded: 5 registrations per IP per hour"}),
+        );
+    }
+    let n = shared
+        .decision_counter
+        .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+        + 1;
+    Response::json(
+        201,
+        &json!({
+            "tenant_id": format!("cs_00000000-0000-4000-8000-{n:012}"),
+            "secret": format!("{:064x}", 0x5ec7e7u64 + n),
+            "expires_at": "2099-01-01T00:00:00Z",
+            "endpoint": config
+                .registration_endpoint
+                .clone()
+                .unwrap_or_else(|| "https://try.getaxonflow.com".to_string()),
+            "note": "Community SaaS tenant for evaluation. Self-host for real workloads."
+        }),
+    )
 }
 
 fn health(mode: &HealthMode) -> Response {

@@ -166,6 +166,10 @@ pub struct AgentConfig {
     pub quota_retry_after: Option<u64>,
     /// `/health` shape.
     pub health: HealthMode,
+    /// `endpoint` in registration answers (None: `https://try.getaxonflow.com`).
+    pub registration_endpoint: Option<String>,
+    /// Registration answers 429 (the per-IP hourly limit).
+    pub registration_rate_limited: bool,
 }
 
 impl Default for AgentConfig {
@@ -184,6 +188,8 @@ impl Default for AgentConfig {
             quota_resets_at: None,
             quota_retry_after: None,
             health: HealthMode::default(),
+            registration_endpoint: None,
+            registration_rate_limited: false,
         }
     }
 }

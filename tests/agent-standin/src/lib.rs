@@ -36,6 +36,8 @@ pub use util::{go_pretty_sorted, sort_keys};
 pub const MCP_PATH: &str = "/api/v1/mcp-server";
 /// The health path.
 pub const HEALTH_PATH: &str = "/health";
+/// The Community SaaS registration path.
+pub const REGISTER_PATH: &str = "/api/v1/register";
 
 /// One HTTP request as received.
 #[derive(Clone, Debug)]

@@ -1,0 +1,173 @@
+//! Error paths: each names the file, line and cause, exits 1 (2 for usage), and leaves every
+//! file as it was.
+
+mod support;
+
+use std::time::Duration;
+
+use support::*;
+
+#[test]
+fn no_terminal_and_no_yes_fails_fast_naming_the_flags() {
+    let env = TestEnv::new();
+    let before = env.snapshot();
+    let run = env.run(&["install"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.elapsed < Duration::from_secs(1),
+        "took {:?}",
+        run.elapsed
+    );
+    assert_eq!(
+        run.stderr,
+        "error: no terminal to ask questions on, and -y (--non-interactive) was not given\n\
+         hint: add -y to install unattended; every answer comes from a flag, an AXONFLOW_* variable or the existing settings\n\
+         hint: not given here: --endpoint URL (or --community-saas), --auth BASE64 or --client-id ID --client-secret SECRET (if the agent needs credentials), --timeout SECS, --fail-mode open|closed\n"
+    );
+    assert_eq!(env.snapshot(), before);
+
+    let run = env.run(&[
+        "install",
+        "--endpoint",
+        "http://a:1",
+        "--timeout",
+        "5",
+        "--fail-mode",
+        "open",
+        "--auth",
+        "YTpi",
+    ]);
+    assert_eq!(run.code, 2);
+    assert!(!run.stderr.contains("not given here"), "{}", run.stderr);
+
+    env.ok(&["install", "-y"]);
+    let run = env.run(&["uninstall"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("add -y to uninstall unattended"));
+}
+
+#[test]
+fn malformed_config_toml_stops_with_file_line_and_cause() {
+    let env = TestEnv::new();
+    let path = env.write(
+        "config.toml",
+        "model = \"gpt-5.5\"\n[mcp_servers.pg\nurl = 1\n",
+    );
+    env.write("hooks.json", USER_HOOKS);
+    let before = env.snapshot();
+    let run = env.run(&["install", "-y"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.starts_with(&format!(
+            "error: {} is not valid TOML (line 2, column ",
+            path.display()
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("hint: fix"));
+    let mut after = env.snapshot();
+    after.retain(|k, _| !k.starts_with(".codex/axonflow"));
+    assert_eq!(after, before, "no file changed");
+    assert!(!env.path("axonflow/bin").exists());
+}
+
+#[test]
+fn malformed_hooks_json_stops_with_file_line_and_cause() {
+    for (contents, cause) in [
+        (
+            "{\n  \"hooks\": {\n    \"PreToolUse\": [,]\n  }\n}\n",
+            "is not valid JSON (line 3, column 20: ",
+        ),
+        (
+            "{\"hooks\": {}, \"version\": 2}",
+            "has the unknown top-level key \"version\"",
+        ),
+        ("[1, 2]", "must hold a JSON object"),
+        (
+            "{\"hooks\": {\"PreToolUse\": {}}}",
+            "must be an array of groups",
+        ),
+    ] {
+        let env = TestEnv::new();
+        let path = env.write("hooks.json", contents);
+        env.write("config.toml", USER_CONFIG);
+        let before = env.snapshot();
+        let run = env.run(&["install", "-y"]);
+        assert_eq!(run.code, 1, "{contents}");
+        assert!(
+            run.stderr.contains(&path.display().to_string()) && run.stderr.contains(cause),
+            "{}",
+            run.stderr
+        );
+        let mut after = env.snapshot();
+        after.retain(|k, _| !k.starts_with(".codex/axonflow"));
+        assert_eq!(after, before, "no file changed");
+    }
+}
+
+#[test]
+fn unknown_flags_and_bad_values_are_usage_errors() {
+    let env = TestEnv::new();
+    for args in [
+        &["install", "--frobnicate"][..],
+        &["install", "-y", "--fail-mode", "sometimes"],
+        &["install", "-y", "--timeout", "0"],
+        &["install", "-y", "--endpoint", "ftp://x"],
+        &["install", "-y", "--auth", "not-base64"],
+        &["install", "-y", "--client-id", "x"],
+        &["install", "-y", "--govern", "everything"],
+        &["bogus"],
+    ] {
+        let run = env.run(args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.starts_with("error:"), "{args:?}: {}", run.stderr);
+    }
+    let run = env.run(&["install", "-y", "--fail-mode", "sometimes"]);
+    assert_eq!(
+        run.stderr,
+        "error: --fail-mode must be \"open\" or \"closed\"\n"
+    );
+    assert!(!env.path("hooks.json").exists());
+}
+
+#[test]
+fn unwritable_places_name_the_path_and_change_nothing_else() {
+    let env = TestEnv::new();
+    env.write("config.toml", USER_CONFIG);
+    // A regular file where our directory should be: nothing can be created beneath it.
+    env.write("axonflow", "not a directory");
+    let before = env.snapshot();
+    let run = env.run(&["install", "-y"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains(&env.path("axonflow").display().to_string()),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(env.snapshot(), before);
+}
+
+#[test]
+fn missing_codex_home_is_refused() {
+    let mut env = TestEnv::new();
+    env.set("CODEX_HOME", "/nonexistent/codex");
+    let run = env.run(&["install", "-y"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.starts_with("error: CODEX_HOME points to \"/nonexistent/codex\", but that path does not exist\nhint: "), "{}", run.stderr);
+}
+
+#[test]
+fn a_damaged_receipt_is_reported() {
+    let env = TestEnv::new();
+    env.ok(&["install", "-y"]);
+    env.write("axonflow/receipt.json", "{oops");
+    let run = env.run(&["uninstall", "-y"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("receipt.json is damaged"),
+        "{}",
+        run.stderr
+    );
+}
