@@ -1,6 +1,5 @@
 //! The `axonflow-codex-hook` command line. Deliberately no argument parser and no async
-//! runtime: it starts on every tool call. The installer package ships the same entry point
-//! as its own `axonflow-codex-hook` binary, so both binaries install side by side.
+//! runtime: it starts on every tool call.
 
 use std::io::{Read as _, Write as _};
 use std::process::ExitCode;

@@ -77,6 +77,6 @@ fn hook_source() -> Result<std::path::PathBuf, CommandError> {
         Ok(source)
     } else {
         Err(CommandError::failure(format!("the hook binary is missing: expected {}", source.display()))
-            .hint("install both binaries together: cargo install --path installer, or unpack the whole release archive"))
+            .hint("install both binaries side by side: `cargo install --path hook` and `cargo install --path installer`, or unpack the whole release archive"))
     }
 }

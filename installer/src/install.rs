@@ -172,7 +172,7 @@ pub fn run(options: &InstallOptions, cx: InstallContext<'_>) -> Result<()> {
     let old_receipt = Receipt::load(&paths.receipt)?;
     let hook_bytes = std::fs::read(&hook_source).map_err(|e| {
         CommandError::io("read the hook binary", &hook_source, &e).hint(
-            "install both binaries together (cargo install --path installer, or a release archive)",
+            "install both binaries side by side (`cargo install --path hook` and `--path installer`, or a release archive)",
         )
     })?;
 

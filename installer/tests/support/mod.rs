@@ -12,6 +12,33 @@ pub use serde_json::{json, Value};
 
 pub const INSTALLER: &str = env!("CARGO_BIN_EXE_axonflow-codex");
 
+/// The installer copies the hook binary from beside itself, as from a release archive or
+/// `cargo install` of both packages. Cargo builds it for the hook's own tests; when only the
+/// installer's tests run, build it here once.
+pub fn ensure_hook_binary() {
+    static BUILT: std::sync::Once = std::sync::Once::new();
+    BUILT.call_once(|| {
+        let hook = Path::new(INSTALLER).with_file_name("axonflow-codex-hook");
+        if !hook.is_file() {
+            let status = Command::new(env!("CARGO"))
+                .args([
+                    "build",
+                    "-p",
+                    "axonflow-codex-hook",
+                    "--bin",
+                    "axonflow-codex-hook",
+                ])
+                .status()
+                .expect("cargo");
+            assert!(
+                status.success() && hook.is_file(),
+                "could not build {}",
+                hook.display()
+            );
+        }
+    });
+}
+
 pub struct TestEnv {
     _dir: tempfile::TempDir,
     pub root: PathBuf,
