@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use axonflow_codex_hook::settings::HostEnv;
 use clap::{Parser, Subcommand};
 
+use crate::doctor::{self, DoctorOptions};
 use crate::error::CommandError;
 use crate::install::{self, InstallContext, InstallOptions};
 use crate::prompt::{self, Prompter, TerminalPrompter};
@@ -28,6 +29,8 @@ enum Command {
     Install(InstallOptions),
     /// Remove exactly what install added and restore the files it changed
     Uninstall(UninstallOptions),
+    /// Check the whole chain: files, trust, settings, the agent, enforcement, the hook
+    Doctor(DoctorOptions),
     /// Show what is installed, where, and which version
     Status(StatusOptions),
 }
@@ -57,6 +60,7 @@ pub fn main_entry() -> ExitCode {
             Err(error) => Err(error),
         },
         Command::Uninstall(options) => uninstall::run(options, &env, prompter),
+        Command::Doctor(options) => doctor::run(options, &env),
         Command::Status(options) => status::run(options, &env),
     };
     match result {

@@ -267,3 +267,35 @@ pub fn remove(
     }
     text
 }
+
+/// Our group for `event` as it now stands in the file (found by command), with its index:
+/// what Codex will hash when it decides whether to trust it.
+pub fn current_hook(text: &str, event: Event, command: &str) -> Option<(usize, OurHook)> {
+    let index = find(text, event, command)?;
+    let value: Value = serde_json::from_str(text).ok()?;
+    let group = &value["hooks"][event.json_name()][index];
+    let handler = group["hooks"]
+        .as_array()?
+        .iter()
+        .find(|h| h.get("command").and_then(Value::as_str) == Some(command))?;
+    Some((
+        index,
+        OurHook {
+            event,
+            matcher: group
+                .get("matcher")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
+            command: command.to_string(),
+            timeout: handler
+                .get("timeout")
+                .and_then(Value::as_u64)
+                .unwrap_or(600),
+            status_message: handler
+                .get("statusMessage")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+        },
+    ))
+}

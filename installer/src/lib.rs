@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod codex_cli;
 pub mod config_toml;
+pub mod doctor;
 pub mod error;
 pub mod fsio;
 pub mod hooks_json;

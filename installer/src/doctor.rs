@@ -1,0 +1,879 @@
+//! `axonflow-codex doctor`: proves the whole chain, one named row per check, each with a fix.
+//!
+//! Local rows first (Codex home, hooks.json, trust, MCP entry, skills, settings), then the
+//! network rows, run concurrently with bounded timeouts so a dead agent fails doctor in about
+//! one timeout instead of hanging it.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use axonflow_codex_hook::agent::{self, AgentClient, Reply};
+use axonflow_codex_hook::settings::{HookEvent, HostEnv, Settings, Source};
+use axonflow_codex_hook::state::{self, StateDir};
+use axonflow_codex_hook::tokens;
+use serde_json::{json, Value};
+
+use crate::error::{CommandError, Result};
+use crate::hooks_json::{self, Event};
+use crate::paths::CodexPaths;
+use crate::receipt::Receipt;
+use crate::{codex_cli, config_toml, fsio, trust};
+
+pub const HARMLESS_PROBE: &str = "echo axonflow-doctor";
+pub const DANGEROUS_PROBE: &str = "psql -c \"DROP TABLE users; --\"";
+/// Round trips slower than this are worth a warning: every tool call pays them.
+const SLOW_ROUND_TRIP: Duration = Duration::from_millis(1000);
+
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct DoctorOptions {
+    /// Machine-readable rows on stdout
+    #[arg(long)]
+    pub json: bool,
+    /// Skip the rows that need the network (agent health, credentials, probes, latency)
+    #[arg(long)]
+    pub offline: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Pass,
+    Warn,
+    Fail,
+}
+
+impl Status {
+    fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Warn => "warn",
+            Status::Fail => "fail",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub name: &'static str,
+    pub status: Status,
+    pub detail: String,
+    pub fix: Option<String>,
+}
+
+fn pass(name: &'static str, detail: impl Into<String>) -> Row {
+    Row {
+        name,
+        status: Status::Pass,
+        detail: detail.into(),
+        fix: None,
+    }
+}
+
+fn warn(name: &'static str, detail: impl Into<String>, fix: impl Into<String>) -> Row {
+    Row {
+        name,
+        status: Status::Warn,
+        detail: detail.into(),
+        fix: Some(fix.into()),
+    }
+}
+
+fn fail(name: &'static str, detail: impl Into<String>, fix: impl Into<String>) -> Row {
+    Row {
+        name,
+        status: Status::Fail,
+        detail: detail.into(),
+        fix: Some(fix.into()),
+    }
+}
+
+pub fn run(options: &DoctorOptions, env: &HostEnv) -> Result<()> {
+    let rows = check(options, env);
+    let failed = rows.iter().filter(|r| r.status == Status::Fail).count();
+    if options.json {
+        let rows: Vec<Value> = rows
+            .iter()
+            .map(|r| json!({"name": r.name, "status": r.status.as_str(), "detail": r.detail, "fix": r.fix}))
+            .collect();
+        println!("{}", json!({"ok": failed == 0, "rows": rows}));
+    } else {
+        for row in &rows {
+            let label = match row.status {
+                Status::Pass => "PASS",
+                Status::Warn => "WARN",
+                Status::Fail => "FAIL",
+            };
+            println!("{label}  {:<16} {}", row.name, row.detail);
+            if let Some(fix) = &row.fix {
+                println!("      {:<16} fix: {fix}", "");
+            }
+        }
+        let count = |s: Status| rows.iter().filter(|r| r.status == s).count();
+        println!(
+            "doctor: {} pass, {} warn, {} fail",
+            count(Status::Pass),
+            count(Status::Warn),
+            failed
+        );
+    }
+    if failed > 0 {
+        return Err(CommandError::failure(format!("{failed} check(s) failed"))
+            .hint("apply the fixes above, then run `axonflow-codex doctor` again"));
+    }
+    Ok(())
+}
+
+/// Every row, in a stable order.
+pub fn check(options: &DoctorOptions, env: &HostEnv) -> Vec<Row> {
+    let mut rows = Vec::new();
+    let paths = match CodexPaths::resolve(env, false) {
+        Ok(paths) if paths.home.is_dir() => {
+            rows.push(pass("codex home", paths.home.display().to_string()));
+            paths
+        }
+        Ok(paths) => {
+            rows.push(fail(
+                "codex home",
+                format!("{} does not exist", paths.home.display()),
+                "run Codex once, then `axonflow-codex install`",
+            ));
+            return rows;
+        }
+        Err(error) => {
+            rows.push(fail(
+                "codex home",
+                error.message,
+                "fix CODEX_HOME or unset it to use ~/.codex",
+            ));
+            return rows;
+        }
+    };
+    let codex = codex_cli::find(env);
+    match codex.as_deref().map(|c| (c, codex_cli::version(c))) {
+        Some((path, Some(version))) => {
+            rows.push(pass("codex", format!("{version} ({})", path.display())))
+        }
+        Some((path, None)) => rows.push(warn(
+            "codex",
+            format!("{} did not answer --version", path.display()),
+            "reinstall Codex: npm install -g @openai/codex",
+        )),
+        None => rows.push(warn(
+            "codex",
+            "no codex on PATH; trust is checked by recomputing Codex's hash",
+            "install Codex: npm install -g @openai/codex",
+        )),
+    }
+
+    let receipt = match Receipt::load(&paths.receipt) {
+        Ok(Some(receipt)) => {
+            rows.push(pass(
+                "install",
+                format!(
+                    "axonflow-codex {} (this is {})",
+                    receipt.version,
+                    crate::VERSION
+                ),
+            ));
+            Some(receipt)
+        }
+        Ok(None) => {
+            rows.push(fail(
+                "install",
+                "AxonFlow governance is not installed here",
+                "axonflow-codex install",
+            ));
+            None
+        }
+        Err(error) => {
+            rows.push(fail("install", error.message, "axonflow-codex install"));
+            None
+        }
+    };
+
+    let hooks_text = hooks_rows(&paths, receipt.as_ref(), &mut rows);
+    if let (Some(receipt), Some(hooks_text)) = (&receipt, &hooks_text) {
+        rows.push(trust_row(&paths, receipt, hooks_text, codex.as_deref()));
+    }
+    let settings = settings_rows(env, &mut rows);
+    if let Some(receipt) = &receipt {
+        rows.push(mcp_row(&paths, receipt, settings.as_ref()));
+        rows.push(skills_row(receipt));
+        if let Some(expiry) = &receipt.registration_expires_at {
+            rows.push(registration_row(expiry));
+        }
+    }
+    if !options.offline {
+        if let Some(settings) = &settings {
+            rows.extend(network_rows(
+                env,
+                settings,
+                receipt.as_ref().map(|r| r.hook_binary.as_path()),
+            ));
+        }
+    }
+    rows
+}
+
+fn hooks_rows(
+    paths: &CodexPaths,
+    receipt: Option<&Receipt>,
+    rows: &mut Vec<Row>,
+) -> Option<String> {
+    let bytes = match fsio::read_optional(&paths.hooks_json) {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => {
+            rows.push(fail(
+                "hooks.json",
+                format!("{} is missing", paths.hooks_json.display()),
+                "axonflow-codex install",
+            ));
+            return None;
+        }
+        Err(error) => {
+            rows.push(fail(
+                "hooks.json",
+                error.message,
+                "fix the file's permissions",
+            ));
+            return None;
+        }
+    };
+    let text = match hooks_json::check(&paths.hooks_json, Some(&bytes)) {
+        Ok(text) => text,
+        Err(error) => {
+            rows.push(fail(
+                "hooks.json",
+                error.message,
+                format!(
+                    "fix {} (Codex ignores it as it is)",
+                    paths.hooks_json.display()
+                ),
+            ));
+            return None;
+        }
+    };
+    let Some(receipt) = receipt else {
+        return Some(text);
+    };
+    let groups = receipt.hooks_json.clone().unwrap_or_default().groups;
+    for (event, command) in &groups {
+        let Some(event) = Event::ALL.iter().find(|e| e.json_name() == event) else {
+            continue;
+        };
+        if hooks_json::find(&text, *event, command).is_none() {
+            rows.push(fail(
+                "hooks.json",
+                format!("our {} group is missing", event.json_name()),
+                "axonflow-codex install",
+            ));
+            return Some(text);
+        }
+    }
+    if !is_executable(&receipt.hook_binary) {
+        rows.push(fail(
+            "hooks.json",
+            format!(
+                "the hook binary {} is missing or not executable",
+                receipt.hook_binary.display()
+            ),
+            "axonflow-codex install",
+        ));
+        return Some(text);
+    }
+    rows.push(pass(
+        "hooks.json",
+        format!(
+            "PreToolUse and PostToolUse run {}",
+            receipt.hook_binary.display()
+        ),
+    ));
+    Some(text)
+}
+
+fn is_executable(path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    }
+    #[cfg(not(unix))]
+    {
+        path.is_file()
+    }
+}
+
+fn trust_row(paths: &CodexPaths, receipt: &Receipt, hooks_text: &str, codex: Option<&Path>) -> Row {
+    const NAME: &str = "hook trust";
+    let config_text = fsio::read_optional(&paths.config_toml)
+        .ok()
+        .flatten()
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    let trust_path = paths.hooks_json_trust_path();
+    let mut expected = Vec::new();
+    for (event, command) in receipt.hooks_json.clone().unwrap_or_default().groups {
+        let Some(event) = Event::ALL.iter().find(|e| e.json_name() == event) else {
+            continue;
+        };
+        if let Some((index, hook)) = hooks_json::current_hook(hooks_text, *event, &command) {
+            expected.push((trust::key(&trust_path, &hook, index), trust::hash(&hook)));
+        }
+    }
+    let fix = "axonflow-codex install (records trust for the hooks as they are now), or trust them in Codex with /hooks";
+    if let Some(codex) = codex {
+        return match trust::list_hooks(codex, &paths.home, &paths.home, Duration::from_secs(30)) {
+            Ok(listed) => {
+                for (key, _) in &expected {
+                    match listed.iter().find(|h| &h.key == key) {
+                        Some(h) if h.trust_status == "trusted" || h.trust_status == "managed" => {}
+                        Some(h) => {
+                            return fail(
+                                NAME,
+                                format!(
+                                    "Codex reports {key} as {} (Codex skips it silently)",
+                                    h.trust_status
+                                ),
+                                fix,
+                            )
+                        }
+                        None => return fail(NAME, format!("Codex does not list {key}"), fix),
+                    }
+                }
+                pass(
+                    NAME,
+                    format!(
+                        "{} hooks trusted (codex app-server hooks/list)",
+                        expected.len()
+                    ),
+                )
+            }
+            Err(error) => warn(
+                NAME,
+                format!("could not ask Codex: {error}"),
+                "run `codex app-server` by hand to see why",
+            ),
+        };
+    }
+    for (key, hash) in &expected {
+        match config_toml::trusted_hash(&config_text, key) {
+            Some(recorded) if &recorded == hash => {}
+            Some(_) => return fail(NAME, format!("{key} is recorded with another hash: Codex treats the hook as modified and skips it"), fix),
+            None => return fail(NAME, format!("no trust recorded for {key}: Codex skips the hook silently"), fix),
+        }
+    }
+    pass(
+        NAME,
+        format!(
+            "{} hooks trusted (hash recomputed as Codex does)",
+            expected.len()
+        ),
+    )
+}
+
+fn mcp_row(paths: &CodexPaths, receipt: &Receipt, settings: Option<&Settings>) -> Row {
+    const NAME: &str = "mcp server";
+    if !receipt.config_toml.as_ref().is_some_and(|c| c.mcp_server) {
+        return pass(NAME, "not installed (--no-mcp)");
+    }
+    let config_text = fsio::read_optional(&paths.config_toml)
+        .ok()
+        .flatten()
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    let expected_helper = crate::paths::command_for(&receipt.hook_binary, "mcp-headers");
+    match config_toml::mcp_entry(&config_text) {
+        None => fail(
+            NAME,
+            "[mcp_servers.axonflow] is missing from config.toml",
+            "axonflow-codex install",
+        ),
+        Some((_, helper)) if helper.as_deref() != Some(expected_helper.as_str()) => fail(
+            NAME,
+            format!("http_headers_helper is {helper:?}, not our mcp-headers"),
+            "axonflow-codex install",
+        ),
+        Some((Some(url), _)) => match settings {
+            Some(settings) if url != settings.mcp_url() => warn(
+                NAME,
+                format!("url {url} differs from the endpoint {}", settings.endpoint),
+                "axonflow-codex install (re-writes the url)",
+            ),
+            _ => pass(NAME, format!("axonflow -> {url}")),
+        },
+        Some((None, _)) => fail(
+            NAME,
+            "[mcp_servers.axonflow] has no url",
+            "axonflow-codex install",
+        ),
+    }
+}
+
+fn skills_row(receipt: &Receipt) -> Row {
+    let present = receipt
+        .skills
+        .iter()
+        .filter(|dir| dir.join("SKILL.md").is_file())
+        .count();
+    if present == receipt.skills.len() {
+        pass("skills", format!("{present} installed"))
+    } else {
+        warn(
+            "skills",
+            format!("{present} of {} installed", receipt.skills.len()),
+            "axonflow-codex install",
+        )
+    }
+}
+
+fn registration_row(expires_at: &str) -> Row {
+    let now = state::now_epoch();
+    match state::parse_rfc3339(expires_at) {
+        Some(at) if at <= now => fail(
+            "registration",
+            format!("the Community SaaS registration expired {expires_at}"),
+            "axonflow-codex install --community-saas",
+        ),
+        Some(at) if at - now < 30 * 86_400 => warn(
+            "registration",
+            format!("the Community SaaS registration expires {expires_at}"),
+            "axonflow-codex install --community-saas (registers again)",
+        ),
+        _ => pass(
+            "registration",
+            format!("Community SaaS, expires {expires_at}"),
+        ),
+    }
+}
+
+fn settings_rows(env: &HostEnv, rows: &mut Vec<Row>) -> Option<Settings> {
+    let settings = match Settings::resolve(env) {
+        Ok(settings) => settings,
+        Err(error) => {
+            rows.push(fail("settings", error.to_string(), "fix the named variable or file (chmod 600 axonflow.toml; axonflow-codex install rewrites it)"));
+            return None;
+        }
+    };
+    let mut notes = Vec::new();
+    // Codex hides the environment from http_headers_helper: a variable that differs from the
+    // file means the hooks and the MCP server use different settings.
+    for (key, source) in &settings.sources {
+        if let Source::Env(var) = source {
+            if settings.settings_file_exists {
+                notes.push(format!("{var} overrides `{key}` for the hooks, but Codex's MCP helper only sees axonflow.toml"));
+            }
+        }
+    }
+    let detail = format!(
+        "{} (endpoint {}, fail_mode {}{})",
+        settings.settings_file.display(),
+        settings.endpoint,
+        settings.fail_mode.as_str(),
+        if settings.auth.is_some() {
+            ", credentials set"
+        } else {
+            ", no credentials"
+        }
+    );
+    if !settings.settings_file_exists {
+        rows.push(warn(
+            "settings",
+            format!(
+                "{} does not exist; defaults apply",
+                settings.settings_file.display()
+            ),
+            "axonflow-codex install",
+        ));
+    } else if notes.is_empty() {
+        rows.push(pass("settings", detail));
+    } else {
+        rows.push(warn(
+            "settings",
+            format!("{detail}; {}", notes.join("; ")),
+            "persist the value with axonflow-codex install, or unset the variable",
+        ));
+    }
+    let user_token = tokens::resolve_user_token(env, &settings);
+    for problem in &user_token.problems {
+        rows.push(warn(
+            "user token",
+            problem
+                .message()
+                .trim_start_matches("[AxonFlow] ")
+                .to_string(),
+            "re-provision the token (user-token.json, mode 600)",
+        ));
+    }
+    let state = StateDir::new(settings.state_dir.clone());
+    if let Some(throttle) = state.active_throttle(state::now_epoch()) {
+        let until = state::rfc3339(throttle.until);
+        if throttle.is_auth_failure() {
+            rows.push(fail(
+                "throttle",
+                format!("auth-failure cooldown until {until}: every governed tool call is blocked"),
+                "fix the credentials; a passing credentials check below clears it",
+            ));
+        } else {
+            rows.push(warn(
+                "throttle",
+                format!(
+                    "tier limit `{}` until {until}: tool calls are not checked",
+                    throttle.reason
+                ),
+                "wait, or upgrade: https://getaxonflow.com/pricing/",
+            ));
+        }
+    }
+    Some(settings)
+}
+
+/// The network rows, concurrently, each bounded.
+fn network_rows(env: &HostEnv, settings: &Settings, hook_binary: Option<&Path>) -> Vec<Row> {
+    let timeout = settings.timeout_for(HookEvent::PreToolUse);
+    let now = state::now_epoch();
+    let user_token = tokens::resolve_user_token(env, settings).token;
+    let headers = agent::governed_headers(
+        settings.auth.as_ref(),
+        tokens::license_token_to_send(settings, now).as_ref(),
+        user_token.as_ref(),
+    );
+    let client = AgentClient::new(settings, headers);
+    std::thread::scope(|scope| {
+        let health = scope.spawn(|| health_rows(settings));
+        let probes = scope.spawn(|| probe_rows(&client, settings, timeout));
+        let hook = hook_binary.map(|binary| scope.spawn(move || hook_row(binary, env)));
+        let mut rows = health.join().unwrap_or_default();
+        rows.extend(probes.join().unwrap_or_default());
+        if let Some(hook) = hook {
+            rows.extend(hook.join().ok());
+        }
+        rows
+    })
+}
+
+fn health_rows(settings: &Settings) -> Vec<Row> {
+    let agent = agent::new_http_agent();
+    let url = format!("{}/health", settings.endpoint);
+    let response = agent
+        .get(&url)
+        .config()
+        .timeout_global(Some(Duration::from_secs(2)))
+        .build()
+        .header(
+            "X-Axonflow-Client",
+            axonflow_codex_hook::client_header_value(),
+        )
+        .call();
+    let fix_reach = format!(
+        "start the agent or fix `endpoint` (now {})",
+        settings.endpoint
+    );
+    let mut response = match response {
+        Ok(response) => response,
+        Err(error) => {
+            return vec![fail(
+                "agent health",
+                format!("cannot reach {url}: {error}"),
+                fix_reach,
+            )]
+        }
+    };
+    let status = response.status().as_u16();
+    let body: Option<Value> = response
+        .body_mut()
+        .with_config()
+        .limit(1024 * 1024)
+        .read_to_string()
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok());
+    let Some(body) = body.filter(|_| status == 200) else {
+        return vec![fail(
+            "agent health",
+            format!("{url} answered HTTP {status} without the agent's health document"),
+            "check that the endpoint is an AxonFlow agent",
+        )];
+    };
+    let version = body["version"].as_str().unwrap_or("unknown").to_string();
+    let mut rows = Vec::new();
+    match body["status"].as_str() {
+        Some("healthy") => rows.push(pass(
+            "agent health",
+            format!(
+                "{} {version} at {}",
+                body["service"].as_str().unwrap_or("agent"),
+                settings.endpoint
+            ),
+        )),
+        Some("starting") => rows.push(warn(
+            "agent health",
+            format!("the agent {version} is still starting"),
+            "wait a moment and run doctor again",
+        )),
+        other => rows.push(fail(
+            "agent health",
+            format!("the agent reports status {other:?}"),
+            "check the agent's logs",
+        )),
+    }
+    if body.get("plugin_compatibility").is_none() {
+        rows.push(fail(
+            "agent version",
+            format!("agent {version} is too old: it has no governance MCP endpoint for Codex"),
+            "upgrade the AxonFlow agent",
+        ));
+        return rows;
+    }
+    match body["plugin_compatibility"]["min_plugin_version"]["codex"].as_str() {
+        Some(minimum) if version_below(crate::VERSION, minimum) => rows.push(fail(
+            "plugin version",
+            format!(
+                "the agent requires codex-plugin {minimum} or newer; this is {}",
+                crate::VERSION
+            ),
+            "axonflow-codex update",
+        )),
+        Some(minimum) => rows.push(pass(
+            "plugin version",
+            format!("{} meets the agent's minimum {minimum}", crate::VERSION),
+        )),
+        None => rows.push(pass(
+            "plugin version",
+            "the agent sets no minimum for codex",
+        )),
+    }
+    rows
+}
+
+/// `a < b` for dotted versions, ignoring a leading `v` and any `-…`/`+…` suffix.
+pub fn version_below(a: &str, b: &str) -> bool {
+    fn parts(v: &str) -> [u64; 3] {
+        let core = v.trim().trim_start_matches('v');
+        let core = core.split(['-', '+']).next().unwrap_or_default();
+        let mut out = [0; 3];
+        for (slot, part) in out.iter_mut().zip(core.split('.')) {
+            *slot = part.parse().unwrap_or(0);
+        }
+        out
+    }
+    parts(a) < parts(b)
+}
+
+fn probe(client: &AgentClient, statement: &str, id: &str, timeout: u64) -> (Reply, Duration) {
+    let started = Instant::now();
+    let reply = client.call_tool(
+        id,
+        "check_policy",
+        json!({"connector_type": "codex.Bash", "statement": statement, "operation": "execute"}),
+        timeout,
+        agent::DEFAULT_BODY_LIMIT,
+    );
+    (reply, started.elapsed())
+}
+
+fn probe_rows(client: &AgentClient, settings: &Settings, timeout: u64) -> Vec<Row> {
+    let mut rows = Vec::new();
+    let (reply, elapsed) = probe(client, HARMLESS_PROBE, "doctor-harmless", timeout);
+    let fix_reach = format!(
+        "start the agent or fix `endpoint` (now {})",
+        settings.endpoint
+    );
+    let http = match reply {
+        Reply::Transport(failure) => {
+            rows.push(fail(
+                "credentials",
+                format!("no answer from {}: {failure}", settings.mcp_url()),
+                fix_reach,
+            ));
+            return rows;
+        }
+        Reply::Http(http) => http,
+    };
+    match http.status {
+        401 => {
+            rows.push(fail("credentials", "the agent rejected the credentials (HTTP 401)", "axonflow-codex install --client-id ID --client-secret SECRET (or fix AXONFLOW_AUTH / the user token)"));
+            return rows;
+        }
+        404 => {
+            rows.push(fail(
+                "credentials",
+                format!(
+                    "{} answered 404: agent too old, or not an AxonFlow agent",
+                    settings.mcp_url()
+                ),
+                "upgrade the AxonFlow agent, or fix `endpoint`",
+            ));
+            return rows;
+        }
+        _ => {}
+    }
+    let body = http.json();
+    let result = body.as_ref().and_then(agent::tool_result);
+    if let Some(error) = body.as_ref().and_then(agent::rpc_error) {
+        rows.push(fail(
+            "credentials",
+            format!(
+                "the agent answered the probe with an error: {} (code {:?})",
+                error.message, error.code
+            ),
+            "check the agent's configuration",
+        ));
+        return rows;
+    }
+    rows.push(pass(
+        "credentials",
+        format!("accepted (HTTP {})", http.status),
+    ));
+    StateDir::new(settings.state_dir.clone()).clear_auth_failure(state::now_epoch());
+    match result.as_ref().and_then(|r| r.get("allowed")) {
+        Some(Value::Bool(true)) => rows.push(pass(
+            "harmless check",
+            format!("`{HARMLESS_PROBE}` allowed"),
+        )),
+        Some(Value::Bool(false)) => rows.push(warn(
+            "harmless check",
+            format!(
+                "`{HARMLESS_PROBE}` was blocked: {}",
+                result
+                    .as_ref()
+                    .and_then(|r| r.get("block_reason"))
+                    .and_then(Value::as_str)
+                    .unwrap_or("no reason")
+            ),
+            "review the agent's policies: ordinary commands will be blocked",
+        )),
+        _ => {
+            rows.push(fail("harmless check", "the answer held no policy decision: the endpoint does not enforce anything (every tool call would be allowed)", "point `endpoint` at an AxonFlow agent"));
+            return rows;
+        }
+    }
+    if elapsed > SLOW_ROUND_TRIP {
+        rows.push(warn(
+            "latency",
+            format!("{} ms per check", elapsed.as_millis()),
+            "every tool call waits this long; use a closer agent",
+        ));
+    } else {
+        rows.push(pass(
+            "latency",
+            format!("{} ms per check", elapsed.as_millis()),
+        ));
+    }
+    let (reply, _) = probe(client, DANGEROUS_PROBE, "doctor-dangerous", timeout);
+    let decision = match reply {
+        Reply::Http(http) => http.json().as_ref().and_then(agent::tool_result),
+        Reply::Transport(_) => None,
+    };
+    match decision.as_ref().and_then(|r| r.get("allowed")) {
+        Some(Value::Bool(false)) => rows.push(pass(
+            "enforcement",
+            format!("`{DANGEROUS_PROBE}` blocked ({})", decision.as_ref().and_then(|r| r.get("block_reason")).and_then(Value::as_str).unwrap_or("no reason")),
+        )),
+        Some(Value::Bool(true)) => rows.push(fail("enforcement", format!("the agent allowed `{DANGEROUS_PROBE}`: its SQL-injection policy is disabled or overridden"), "re-enable the built-in SQL injection policies on the agent")),
+        _ => rows.push(fail("enforcement", "no decision for the dangerous probe", "check the agent")),
+    }
+    rows
+}
+
+/// The installed hook answering a real PreToolUse payload, as Codex would run it.
+fn hook_row(binary: &Path, env: &HostEnv) -> Row {
+    const NAME: &str = "hook binary";
+    let payload = json!({"hook_event_name": "PreToolUse", "tool_name": "Bash", "tool_input": {"command": HARMLESS_PROBE}}).to_string();
+    let child = Command::new(binary)
+        .arg("pre-tool-use")
+        .env_clear()
+        .envs(env_pairs(env))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let mut child = match child {
+        Ok(child) => child,
+        Err(error) => {
+            return fail(
+                NAME,
+                format!("cannot run {}: {error}", binary.display()),
+                "axonflow-codex install",
+            )
+        }
+    };
+    use std::io::Write as _;
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(payload.as_bytes());
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        match child.try_wait() {
+            Ok(Some(_)) => break,
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(5)),
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return fail(
+                    NAME,
+                    "the hook did not finish in 30 s",
+                    "axonflow-codex install",
+                );
+            }
+        }
+    }
+    let Ok(output) = child.wait_with_output() else {
+        return fail(
+            NAME,
+            "the hook's output could not be read",
+            "axonflow-codex install",
+        );
+    };
+    let stderr = String::from_utf8_lossy(&output.stderr).trim().to_string();
+    match output.status.code() {
+        Some(0) => pass(
+            NAME,
+            format!(
+                "{} pre-tool-use allowed `{HARMLESS_PROBE}`",
+                binary.display()
+            ),
+        ),
+        Some(2) => fail(
+            NAME,
+            format!("the hook blocked a harmless command: {stderr}"),
+            "follow the reason above",
+        ),
+        code => fail(
+            NAME,
+            format!("the hook exited {code:?}: {stderr}"),
+            "axonflow-codex install",
+        ),
+    }
+}
+
+fn env_pairs(env: &HostEnv) -> Vec<(String, String)> {
+    [
+        "HOME",
+        "PATH",
+        "CODEX_HOME",
+        "XDG_CACHE_HOME",
+        "AXONFLOW_ENDPOINT",
+        "AXONFLOW_AUTH",
+        "AXONFLOW_TIMEOUT_SECONDS",
+        "AXONFLOW_LICENSE_TOKEN",
+        "AXONFLOW_USER_TOKEN",
+        "AXONFLOW_FAIL_MODE",
+        "AXONFLOW_CODEX_CONFIG",
+        "AXONFLOW_CONFIG_DIR",
+    ]
+    .iter()
+    .filter_map(|k| env.var(k).map(|v| (k.to_string(), v.to_string())))
+    .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_compare_numerically() {
+        assert!(version_below("0.9.0", "1.4.0"));
+        assert!(version_below("1.4.0-rc1", "1.10.0"));
+        assert!(!version_below("2.0.0", "1.4.0"));
+        assert!(!version_below("v1.4.0", "1.4.0+build"));
+    }
+}
