@@ -11,6 +11,7 @@ use crate::install::{self, InstallContext, InstallOptions};
 use crate::prompt::{self, Prompter, TerminalPrompter};
 use crate::status::{self, StatusOptions};
 use crate::uninstall::{self, UninstallOptions};
+use crate::update::{self, UpdateOptions};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -33,6 +34,8 @@ enum Command {
     Doctor(DoctorOptions),
     /// Show what is installed, where, and which version
     Status(StatusOptions),
+    /// Replace this installer and the installed hook with a newer, verified release
+    Update(UpdateOptions),
 }
 
 pub fn main_entry() -> ExitCode {
@@ -62,6 +65,7 @@ pub fn main_entry() -> ExitCode {
         Command::Uninstall(options) => uninstall::run(options, &env, prompter),
         Command::Doctor(options) => doctor::run(options, &env),
         Command::Status(options) => status::run(options, &env),
+        Command::Update(options) => update::run(options, &env),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

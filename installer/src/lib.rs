@@ -22,5 +22,6 @@ pub mod skills;
 pub mod status;
 pub mod trust;
 pub mod uninstall;
+pub mod update;
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

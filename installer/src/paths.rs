@@ -7,6 +7,12 @@ use axonflow_codex_hook::settings::HostEnv;
 
 use crate::error::{CommandError, Result};
 
+pub const INSTALLER_BINARY_NAME: &str = if cfg!(windows) {
+    "axonflow-codex.exe"
+} else {
+    "axonflow-codex"
+};
+
 pub const HOOK_BINARY_NAME: &str = if cfg!(windows) {
     "axonflow-codex-hook.exe"
 } else {

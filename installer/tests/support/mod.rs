@@ -107,8 +107,13 @@ impl TestEnv {
     }
 
     pub fn run(&self, args: &[&str]) -> Run {
+        self.run_binary(Path::new(INSTALLER), args)
+    }
+
+    /// Runs another copy of the installer (the update tests replace the binary they run).
+    pub fn run_binary(&self, binary: &Path, args: &[&str]) -> Run {
         let started = Instant::now();
-        let mut child = Command::new(INSTALLER)
+        let mut child = Command::new(binary)
             .args(args)
             .env_clear()
             .envs(self.vars.iter().map(|(k, v)| (k, v)))

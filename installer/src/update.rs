@@ -1,0 +1,429 @@
+//! `axonflow-codex update`: replaces this installer and the installed hook with a newer
+//! release, after verifying the archive's sha256 and that both new binaries run.
+//!
+//! Sources: GitHub releases (API base overridable for GitHub Enterprise with
+//! `AXONFLOW_CODEX_GITHUB_API`), or a static manifest (`AXONFLOW_CODEX_UPDATE_URL`) for
+//! mirrors and air-gapped networks. The hook keeps its path, so the command string in
+//! hooks.json, and with it Codex's trust, survives the update.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use axonflow_codex_hook::settings::HostEnv;
+use self_update::update::{Release, ReleaseAsset};
+use serde_json::json;
+
+use crate::error::{CommandError, Result};
+use crate::fsio;
+use crate::paths::CodexPaths;
+use crate::receipt::Receipt;
+
+pub const REPO_OWNER: &str = "getaxonflow";
+pub const REPO_NAME: &str = "axonflow-codex";
+/// Archives larger than this are refused (ours are a few MiB).
+const MAX_ARCHIVE_BYTES: u64 = 200 * 1024 * 1024;
+
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct UpdateOptions {
+    /// Only report whether a newer version exists
+    #[arg(long)]
+    pub check: bool,
+    /// Install this version instead of the newest
+    #[arg(long, value_name = "VERSION")]
+    pub to: Option<String>,
+    /// Allow installing a version older than this one (with --to)
+    #[arg(long)]
+    pub allow_downgrade: bool,
+    /// Machine-readable summary on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Where releases come from.
+enum Source {
+    Manifest(String),
+    GitHub { api_base: String },
+}
+
+impl Source {
+    fn from_env(env: &HostEnv) -> Source {
+        match env.var("AXONFLOW_CODEX_UPDATE_URL") {
+            Some(url) => Source::Manifest(url.to_string()),
+            None => Source::GitHub {
+                api_base: env
+                    .var("AXONFLOW_CODEX_GITHUB_API")
+                    .unwrap_or("https://api.github.com")
+                    .trim_end_matches('/')
+                    .to_string(),
+            },
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Source::Manifest(url) => format!("manifest {url}"),
+            Source::GitHub { api_base } => {
+                format!("GitHub releases of {REPO_OWNER}/{REPO_NAME} ({api_base})")
+            }
+        }
+    }
+
+    fn releases(&self, env: &HostEnv) -> Result<Vec<Release>> {
+        let failed = |e: self_update::errors::Error| {
+            CommandError::failure(format!(
+                "cannot list releases from {}: {e}",
+                self.describe()
+            ))
+            .hint("check the network, or set AXONFLOW_CODEX_UPDATE_URL to a reachable manifest")
+        };
+        match self {
+            Source::Manifest(url) => {
+                let body = fetch_text(url)?;
+                self_update::backends::manifest::parse_manifest(&body, url).map_err(failed)
+            }
+            Source::GitHub { api_base } => {
+                let mut list = self_update::backends::github::ReleaseList::configure();
+                list.repo_owner(REPO_OWNER)
+                    .repo_name(REPO_NAME)
+                    .api_base_url(api_base.as_str());
+                if let Some(token) = env.var("GITHUB_TOKEN") {
+                    list.auth_token(token);
+                }
+                list.build()
+                    .and_then(|l| l.fetch())
+                    .map(|r| r.all().to_vec())
+                    .map_err(failed)
+            }
+        }
+    }
+}
+
+fn fetch_text(url: &str) -> Result<String> {
+    let agent = axonflow_codex_hook::agent::new_http_agent();
+    let mut response = agent
+        .get(url)
+        .config()
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .call()
+        .map_err(|e| CommandError::failure(format!("cannot fetch {url}: {e}")))?;
+    if response.status().as_u16() != 200 {
+        return Err(CommandError::failure(format!(
+            "cannot fetch {url}: HTTP {}",
+            response.status().as_u16()
+        )));
+    }
+    response
+        .body_mut()
+        .with_config()
+        .limit(4 * 1024 * 1024)
+        .read_to_string()
+        .map_err(|e| CommandError::failure(format!("cannot read {url}: {e}")))
+}
+
+fn parse_version(text: &str) -> Option<(u64, u64, u64)> {
+    let core = text
+        .trim()
+        .trim_start_matches('v')
+        .split(['-', '+'])
+        .next()?;
+    let mut parts = core.split('.').map(|p| p.parse::<u64>().ok());
+    Some((parts.next()??, parts.next()??, parts.next()??))
+}
+
+/// The archive for this platform in a release: `axonflow-codex-…<target>….tar.gz` (`.zip` on
+/// Windows).
+fn archive_for(release: &Release) -> Option<ReleaseAsset> {
+    let target = self_update::get_target();
+    let extension = if cfg!(windows) { ".zip" } else { ".tar.gz" };
+    release
+        .assets()
+        .iter()
+        .find(|a| {
+            a.name().starts_with("axonflow-codex")
+                && a.name().contains(target)
+                && a.name().ends_with(extension)
+        })
+        .cloned()
+}
+
+/// The archive's expected sha256: the asset's own digest, else a `<name>.sha256` or
+/// `SHA256SUMS` asset of the same release.
+fn expected_sha256(release: &Release, archive: &ReleaseAsset) -> Result<String> {
+    if let Some(digest) = archive.digest() {
+        return match self_update::Checksum::parse_digest(digest) {
+            Ok(self_update::Checksum::Sha256(hex)) => Ok(hex.to_ascii_lowercase()),
+            _ => Err(CommandError::failure(format!(
+                "{} carries an unsupported digest `{digest}`",
+                archive.name()
+            ))),
+        };
+    }
+    let sums = release.assets().iter().find(|a| {
+        a.name() == format!("{}.sha256", archive.name())
+            || a.name() == "SHA256SUMS"
+            || a.name() == "sha256.sum"
+    });
+    let Some(sums) = sums else {
+        return Err(CommandError::failure(format!(
+            "release {} publishes no sha256 for {}; refusing to install an unverified archive",
+            release.version(),
+            archive.name()
+        )));
+    };
+    let text = fetch_text(sums.download_url())?;
+    match self_update::Checksum::from_sums_file(&text, archive.name()) {
+        Ok(self_update::Checksum::Sha256(hex)) => Ok(hex.to_ascii_lowercase()),
+        _ => Err(CommandError::failure(format!(
+            "{} has no sha256 line for {}",
+            sums.name(),
+            archive.name()
+        ))),
+    }
+}
+
+pub fn run(options: &UpdateOptions, env: &HostEnv) -> Result<()> {
+    let current = crate::VERSION;
+    let source = Source::from_env(env);
+    let releases = source.releases(env)?;
+    let mut candidates: Vec<(&Release, (u64, u64, u64))> = releases
+        .iter()
+        .filter_map(|r| parse_version(r.version()).map(|v| (r, v)))
+        .collect();
+    candidates.sort_by_key(|(_, v)| *v);
+    let current_version = parse_version(current).unwrap_or_default();
+    let chosen = match &options.to {
+        Some(wanted) => {
+            let wanted_version = parse_version(wanted)
+                .ok_or_else(|| CommandError::usage(format!("--to {wanted} is not a version")))?;
+            let found = candidates
+                .iter()
+                .find(|(_, v)| *v == wanted_version)
+                .copied();
+            let Some(found) = found else {
+                return Err(CommandError::failure(format!(
+                    "no release {wanted} in {}",
+                    source.describe()
+                )));
+            };
+            if wanted_version < current_version && !options.allow_downgrade {
+                return Err(CommandError::usage(format!("{wanted} is older than the installed {current}; pass --allow-downgrade to install it anyway")));
+            }
+            Some(found)
+        }
+        None => candidates
+            .last()
+            .copied()
+            .filter(|(_, v)| *v > current_version),
+    };
+
+    let Some((release, version)) = chosen else {
+        report(
+            options,
+            json!({"current": current, "latest": candidates.last().map(|(r, _)| r.version()), "update_available": false, "updated": false}),
+            &format!(
+                "axonflow-codex {current} is up to date ({}).",
+                source.describe()
+            ),
+        );
+        return Ok(());
+    };
+    if version == current_version && options.to.is_some() {
+        report(
+            options,
+            json!({"current": current, "latest": release.version(), "update_available": false, "updated": false}),
+            &format!("axonflow-codex {current} is already installed."),
+        );
+        return Ok(());
+    }
+    if options.check {
+        report(
+            options,
+            json!({"current": current, "latest": release.version(), "update_available": true, "updated": false}),
+            &format!(
+                "axonflow-codex {} is available (this is {current}); run `axonflow-codex update`.",
+                release.version()
+            ),
+        );
+        return Ok(());
+    }
+
+    let archive = archive_for(release).ok_or_else(|| {
+        CommandError::failure(format!(
+            "release {} has no archive for {}",
+            release.version(),
+            self_update::get_target()
+        ))
+    })?;
+    let expected = expected_sha256(release, &archive)?;
+
+    // Stage everything where the installed hook lives, so the final renames stay on one
+    // file system; nothing installed is touched until both new binaries have proved they run.
+    let paths = CodexPaths::resolve(env, false)?;
+    let receipt = Receipt::load(&paths.receipt)?;
+    let installer_path = std::env::current_exe()
+        .map_err(|e| CommandError::failure(format!("cannot locate this executable: {e}")))?;
+    let staging_parent = installer_path
+        .parent()
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
+    let staging = tempfile::Builder::new()
+        .prefix(".axonflow-codex-update-")
+        .tempdir_in(&staging_parent)
+        .map_err(|e| CommandError::io("create a staging directory in", &staging_parent, &e))?;
+    let archive_path = staging.path().join(archive.name());
+    download(&archive, &archive_path)?;
+    let actual = fsio::sha256_hex(
+        &std::fs::read(&archive_path).map_err(|e| CommandError::io("read", &archive_path, &e))?,
+    );
+    if actual != expected {
+        return Err(CommandError::failure(format!(
+            "{} failed verification: sha256 {actual}, expected {expected}; nothing was replaced",
+            archive.name()
+        ))
+        .hint("the download was corrupted or tampered with; try again, or check the mirror"));
+    }
+    let unpacked = staging.path().join("unpacked");
+    #[cfg(windows)]
+    let kind = self_update::ArchiveKind::Zip;
+    #[cfg(not(windows))]
+    let kind = self_update::ArchiveKind::Tar(Some(self_update::Compression::Gz));
+    self_update::Extract::from_source(&archive_path)
+        .archive(kind)
+        .extract_into(&unpacked)
+        .map_err(|e| {
+            CommandError::failure(format!(
+                "cannot unpack {}: {e}; nothing was replaced",
+                archive.name()
+            ))
+        })?;
+    let new_installer =
+        find_file(&unpacked, crate::paths::INSTALLER_BINARY_NAME).ok_or_else(|| {
+            CommandError::failure(format!(
+                "{} holds no {}; nothing was replaced",
+                archive.name(),
+                crate::paths::INSTALLER_BINARY_NAME
+            ))
+        })?;
+    let new_hook = find_file(&unpacked, crate::paths::HOOK_BINARY_NAME).ok_or_else(|| {
+        CommandError::failure(format!(
+            "{} holds no {}; nothing was replaced",
+            archive.name(),
+            crate::paths::HOOK_BINARY_NAME
+        ))
+    })?;
+    let new_version = release.version().trim_start_matches('v');
+    for (binary, name) in [
+        (&new_installer, "axonflow-codex"),
+        (&new_hook, "axonflow-codex-hook"),
+    ] {
+        let _ = fsio::set_mode(binary, 0o755);
+        let printed = crate::codex_cli::run_bounded(
+            std::process::Command::new(binary).arg("--version"),
+            Duration::from_secs(10),
+        )
+        .map(|out| String::from_utf8_lossy(&out).trim().to_string());
+        if printed.as_deref() != Some(format!("{name} {new_version}").as_str()) {
+            return Err(CommandError::failure(format!(
+                "the new {name} does not run on this machine (it printed {printed:?}); nothing was replaced"
+            )));
+        }
+    }
+
+    // Replace: the hook first (at its stable path), then this installer.
+    let mut replaced = Vec::new();
+    if let Some(mut receipt) = receipt {
+        let bytes =
+            std::fs::read(&new_hook).map_err(|e| CommandError::io("read", &new_hook, &e))?;
+        replace_binary(&receipt.hook_binary, &bytes)?;
+        if let Some(owned) = receipt.files.get_mut(&receipt.hook_binary) {
+            owned.written_sha256 = fsio::sha256_hex(&bytes);
+        }
+        receipt.version = new_version.to_string();
+        fsio::write_atomic(&paths.receipt, &receipt.to_bytes(), 0o600)?;
+        replaced.push(receipt.hook_binary.display().to_string());
+    }
+    let bytes =
+        std::fs::read(&new_installer).map_err(|e| CommandError::io("read", &new_installer, &e))?;
+    replace_binary(&installer_path, &bytes)?;
+    replaced.push(installer_path.display().to_string());
+    let hook_beside = installer_path.with_file_name(crate::paths::HOOK_BINARY_NAME);
+    if hook_beside.is_file() {
+        let bytes =
+            std::fs::read(&new_hook).map_err(|e| CommandError::io("read", &new_hook, &e))?;
+        replace_binary(&hook_beside, &bytes)?;
+        replaced.push(hook_beside.display().to_string());
+    }
+    report(
+        options,
+        json!({"current": current, "latest": new_version, "update_available": true, "updated": true, "replaced": replaced}),
+        &format!(
+            "Updated axonflow-codex {current} -> {new_version} (sha256 verified):\n  {}",
+            replaced.join("\n  ")
+        ),
+    );
+    Ok(())
+}
+
+fn download(asset: &ReleaseAsset, to: &Path) -> Result<()> {
+    let file = std::fs::File::create(to).map_err(|e| CommandError::io("create", to, &e))?;
+    let mut download = self_update::Download::from_url(asset.download_url());
+    download
+        .show_download_progress(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .max_download_size(MAX_ARCHIVE_BYTES)
+        .timeout(Duration::from_secs(300))
+        .request_header(
+            self_update::http_client::header::ACCEPT,
+            "application/octet-stream",
+        );
+    download.download_to(file).map_err(|e| {
+        CommandError::failure(format!(
+            "download of {} failed: {e}; nothing was replaced",
+            asset.name()
+        ))
+    })
+}
+
+fn find_file(dir: &Path, name: &str) -> Option<PathBuf> {
+    for entry in std::fs::read_dir(dir).ok()?.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            if let Some(found) = find_file(&path, name) {
+                return Some(found);
+            }
+        } else if path.file_name().is_some_and(|n| n == name) {
+            return Some(path);
+        }
+    }
+    None
+}
+
+/// Replaces a (possibly running) binary atomically: the new bytes go to a temporary file
+/// beside it, which is renamed over it. Windows cannot overwrite a running executable, so the
+/// old file is moved aside first (and left for the next run to clean up).
+fn replace_binary(dest: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = dest.parent().unwrap_or(Path::new("."));
+    let name = dest
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temp = dir.join(format!(".{name}.update-{}", std::process::id()));
+    std::fs::write(&temp, bytes).map_err(|e| CommandError::io("write", &temp, &e))?;
+    let _ = fsio::set_mode(&temp, 0o755);
+    if cfg!(windows) && dest.exists() {
+        let aside = dir.join(format!(".{name}.old-{}", std::process::id()));
+        std::fs::rename(dest, &aside).map_err(|e| CommandError::io("move aside", dest, &e))?;
+    }
+    std::fs::rename(&temp, dest).map_err(|e| {
+        let _ = std::fs::remove_file(&temp);
+        CommandError::io("replace", dest, &e)
+    })
+}
+
+fn report(options: &UpdateOptions, machine: serde_json::Value, human: &str) {
+    if options.json {
+        println!("{machine}");
+    } else {
+        println!("{human}");
+    }
+}

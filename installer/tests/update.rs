@@ -1,0 +1,401 @@
+//! `axonflow-codex update` against release servers on 127.0.0.1, manifest-shaped and
+//! GitHub-API-shaped: success, tampered digest, nothing newer, downgrades, interrupted downloads.
+
+mod support;
+
+use std::io::{Read as _, Write as _};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use support::*;
+
+/// A static file server: path → (status, body, truncate_after).
+#[derive(Clone, Default)]
+struct Files(Arc<Mutex<Vec<(String, Vec<u8>, Option<usize>)>>>);
+
+struct ReleaseServer {
+    base: String,
+    files: Files,
+}
+
+impl ReleaseServer {
+    fn start() -> ReleaseServer {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let files = Files::default();
+        let served = files.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let files = served.clone();
+                std::thread::spawn(move || {
+                    let mut stream = stream;
+                    let mut request = Vec::new();
+                    let mut buffer = [0u8; 4096];
+                    while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match stream.read(&mut buffer) {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => request.extend_from_slice(&buffer[..n]),
+                        }
+                    }
+                    let line = String::from_utf8_lossy(&request)
+                        .lines()
+                        .next()
+                        .unwrap_or_default()
+                        .to_string();
+                    let path = line
+                        .split(' ')
+                        .nth(1)
+                        .unwrap_or("/")
+                        .split('?')
+                        .next()
+                        .unwrap_or("/")
+                        .to_string();
+                    let found = files
+                        .0
+                        .lock()
+                        .unwrap()
+                        .iter()
+                        .find(|(p, _, _)| *p == path)
+                        .cloned();
+                    let response = match found {
+                        Some((_, body, truncate)) => {
+                            let mut head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n", body.len()).into_bytes();
+                            head.extend_from_slice(&body[..truncate.unwrap_or(body.len())]);
+                            head
+                        }
+                        None => b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec(),
+                    };
+                    let _ = stream.write_all(&response);
+                });
+            }
+        });
+        ReleaseServer { base, files }
+    }
+
+    fn serve(&self, path: &str, body: Vec<u8>) {
+        self.files
+            .0
+            .lock()
+            .unwrap()
+            .push((path.to_string(), body, None));
+    }
+
+    fn serve_truncated(&self, path: &str, body: Vec<u8>, after: usize) {
+        self.files
+            .0
+            .lock()
+            .unwrap()
+            .push((path.to_string(), body, Some(after)));
+    }
+}
+
+/// A release archive whose "binaries" are scripts printing the given version.
+fn archive(dir: &Path, version: &str) -> (String, Vec<u8>) {
+    let target = self_update::get_target();
+    let name = format!("axonflow-codex-{target}.tar.gz");
+    let top = dir.join(format!("axonflow-codex-{target}"));
+    std::fs::create_dir_all(&top).unwrap();
+    for binary in ["axonflow-codex", "axonflow-codex-hook"] {
+        let path = top.join(binary);
+        std::fs::write(&path, format!("#!/bin/sh\necho \"{binary} {version}\"\n")).unwrap();
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+    }
+    let out = dir.join(&name);
+    let status = std::process::Command::new("tar")
+        .arg("czf")
+        .arg(&out)
+        .arg("-C")
+        .arg(dir)
+        .arg(format!("axonflow-codex-{target}"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    (name, std::fs::read(out).unwrap())
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    axonflow_codex::fsio::sha256_hex(bytes)
+}
+
+/// An installed product whose installer is a copy we may replace.
+struct Installed {
+    env: TestEnv,
+    installer: PathBuf,
+}
+
+impl Installed {
+    fn new() -> Installed {
+        let env = TestEnv::new();
+        let bin = env.root.join("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        let installer = bin.join("axonflow-codex");
+        std::fs::copy(INSTALLER, &installer).unwrap();
+        std::fs::copy(
+            Path::new(INSTALLER).with_file_name("axonflow-codex-hook"),
+            bin.join("axonflow-codex-hook"),
+        )
+        .unwrap();
+        let run = env.run_binary(&installer, &["install", "-y"]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        Installed { env, installer }
+    }
+
+    fn update(&self, args: &[&str]) -> Run {
+        let mut all = vec!["update"];
+        all.extend_from_slice(args);
+        self.env.run_binary(&self.installer, &all)
+    }
+
+    fn versions(&self) -> (String, String) {
+        let version = |path: &Path| {
+            String::from_utf8(
+                std::process::Command::new(path)
+                    .arg("--version")
+                    .output()
+                    .unwrap()
+                    .stdout,
+            )
+            .unwrap()
+            .trim()
+            .to_string()
+        };
+        (
+            version(&self.installer),
+            version(&self.env.path("axonflow/bin/axonflow-codex-hook")),
+        )
+    }
+
+    fn staging_leftovers(&self) -> usize {
+        std::fs::read_dir(self.installer.parent().unwrap())
+            .unwrap()
+            .flatten()
+            .filter(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with(".axonflow-codex")
+            })
+            .count()
+    }
+}
+
+fn manifest(releases: &[(&str, &str, Option<String>)]) -> Vec<u8> {
+    let releases: Vec<Value> = releases
+        .iter()
+        .map(|(version, asset, digest)| {
+            let mut asset = json!({"name": asset, "url": asset});
+            if let Some(digest) = digest {
+                asset["digest"] = json!(digest);
+            }
+            json!({"version": version, "assets": [asset]})
+        })
+        .collect();
+    json!({"schema": 1, "releases": releases})
+        .to_string()
+        .into_bytes()
+}
+
+fn current() -> (String, String) {
+    (
+        "axonflow-codex 2.0.0".to_string(),
+        "axonflow-codex-hook 2.0.0".to_string(),
+    )
+}
+
+#[test]
+fn manifest_update_replaces_both_binaries_and_keeps_trust() {
+    let mut installed = Installed::new();
+    let server = ReleaseServer::start();
+    let (name, bytes) = archive(&installed.env.root, "2.1.0");
+    server.serve(&format!("/{name}"), bytes.clone());
+    server.serve(
+        "/manifest.json",
+        manifest(&[
+            ("2.0.0", "old.tar.gz", None),
+            ("2.1.0", &name, Some(format!("sha256:{}", sha256(&bytes)))),
+        ]),
+    );
+    installed.env.set(
+        "AXONFLOW_CODEX_UPDATE_URL",
+        &format!("{}/manifest.json", server.base),
+    );
+    let hooks_before = installed.env.read("hooks.json");
+    let config_before = installed.env.read("config.toml");
+
+    let check = installed.update(&["--check", "--json"]);
+    assert_eq!(check.code, 0, "{}", check.stderr);
+    assert_eq!(
+        serde_json::from_str::<Value>(&check.stdout).unwrap(),
+        json!({"current": "2.0.0", "latest": "2.1.0", "update_available": true, "updated": false})
+    );
+    assert_eq!(installed.versions(), current(), "--check changes nothing");
+
+    let run = installed.update(&[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .starts_with("Updated axonflow-codex 2.0.0 -> 2.1.0 (sha256 verified)"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        installed.versions(),
+        (
+            "axonflow-codex 2.1.0".to_string(),
+            "axonflow-codex-hook 2.1.0".to_string()
+        )
+    );
+    assert_eq!(
+        installed.env.read("hooks.json"),
+        hooks_before,
+        "the command string never changes"
+    );
+    assert_eq!(
+        installed.env.read("config.toml"),
+        config_before,
+        "so the recorded trust still matches"
+    );
+    assert_eq!(installed.staging_leftovers(), 0);
+}
+
+#[test]
+fn tampered_archive_is_refused_and_nothing_is_replaced() {
+    let mut installed = Installed::new();
+    let server = ReleaseServer::start();
+    let (name, bytes) = archive(&installed.env.root, "2.1.0");
+    let mut tampered = bytes.clone();
+    let last = tampered.len() - 1;
+    tampered[last] ^= 0xff;
+    server.serve(&format!("/{name}"), tampered);
+    server.serve(
+        "/manifest.json",
+        manifest(&[("2.1.0", &name, Some(format!("sha256:{}", sha256(&bytes))))]),
+    );
+    installed.env.set(
+        "AXONFLOW_CODEX_UPDATE_URL",
+        &format!("{}/manifest.json", server.base),
+    );
+    let run = installed.update(&[]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("failed verification: sha256"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(installed.versions(), current());
+    assert_eq!(installed.staging_leftovers(), 0);
+}
+
+#[test]
+fn an_archive_without_a_digest_is_refused() {
+    let mut installed = Installed::new();
+    let server = ReleaseServer::start();
+    let (name, bytes) = archive(&installed.env.root, "2.1.0");
+    server.serve(&format!("/{name}"), bytes);
+    server.serve("/manifest.json", manifest(&[("2.1.0", &name, None)]));
+    installed.env.set(
+        "AXONFLOW_CODEX_UPDATE_URL",
+        &format!("{}/manifest.json", server.base),
+    );
+    let run = installed.update(&[]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("publishes no sha256"), "{}", run.stderr);
+    assert_eq!(installed.versions(), current());
+}
+
+#[test]
+fn nothing_newer_is_a_no_op_and_downgrades_need_asking() {
+    let mut installed = Installed::new();
+    let server = ReleaseServer::start();
+    let (name, bytes) = archive(&installed.env.root, "1.9.0");
+    server.serve(&format!("/{name}"), bytes.clone());
+    server.serve(
+        "/manifest.json",
+        manifest(&[
+            ("1.9.0", &name, Some(format!("sha256:{}", sha256(&bytes)))),
+            ("2.0.0", "same.tar.gz", None),
+        ]),
+    );
+    installed.env.set(
+        "AXONFLOW_CODEX_UPDATE_URL",
+        &format!("{}/manifest.json", server.base),
+    );
+    let run = installed.update(&[]);
+    assert_eq!(run.code, 0);
+    assert!(run.stdout.contains("is up to date"), "{}", run.stdout);
+
+    let run = installed.update(&["--to", "1.9.0"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("--allow-downgrade"), "{}", run.stderr);
+    assert_eq!(installed.versions(), current());
+
+    let run = installed.update(&["--to", "1.9.0", "--allow-downgrade"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        installed.versions(),
+        (
+            "axonflow-codex 1.9.0".to_string(),
+            "axonflow-codex-hook 1.9.0".to_string()
+        )
+    );
+}
+
+#[test]
+fn interrupted_download_leaves_nothing_half_written() {
+    let mut installed = Installed::new();
+    let server = ReleaseServer::start();
+    let (name, bytes) = archive(&installed.env.root, "2.1.0");
+    server.serve_truncated(&format!("/{name}"), bytes.clone(), bytes.len() / 2);
+    server.serve(
+        "/manifest.json",
+        manifest(&[("2.1.0", &name, Some(format!("sha256:{}", sha256(&bytes))))]),
+    );
+    installed.env.set(
+        "AXONFLOW_CODEX_UPDATE_URL",
+        &format!("{}/manifest.json", server.base),
+    );
+    let run = installed.update(&[]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stderr.contains("nothing was replaced"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(installed.versions(), current());
+    assert_eq!(installed.staging_leftovers(), 0);
+}
+
+#[test]
+fn github_shaped_releases_for_enterprise_api_bases() {
+    let mut installed = Installed::new();
+    let server = ReleaseServer::start();
+    let (name, bytes) = archive(&installed.env.root, "2.2.0");
+    server.serve(&format!("/download/{name}"), bytes.clone());
+    let releases = json!([
+        {"tag_name": "v2.2.0", "created_at": "2026-11-20T00:00:00Z", "name": "2.2.0", "body": "", "html_url": "x",
+         "assets": [{"name": name, "url": format!("{}/download/{name}", server.base), "digest": format!("sha256:{}", sha256(&bytes))}]},
+        {"tag_name": "v2.0.0", "created_at": "2026-10-01T00:00:00Z", "assets": []}
+    ]);
+    server.serve(
+        "/api/v3/repos/getaxonflow/axonflow-codex/releases",
+        releases.to_string().into_bytes(),
+    );
+    installed.env.set(
+        "AXONFLOW_CODEX_GITHUB_API",
+        &format!("{}/api/v3", server.base),
+    );
+    let run = installed.update(&["--json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        serde_json::from_str::<Value>(&run.stdout).unwrap()["updated"],
+        json!(true)
+    );
+    assert_eq!(
+        installed.versions(),
+        (
+            "axonflow-codex 2.2.0".to_string(),
+            "axonflow-codex-hook 2.2.0".to_string()
+        )
+    );
+}
