@@ -10,9 +10,13 @@ use std::sync::{Arc, Mutex};
 
 use support::*;
 
-/// A static file server: path → (status, body, truncate_after).
+/// A served file: path, body, and (to simulate a dropped connection) how many bytes of the
+/// body to send before closing.
+type ServedFile = (String, Vec<u8>, Option<usize>);
+
+/// A static file server's files.
 #[derive(Clone, Default)]
-struct Files(Arc<Mutex<Vec<(String, Vec<u8>, Option<usize>)>>>);
+struct Files(Arc<Mutex<Vec<ServedFile>>>);
 
 struct ReleaseServer {
     base: String,
