@@ -131,18 +131,20 @@ fn parse_version(text: &str) -> Option<(u64, u64, u64)> {
     Some((parts.next()??, parts.next()??, parts.next()??))
 }
 
-/// The archive for this platform in a release: `axonflow-codex-…<target>….tar.gz` (`.zip` on
-/// Windows).
-fn archive_for(release: &Release) -> Option<ReleaseAsset> {
+/// The archive of `package` (`axonflow-codex` or `axonflow-codex-hook`) for this platform:
+/// `<package>-<target>.tar.gz` (`.zip` on Windows), as cargo-dist names them.
+fn archive_for(release: &Release, package: &str) -> Option<ReleaseAsset> {
     let target = self_update::get_target();
     let extension = if cfg!(windows) { ".zip" } else { ".tar.gz" };
     release
         .assets()
         .iter()
         .find(|a| {
-            a.name().starts_with("axonflow-codex")
-                && a.name().contains(target)
-                && a.name().ends_with(extension)
+            a.name()
+                .strip_suffix(extension)
+                .and_then(|stem| stem.strip_prefix(package))
+                .and_then(|rest| rest.strip_prefix('-'))
+                .is_some_and(|rest| rest.contains(target) && !rest.starts_with("hook-"))
         })
         .cloned()
 }
@@ -248,17 +250,25 @@ pub fn run(options: &UpdateOptions, env: &HostEnv) -> Result<()> {
         return Ok(());
     }
 
-    let archive = archive_for(release).ok_or_else(|| {
+    let archive = archive_for(release, "axonflow-codex").ok_or_else(|| {
         CommandError::failure(format!(
             "release {} has no archive for {}",
             release.version(),
             self_update::get_target()
         ))
     })?;
-    let expected = expected_sha256(release, &archive)?;
+    // cargo-dist ships each package in its own archive; a single archive may also hold both.
+    let hook_archive = archive_for(release, "axonflow-codex-hook");
+    let mut archives = vec![(archive.clone(), expected_sha256(release, &archive)?)];
+    if let Some(hook_archive) = &hook_archive {
+        archives.push((
+            hook_archive.clone(),
+            expected_sha256(release, hook_archive)?,
+        ));
+    }
 
-    // Stage everything where the installed hook lives, so the final renames stay on one
-    // file system; nothing installed is touched until both new binaries have proved they run.
+    // Stage everything beside this installer, so the final renames stay on one file system;
+    // nothing installed is touched until both new binaries have proved they run.
     let paths = CodexPaths::resolve(env, false)?;
     let receipt = Receipt::load(&paths.receipt)?;
     let installer_path = std::env::current_exe()
@@ -271,44 +281,47 @@ pub fn run(options: &UpdateOptions, env: &HostEnv) -> Result<()> {
         .prefix(".axonflow-codex-update-")
         .tempdir_in(&staging_parent)
         .map_err(|e| CommandError::io("create a staging directory in", &staging_parent, &e))?;
-    let archive_path = staging.path().join(archive.name());
-    download(&archive, &archive_path)?;
-    let actual = fsio::sha256_hex(
-        &std::fs::read(&archive_path).map_err(|e| CommandError::io("read", &archive_path, &e))?,
-    );
-    if actual != expected {
-        return Err(CommandError::failure(format!(
-            "{} failed verification: sha256 {actual}, expected {expected}; nothing was replaced",
-            archive.name()
-        ))
-        .hint("the download was corrupted or tampered with; try again, or check the mirror"));
-    }
     let unpacked = staging.path().join("unpacked");
-    #[cfg(windows)]
-    let kind = self_update::ArchiveKind::Zip;
-    #[cfg(not(windows))]
-    let kind = self_update::ArchiveKind::Tar(Some(self_update::Compression::Gz));
-    self_update::Extract::from_source(&archive_path)
-        .archive(kind)
-        .extract_into(&unpacked)
-        .map_err(|e| {
-            CommandError::failure(format!(
-                "cannot unpack {}: {e}; nothing was replaced",
-                archive.name()
+    for (asset, expected) in &archives {
+        let archive_path = staging.path().join(asset.name());
+        download(asset, &archive_path)?;
+        let actual = fsio::sha256_hex(
+            &std::fs::read(&archive_path)
+                .map_err(|e| CommandError::io("read", &archive_path, &e))?,
+        );
+        if &actual != expected {
+            return Err(CommandError::failure(format!(
+                "{} failed verification: sha256 {actual}, expected {expected}; nothing was replaced",
+                asset.name()
             ))
-        })?;
+            .hint("the download was corrupted or tampered with; try again, or check the mirror"));
+        }
+        #[cfg(windows)]
+        let kind = self_update::ArchiveKind::Zip;
+        #[cfg(not(windows))]
+        let kind = self_update::ArchiveKind::Tar(Some(self_update::Compression::Gz));
+        self_update::Extract::from_source(&archive_path)
+            .archive(kind)
+            .extract_into(&unpacked)
+            .map_err(|e| {
+                CommandError::failure(format!(
+                    "cannot unpack {}: {e}; nothing was replaced",
+                    asset.name()
+                ))
+            })?;
+    }
     let new_installer =
         find_file(&unpacked, crate::paths::INSTALLER_BINARY_NAME).ok_or_else(|| {
             CommandError::failure(format!(
-                "{} holds no {}; nothing was replaced",
-                archive.name(),
+                "release {} holds no {}; nothing was replaced",
+                release.version(),
                 crate::paths::INSTALLER_BINARY_NAME
             ))
         })?;
     let new_hook = find_file(&unpacked, crate::paths::HOOK_BINARY_NAME).ok_or_else(|| {
         CommandError::failure(format!(
-            "{} holds no {}; nothing was replaced",
-            archive.name(),
+            "release {} holds no {}; nothing was replaced",
+            release.version(),
             crate::paths::HOOK_BINARY_NAME
         ))
     })?;

@@ -403,3 +403,107 @@ fn github_shaped_releases_for_enterprise_api_bases() {
         )
     );
 }
+
+/// A cargo-dist style archive of one package: `<package>-<target>/<package>`.
+fn package_archive(dir: &Path, package: &str, version: &str) -> PathBuf {
+    let target = self_update::get_target();
+    let top = format!("{package}-{target}");
+    let staging = dir.join(format!("stage-{package}"));
+    std::fs::create_dir_all(staging.join(&top)).unwrap();
+    let binary = staging.join(&top).join(package);
+    std::fs::write(
+        &binary,
+        format!("#!/bin/sh\necho \"{package} {version}\"\n"),
+    )
+    .unwrap();
+    std::fs::set_permissions(&binary, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let out = dir.join(format!("{top}.tar.gz"));
+    let status = std::process::Command::new("tar")
+        .arg("czf")
+        .arg(&out)
+        .arg("-C")
+        .arg(&staging)
+        .arg(&top)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    out
+}
+
+#[test]
+fn cargo_dist_layout_with_the_manifest_generator() {
+    let mut installed = Installed::new();
+    let server = ReleaseServer::start();
+    let dir = installed.env.root.join("release");
+    std::fs::create_dir_all(&dir).unwrap();
+    let archives = [
+        package_archive(&dir, "axonflow-codex", "2.3.0"),
+        package_archive(&dir, "axonflow-codex-hook", "2.3.0"),
+    ];
+    let generator = Path::new(env!("CARGO_MANIFEST_DIR")).join("../dist/make-manifest.py");
+    let output = std::process::Command::new("python3")
+        .arg(&generator)
+        .args(["--version", "v2.3.0"])
+        .args(&archives)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let manifest: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(manifest["releases"][0]["version"], json!("2.3.0"));
+    server.serve("/mirror/manifest.json", output.stdout.clone());
+    // Relative asset URLs resolve against the manifest's directory.
+    for archive in &archives {
+        let name = archive.file_name().unwrap().to_string_lossy().into_owned();
+        server.serve(&format!("/mirror/{name}"), std::fs::read(archive).unwrap());
+    }
+    installed.env.set(
+        "AXONFLOW_CODEX_UPDATE_URL",
+        &format!("{}/mirror/manifest.json", server.base),
+    );
+    let run = installed.update(&[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        installed.versions(),
+        (
+            "axonflow-codex 2.3.0".to_string(),
+            "axonflow-codex-hook 2.3.0".to_string()
+        )
+    );
+
+    // A tampered hook archive alone is enough to refuse the whole update.
+    let mut installed = Installed::new();
+    let mut hook_bytes = std::fs::read(&archives[1]).unwrap();
+    let last = hook_bytes.len() - 1;
+    hook_bytes[last] ^= 1;
+    server.serve(
+        &format!(
+            "/tampered/{}",
+            archives[0].file_name().unwrap().to_string_lossy()
+        ),
+        std::fs::read(&archives[0]).unwrap(),
+    );
+    server.serve(
+        &format!(
+            "/tampered/{}",
+            archives[1].file_name().unwrap().to_string_lossy()
+        ),
+        hook_bytes,
+    );
+    server.serve("/tampered/manifest.json", output.stdout);
+    installed.env.set(
+        "AXONFLOW_CODEX_UPDATE_URL",
+        &format!("{}/tampered/manifest.json", server.base),
+    );
+    let run = installed.update(&[]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("axonflow-codex-hook-") && run.stderr.contains("failed verification"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(installed.versions(), current());
+}
