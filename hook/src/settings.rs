@@ -185,11 +185,16 @@ pub struct Settings {
 
 impl Settings {
     pub fn resolve(env: &HostEnv) -> Result<Settings, SettingsError> {
-        let settings_file = match env.var("AXONFLOW_CODEX_CONFIG") {
-            Some(path) => PathBuf::from(path),
-            None => codex_home::resolve(env)?.join(SETTINGS_FILE_NAME),
+        // An installed hook reads the settings installed beside it (Codex gives
+        // http_headers_helper no environment, and a system-wide install must not be shadowed
+        // by a user's CODEX_HOME); otherwise the Codex home decides.
+        let installed_home = env.current_exe().and_then(codex_home::installed_codex_home);
+        let (settings_file, installed) = match (env.var("AXONFLOW_CODEX_CONFIG"), installed_home) {
+            (Some(path), _) => (PathBuf::from(path), false),
+            (None, Some(home)) => (home.join(SETTINGS_FILE_NAME), true),
+            (None, None) => (codex_home::resolve(env)?.join(SETTINGS_FILE_NAME), false),
         };
-        let file = SettingsFile::load(&settings_file)?;
+        let file = SettingsFile::load(&settings_file, installed)?;
         let mut sources = BTreeMap::new();
         let mut pick = |key: &'static str, var: &'static str| -> Option<(String, Source)> {
             let picked = match env.var(var) {
@@ -352,9 +357,12 @@ const KNOWN_KEYS: [&str; 5] = [
     "license_token",
     "fail_mode",
 ];
+const SECRET_KEYS: [&str; 2] = ["auth", "license_token"];
 
 impl SettingsFile {
-    fn load(path: &Path) -> Result<SettingsFile, SettingsError> {
+    /// `installed`: the file sits beside an installed hook binary, where a system-wide
+    /// install may share it (see [`check_private`]).
+    fn load(path: &Path, installed: bool) -> Result<SettingsFile, SettingsError> {
         let bytes = match std::fs::read(path) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -371,7 +379,6 @@ impl SettingsFile {
                 )))
             }
         };
-        check_private(path)?;
         let text = String::from_utf8(bytes)
             .map_err(|_| SettingsError::new(format!("{} is not valid UTF-8", path.display())))?;
         let document: toml_edit::DocumentMut =
@@ -386,6 +393,8 @@ impl SettingsFile {
                     crate::text::single_line(e.message())
                 ))
             })?;
+        let holds_secret = SECRET_KEYS.iter().any(|key| document.contains_key(key));
+        check_private(path, installed, holds_secret)?;
         let mut values = BTreeMap::new();
         for key in KNOWN_KEYS {
             let Some(item) = document.get(key) else {
@@ -423,32 +432,33 @@ impl SettingsFile {
     }
 }
 
-/// The settings file holds credentials: refuse it when group or others may read or write it.
+/// The settings file may hold credentials: refused when group or others may write it, or
+/// read it. One exception keeps a system-wide install (`install --scope system`) usable by
+/// every user: the file installed beside a root-owned hook location may be readable by all
+/// when it is owned by root and holds no secret (`auth`, `license_token`).
 #[cfg(unix)]
-fn check_private(path: &Path) -> Result<(), SettingsError> {
-    use std::os::unix::fs::PermissionsExt as _;
-    let mode = std::fs::metadata(path)
-        .map_err(|e| {
-            SettingsError::new(format!(
-                "{} cannot be read: {}",
-                path.display(),
-                crate::text::io_cause(&e)
-            ))
-        })?
-        .permissions()
-        .mode();
-    if mode & 0o066 != 0 {
-        return Err(SettingsError::new(format!(
-            "{} is accessible by group or others (mode {:o}); run chmod 600 on it",
+fn check_private(path: &Path, installed: bool, holds_secret: bool) -> Result<(), SettingsError> {
+    use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
+    let metadata = std::fs::metadata(path).map_err(|e| {
+        SettingsError::new(format!(
+            "{} cannot be read: {}",
             path.display(),
-            mode & 0o777
+            crate::text::io_cause(&e)
+        ))
+    })?;
+    let mode = metadata.permissions().mode() & 0o777;
+    let shared_system_file = installed && !holds_secret && metadata.uid() == 0;
+    if mode & 0o022 != 0 || (mode & 0o044 != 0 && !shared_system_file) {
+        return Err(SettingsError::new(format!(
+            "{} is accessible by group or others (mode {mode:o}); run chmod 600 on it",
+            path.display()
         )));
     }
     Ok(())
 }
 
 #[cfg(not(unix))]
-fn check_private(_path: &Path) -> Result<(), SettingsError> {
+fn check_private(_path: &Path, _installed: bool, _holds_secret: bool) -> Result<(), SettingsError> {
     Ok(())
 }
 

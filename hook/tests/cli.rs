@@ -190,3 +190,101 @@ fn a_ten_megabyte_command_is_sent_whole() {
         Some(command.len())
     );
 }
+
+/// An installed hook (`<home>/axonflow/bin/axonflow-codex-hook`) with its settings file.
+fn install_copy(env: &TestEnv, home_name: &str, settings: &str, mode: u32) -> std::path::PathBuf {
+    let home = env.root.join(home_name);
+    let bin = home.join("axonflow/bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let installed = bin.join("axonflow-codex-hook");
+    std::fs::copy(HOOK, &installed).unwrap();
+    write_private(&home.join("axonflow.toml"), settings, mode);
+    installed
+}
+
+#[test]
+fn an_installed_hook_reads_the_settings_beside_it_even_with_codex_home_set() {
+    let agent = StandIn::start(AgentConfig::default());
+    let other = StandIn::start(AgentConfig::default());
+    let env = TestEnv::new(); // CODEX_HOME points at the test's own ~/.codex
+    env.write_settings(&format!("endpoint = \"{}\"\n", other.endpoint()));
+    let installed = install_copy(
+        &env,
+        "system",
+        &format!("endpoint = \"{}\"\n", agent.endpoint()),
+        0o600,
+    );
+    let run = env.run_binary(
+        &installed,
+        &["pre-tool-use"],
+        bash("ls").to_string().as_bytes(),
+    );
+    run.assert_silent_allow();
+    assert_eq!((agent.requests().len(), other.requests().len()), (1, 0));
+}
+
+#[test]
+fn a_shared_system_settings_file_may_be_world_readable_only_without_secrets() {
+    let agent = StandIn::start(AgentConfig::default());
+    let env = TestEnv::new();
+    // Owned by root (the tests' user here), beside an installed hook, no secret: accepted.
+    let installed = install_copy(
+        &env,
+        "etc-codex",
+        &format!(
+            "endpoint = \"{}\"\nfail_mode = \"closed\"\n",
+            agent.endpoint()
+        ),
+        0o644,
+    );
+    let is_root = std::fs::metadata(&installed)
+        .map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0)
+        .unwrap();
+    let run = env.run_binary(
+        &installed,
+        &["pre-tool-use"],
+        bash("ls").to_string().as_bytes(),
+    );
+    if is_root {
+        run.assert_silent_allow();
+        assert_eq!(agent.requests().len(), 1);
+    } else {
+        assert_eq!(run.code, 2, "not root-owned: refused");
+    }
+    // With a secret in it: refused, whoever owns it.
+    let installed = install_copy(
+        &env,
+        "etc-codex-2",
+        &format!(
+            "endpoint = \"{}\"\nauth = \"{}\"\n",
+            agent.endpoint(),
+            basic("a", "b")
+        ),
+        0o644,
+    );
+    let run = env.run_binary(
+        &installed,
+        &["pre-tool-use"],
+        bash("ls").to_string().as_bytes(),
+    );
+    assert_eq!(run.code, 2);
+    assert!(
+        run.one_line()
+            .contains("is accessible by group or others (mode 644)"),
+        "{}",
+        run.stderr
+    );
+    // Writable by others: refused even without secrets.
+    let installed = install_copy(
+        &env,
+        "etc-codex-3",
+        &format!("endpoint = \"{}\"\n", agent.endpoint()),
+        0o646,
+    );
+    let run = env.run_binary(
+        &installed,
+        &["pre-tool-use"],
+        bash("ls").to_string().as_bytes(),
+    );
+    assert_eq!(run.code, 2);
+}

@@ -11,7 +11,7 @@ use crate::config_toml::{self, McpEntry, TrustEntry};
 use crate::error::{CommandError, Result};
 use crate::fsio;
 use crate::hooks_json::{self, Event, OurHook};
-use crate::paths::{self, CodexPaths};
+use crate::paths::{self, CodexPaths, Scope};
 use crate::plan::Plan;
 use crate::prompt::Prompter;
 use crate::receipt::{ConfigTomlEntries, HooksJsonEntries, Receipt};
@@ -69,6 +69,10 @@ pub struct InstallOptions {
     /// Which tools to govern (default: all three)
     #[arg(long, value_enum, value_delimiter = ',', value_name = "TOOLS")]
     pub govern: Vec<Governed>,
+    /// user: this user's Codex home; system: Codex's managed layer (/etc/codex) for every
+    /// user of the machine (run as root; hooks need no trust there; no credentials stored)
+    #[arg(long, value_enum, default_value_t = Scope::User)]
+    pub scope: Scope,
     /// Do not record Codex hook trust (Codex then skips the hooks until you trust them)
     #[arg(long)]
     pub no_trust_hooks: bool,
@@ -155,7 +159,11 @@ pub fn run(options: &InstallOptions, cx: InstallContext<'_>) -> Result<()> {
     } else if prompter.is_none() {
         return Err(no_terminal_error(options, env));
     }
-    let paths = CodexPaths::resolve(env, !options.dry_run)?;
+    let system = options.scope == Scope::System;
+    if system {
+        refuse_shared_secrets(options, env)?;
+    }
+    let paths = CodexPaths::for_scope(env, options.scope, !options.dry_run)?;
     let _lock = if options.dry_run {
         None
     } else {
@@ -176,7 +184,13 @@ pub fn run(options: &InstallOptions, cx: InstallContext<'_>) -> Result<()> {
         )
     })?;
 
-    let answers = resolve_answers(options, env, &existing, prompter.as_deref_mut())?;
+    let mut answers = resolve_answers(options, env, &existing, prompter.as_deref_mut())?;
+    if system {
+        // Managed hooks need no trust; the shared settings file carries no secret.
+        answers.trust_hooks = false;
+        answers.auth = None;
+        answers.license_token = None;
+    }
 
     // The hooks and their trust.
     let matcher = matcher(&options.govern);
@@ -203,7 +217,6 @@ pub fn run(options: &InstallOptions, cx: InstallContext<'_>) -> Result<()> {
         .collect();
 
     // Trust is asked for after showing exactly what Codex will run.
-    let mut answers = answers;
     if answers.trust_hooks {
         if let Some(prompter) = prompter.as_deref_mut() {
             let commands: Vec<String> = ours
@@ -237,7 +250,8 @@ pub fn run(options: &InstallOptions, cx: InstallContext<'_>) -> Result<()> {
         0o755,
     );
     let mut skill_dirs = Vec::new();
-    if !options.no_skills {
+    // Skills have no documented system location: a system install leaves them to each user.
+    if !options.no_skills && !system {
         for (dir, contents) in skills::planned(&paths.skills) {
             let file = dir.join("SKILL.md");
             plan.set(
@@ -253,7 +267,7 @@ pub fn run(options: &InstallOptions, cx: InstallContext<'_>) -> Result<()> {
         &paths.settings,
         settings_before.clone(),
         Some(settings_file(settings_doc, &answers).into_bytes()),
-        0o600,
+        if system { 0o644 } else { 0o600 },
     );
     plan.set(
         &paths.hooks_json,
@@ -380,7 +394,9 @@ pub fn run(options: &InstallOptions, cx: InstallContext<'_>) -> Result<()> {
             .clear_auth_failure(axonflow_codex_hook::state::now_epoch());
     }
 
-    let verification = if answers.trust_hooks {
+    let verification = if system {
+        "not needed (managed hooks)".to_string()
+    } else if answers.trust_hooks {
         verify_trust(env, &paths, &trust_entries)?
     } else {
         "not recorded".to_string()
@@ -469,6 +485,28 @@ fn settings_file(existing: Option<DocumentMut>, answers: &Answers) -> String {
     doc.to_string()
 }
 
+/// A system install is readable by every user: refuse to put credentials in it.
+fn refuse_shared_secrets(options: &InstallOptions, env: &HostEnv) -> Result<()> {
+    let secret = if options.auth.is_some() || options.client_id.is_some() {
+        Some("--auth / --client-id")
+    } else if options.community_saas {
+        Some("--community-saas")
+    } else if env.var("AXONFLOW_AUTH").is_some() {
+        Some("AXONFLOW_AUTH")
+    } else if env.var("AXONFLOW_LICENSE_TOKEN").is_some() {
+        Some("AXONFLOW_LICENSE_TOKEN")
+    } else {
+        None
+    };
+    match secret {
+        Some(source) => Err(CommandError::usage(format!(
+            "{source} cannot be used with --scope system: the system settings are readable by every user"
+        ))
+        .hint("for an agent that needs credentials, install per user (MDM/Ansible running `axonflow-codex install -y --auth …` as each user), or give each user a user token in ~/.config/axonflow/user-token.json")),
+        None => Ok(()),
+    }
+}
+
 fn no_terminal_error(options: &InstallOptions, env: &HostEnv) -> CommandError {
     let mut missing = Vec::new();
     if options.endpoint.is_none()
@@ -515,14 +553,19 @@ fn resolve_answers(
     let endpoint = match (flag_endpoint, prompter.as_deref_mut()) {
         (Some(endpoint), _) => endpoint,
         (None, Some(prompter)) if !wants_saas => {
-            let choice = prompter.select(
-                "Where is your AxonFlow agent?",
-                &[
-                    "Self-hosted (a URL you run)",
-                    "AxonFlow Community SaaS (try.getaxonflow.com, for evaluation)",
-                ],
-                0,
-            )?;
+            // A system install stores no credentials, so it offers no Community SaaS.
+            let choice = if options.scope == Scope::System {
+                0
+            } else {
+                prompter.select(
+                    "Where is your AxonFlow agent?",
+                    &[
+                        "Self-hosted (a URL you run)",
+                        "AxonFlow Community SaaS (try.getaxonflow.com, for evaluation)",
+                    ],
+                    0,
+                )?
+            };
             if choice == 1 {
                 wants_saas = true;
                 String::new()
@@ -585,7 +628,7 @@ fn resolve_answers(
     } else if let Some(auth) = env.var("AXONFLOW_AUTH") {
         hook_settings::check_auth(auth, "AXONFLOW_AUTH").map_err(usage)?;
         Some(auth.to_string())
-    } else if wants_saas && options.dry_run {
+    } else if (wants_saas && options.dry_run) || options.scope == Scope::System {
         None
     } else if let Some(prompter) = prompter.as_deref_mut() {
         let has_existing = existing.auth.is_some();

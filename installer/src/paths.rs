@@ -19,6 +19,22 @@ pub const HOOK_BINARY_NAME: &str = if cfg!(windows) {
     "axonflow-codex-hook"
 };
 
+/// Whose Codex the install is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Scope {
+    /// This user's `$CODEX_HOME` (default)
+    #[default]
+    User,
+    /// Codex's managed system layer (`/etc/codex`): hooks run for every user, no trust needed
+    System,
+}
+
+/// Codex's system (managed) configuration directory; `AXONFLOW_CODEX_SYSTEM_DIR` points it
+/// elsewhere (packaging, tests).
+pub fn system_dir(env: &HostEnv) -> PathBuf {
+    PathBuf::from(env.var("AXONFLOW_CODEX_SYSTEM_DIR").unwrap_or("/etc/codex"))
+}
+
 #[derive(Debug, Clone)]
 pub struct CodexPaths {
     /// `$CODEX_HOME`, canonical (trust keys carry the real path).
@@ -49,6 +65,24 @@ impl CodexPaths {
         }
         let home = home.canonicalize().unwrap_or(home);
         Ok(CodexPaths::under(&home))
+    }
+
+    /// The paths for a scope: the user's Codex home, or the system directory.
+    pub fn for_scope(env: &HostEnv, scope: Scope, create: bool) -> Result<CodexPaths> {
+        match scope {
+            Scope::User => CodexPaths::resolve(env, create),
+            Scope::System => {
+                let dir = system_dir(env);
+                if create && !dir.exists() {
+                    std::fs::create_dir_all(&dir).map_err(|e| {
+                        CommandError::io("create", &dir, &e)
+                            .hint("a system-wide install needs root: run it with sudo")
+                    })?;
+                }
+                let dir = dir.canonicalize().unwrap_or(dir);
+                Ok(CodexPaths::under(&dir))
+            }
+        }
     }
 
     pub fn under(home: &Path) -> CodexPaths {

@@ -13,13 +13,16 @@ use crate::{codex_cli, config_toml, fsio};
 
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct StatusOptions {
+    /// Which install: this user's (default) or the system-wide one
+    #[arg(long, value_enum, default_value_t = crate::paths::Scope::User)]
+    pub scope: crate::paths::Scope,
     /// Machine-readable status on stdout
     #[arg(long)]
     pub json: bool,
 }
 
 pub fn run(options: &StatusOptions, env: &HostEnv) -> Result<()> {
-    let paths = CodexPaths::resolve(env, false)?;
+    let paths = CodexPaths::for_scope(env, options.scope, false)?;
     let codex = codex_cli::find(env);
     let codex_version = codex.as_deref().and_then(codex_cli::version);
     let receipt = Receipt::load(&paths.receipt)?;

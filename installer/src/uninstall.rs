@@ -26,6 +26,9 @@ pub struct UninstallOptions {
     /// Print the unified diff of every file it would touch; write nothing
     #[arg(long)]
     pub dry_run: bool,
+    /// Which install: this user's (default) or the system-wide one
+    #[arg(long, value_enum, default_value_t = crate::paths::Scope::User)]
+    pub scope: crate::paths::Scope,
     /// Machine-readable summary on stdout
     #[arg(long)]
     pub json: bool,
@@ -44,7 +47,7 @@ pub fn run(
         )
         .hint("add -y to uninstall unattended"));
     }
-    let paths = CodexPaths::resolve(env, false)?;
+    let paths = CodexPaths::for_scope(env, options.scope, false)?;
     let Some(receipt) = Receipt::load(&paths.receipt)? else {
         if options.json {
             println!(

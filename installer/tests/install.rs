@@ -605,3 +605,90 @@ fn status_and_help_exit_quickly_without_a_terminal() {
     }
     assert!(run.elapsed < Duration::from_secs(1));
 }
+
+#[test]
+fn system_scope_installs_managed_hooks_without_trust_or_secrets() {
+    let agent = StandIn::start(AgentConfig::default());
+    let mut env = TestEnv::new();
+    let system = env.root.join("etc-codex");
+    env.set("AXONFLOW_CODEX_SYSTEM_DIR", &system.display().to_string());
+
+    let run = env.run(&["install", "-y", "--scope", "system", "--auth", "YTpi"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("cannot be used with --scope system"),
+        "{}",
+        run.stderr
+    );
+    assert!(!system.exists());
+
+    env.ok(&[
+        "install",
+        "-y",
+        "--scope",
+        "system",
+        "--endpoint",
+        &agent.endpoint(),
+        "--fail-mode",
+        "closed",
+    ]);
+    let hook = system.join("axonflow/bin/axonflow-codex-hook");
+    let hooks: Value =
+        serde_json::from_str(&std::fs::read_to_string(system.join("hooks.json")).unwrap()).unwrap();
+    assert_eq!(
+        hooks["hooks"]["PreToolUse"][0]["hooks"][0]["command"],
+        json!(format!("{} pre-tool-use", hook.display()))
+    );
+    let config = std::fs::read_to_string(system.join("config.toml")).unwrap();
+    assert!(
+        config.contains("[mcp_servers.axonflow]") && !config.contains("hooks.state"),
+        "managed hooks need no trust: {config}"
+    );
+    assert_eq!(
+        mode(&system.join("axonflow.toml")),
+        0o644,
+        "readable by every user"
+    );
+    assert!(!system.join("skills").exists());
+    assert!(
+        !env.path("hooks.json").exists(),
+        "the user's own Codex home is untouched"
+    );
+
+    // Any user's Codex runs the hook with its own CODEX_HOME: the system settings still apply.
+    let output = std::process::Command::new(&hook)
+        .arg("pre-tool-use")
+        .env_clear()
+        .env("HOME", &env.home)
+        .env("CODEX_HOME", &env.codex_home)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write as _;
+            child.stdin.take().unwrap().write_all(
+                br#"{"tool_name":"Bash","tool_input":{"command":"psql -c 'DROP TABLE x'"}}"#,
+            )?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(agent.rpc_calls_of("check_policy").len(), 1);
+
+    let status: Value =
+        serde_json::from_str(&env.ok(&["status", "--scope", "system", "--json"]).stdout).unwrap();
+    assert_eq!(status["installed"], json!(true));
+    env.ok(&["uninstall", "-y", "--scope", "system"]);
+    let left: Vec<_> = std::fs::read_dir(&system)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
