@@ -47,7 +47,9 @@ pub fn write_atomic(path: &Path, contents: &[u8], new_mode: u32) -> Result<()> {
         file.write_all(contents)?;
         file.sync_all()?;
         set_mode(&temp, existing_mode(&target).unwrap_or(new_mode))?;
+        crash_point();
         std::fs::rename(&temp, &target)?;
+        crash_point();
         if let Ok(dir) = File::open(dir) {
             let _ = dir.sync_all();
         }
@@ -62,6 +64,7 @@ pub fn write_atomic(path: &Path, contents: &[u8], new_mode: u32) -> Result<()> {
 
 /// Removes a file (a symlink's target is left alone: the link is removed). Missing is fine.
 pub fn remove_file(path: &Path) -> Result<()> {
+    crash_point();
     match std::fs::remove_file(path) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
@@ -120,4 +123,44 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest as _;
     let digest = sha2::Sha256::digest(bytes);
     digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Test-only fail point: with `AXONFLOW_CODEX_TEST_CRASH_POINT=N` the process kills itself
+/// (SIGKILL: no destructor, no flush) at the N-th file-system step: each write's "temporary
+/// file complete" and "renamed" moments and each removal. The crash-safety tests use it to
+/// interrupt install and uninstall everywhere; unset, it costs one relaxed load.
+pub fn crash_point() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::OnceLock;
+    static TARGET: OnceLock<Option<u64>> = OnceLock::new();
+    static STEPS: AtomicU64 = AtomicU64::new(0);
+    let Some(target) = *TARGET.get_or_init(|| {
+        std::env::var("AXONFLOW_CODEX_TEST_CRASH_POINT")
+            .ok()
+            .and_then(|v| v.parse().ok())
+    }) else {
+        return;
+    };
+    if STEPS.fetch_add(1, Ordering::Relaxed) + 1 == target {
+        #[cfg(unix)]
+        unsafe {
+            // SAFETY: kill(2) on our own pid has no memory-safety preconditions.
+            libc::kill(libc::getpid(), libc::SIGKILL);
+        }
+        std::process::abort();
+    }
+}
+
+/// Removes temporary files a killed run left beside the files it was writing
+/// (`.<name>.axonflow-<pid>.tmp`).
+pub fn remove_stale_temporaries(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') && name.contains(".axonflow-") && name.ends_with(".tmp") {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }

@@ -169,6 +169,9 @@ pub fn run(options: &InstallOptions, cx: InstallContext<'_>) -> Result<()> {
     } else {
         Some(fsio::InstallLock::acquire(&paths.ours)?)
     };
+    if !options.dry_run {
+        paths.clean_stale_temporaries();
+    }
 
     // Read and check everything first: a malformed file stops us before any question.
     let config_before = fsio::read_optional(&paths.config_toml)?;
@@ -371,22 +374,11 @@ pub fn run(options: &InstallOptions, cx: InstallContext<'_>) -> Result<()> {
 
     let changed = !plan.is_empty();
     if changed {
-        // The receipt first, so an interrupted install can still be undone, then the files,
-        // then the receipt again with what was written.
-        let mut pending = receipt.clone();
-        for change in &plan.changes {
-            pending
-                .files
-                .entry(change.path.clone())
-                .or_insert_with(|| crate::receipt::OwnedFile {
-                    existed_before: change.before.is_some(),
-                    ..Default::default()
-                });
-        }
-        write_receipt(&paths, old_receipt.as_ref(), &pending)?;
-        let mut applied = pending.clone();
-        plan.apply(&mut applied, &paths.backups, &paths.home)?;
-        write_receipt(&paths, Some(&pending), &applied)?;
+        // Backups, then the receipt describing the result, then the files: a run killed
+        // anywhere leaves a receipt uninstall can trust, and the next install finishes.
+        plan.record(&mut receipt, &paths.backups, &paths.home, &paths.settings)?;
+        write_receipt(&paths, old_receipt.as_ref(), &receipt)?;
+        plan.write_files()?;
     }
     // Settings changed: a stale auth-failure cooldown must not outlive the fix.
     if let Ok(settings) = hook_settings::Settings::resolve(env) {

@@ -100,6 +100,26 @@ impl CodexPaths {
         }
     }
 
+    /// Removes what a killed run may have left half-written (temporary files never renamed
+    /// into place) from every directory we write.
+    pub fn clean_stale_temporaries(&self) {
+        let mut dirs = vec![self.home.clone(), self.ours.clone(), self.backups.clone()];
+        dirs.extend(self.hook_binary.parent().map(Path::to_path_buf));
+        for file in [&self.config_toml, &self.hooks_json] {
+            dirs.extend(
+                crate::fsio::write_target(file)
+                    .parent()
+                    .map(Path::to_path_buf),
+            );
+        }
+        if let Ok(entries) = std::fs::read_dir(&self.skills) {
+            dirs.extend(entries.flatten().map(|e| e.path()).filter(|p| p.is_dir()));
+        }
+        for dir in dirs {
+            crate::fsio::remove_stale_temporaries(&dir);
+        }
+    }
+
     /// The path Codex uses in trust keys for hooks.json: canonical, through a symlink.
     pub fn hooks_json_trust_path(&self) -> PathBuf {
         crate::fsio::write_target(&self.hooks_json)

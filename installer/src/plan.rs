@@ -86,9 +86,18 @@ impl Plan {
         out
     }
 
-    /// Applies every change, keeping `receipt.files` up to date: a backup of a pre-existing
-    /// file before our first change of it, and the hash of what we wrote.
-    pub fn apply(&self, receipt: &mut Receipt, backups: &Path, codex_home: &Path) -> Result<()> {
+    /// Before anything is written: a backup of each pre-existing file we have never changed
+    /// (except `no_backup`, whose old content may hold a secret), and `receipt.files` updated
+    /// with what the files will hold. The caller writes the receipt next, then
+    /// [`Plan::write_files`]; a run killed anywhere in between leaves a receipt that
+    /// describes every file correctly, and the next run finishes the job.
+    pub fn record(
+        &self,
+        receipt: &mut Receipt,
+        backups: &Path,
+        codex_home: &Path,
+        no_backup: &Path,
+    ) -> Result<()> {
         for change in &self.changes {
             let owned = receipt
                 .files
@@ -98,22 +107,28 @@ impl Plan {
                     backup: None,
                     written_sha256: String::new(),
                 });
-            if owned.existed_before && owned.backup.is_none() {
+            if owned.existed_before && owned.backup.is_none() && change.path != no_backup {
                 if let Some(before) = &change.before {
                     let backup = backups.join(backup_name(&change.path, codex_home));
                     fsio::write_atomic(&backup, before, 0o600)?;
                     owned.backup = Some(backup);
                 }
             }
+            owned.written_sha256 = change
+                .after
+                .as_deref()
+                .map(fsio::sha256_hex)
+                .unwrap_or_default();
+        }
+        Ok(())
+    }
+
+    /// Writes (or removes) every file, each atomically.
+    pub fn write_files(&self) -> Result<()> {
+        for change in &self.changes {
             match &change.after {
-                Some(after) => {
-                    fsio::write_atomic(&change.path, after, change.mode)?;
-                    owned.written_sha256 = fsio::sha256_hex(after);
-                }
-                None => {
-                    fsio::remove_file(&change.path)?;
-                    owned.written_sha256.clear();
-                }
+                Some(after) => fsio::write_atomic(&change.path, after, change.mode)?,
+                None => fsio::remove_file(&change.path)?,
             }
         }
         Ok(())

@@ -49,6 +49,10 @@ pub fn run(
     }
     let paths = CodexPaths::for_scope(env, options.scope, false)?;
     let Some(receipt) = Receipt::load(&paths.receipt)? else {
+        // A run killed after removing the receipt may have left our empty directories.
+        if !options.dry_run {
+            remove_our_directories(&paths)?;
+        }
         if options.json {
             println!(
                 "{}",
@@ -67,11 +71,18 @@ pub fn run(
     } else {
         Some(fsio::InstallLock::acquire(&paths.ours)?)
     };
+    if !options.dry_run {
+        paths.clean_stale_temporaries();
+    }
 
     let mut plan = Plan::default();
     for (path, owned) in &receipt.files {
         let current = fsio::read_optional(path)?;
-        if (*path == paths.settings && options.keep_settings) || current.is_none() {
+        // Settings that were there before us are kept: they are not backed up, because a
+        // backup would be one more copy of the credentials in them.
+        let keep_settings =
+            *path == paths.settings && (options.keep_settings || owned.existed_before);
+        if keep_settings || current.is_none() {
             continue;
         }
         let restored = if *path == paths.config_toml || *path == paths.hooks_json {
@@ -143,11 +154,8 @@ pub fn run(
             fsio::remove_file(backup)?;
         }
     }
-    let _ = std::fs::remove_dir(&paths.backups);
-    let _ = std::fs::remove_dir(paths.hook_binary.parent().unwrap_or(&paths.ours));
     fsio::remove_file(&paths.receipt)?;
-    fsio::remove_file(&paths.ours.join(".lock"))?;
-    let _ = std::fs::remove_dir(&paths.ours);
+    remove_our_directories(&paths)?;
 
     if options.json {
         let files: Vec<String> = plan
@@ -157,7 +165,7 @@ pub fn run(
             .collect();
         println!(
             "{}",
-            json!({"installed": false, "changed": true, "codex_home": paths.home, "files": files, "kept_settings": options.keep_settings})
+            json!({"installed": false, "changed": true, "codex_home": paths.home, "files": files, "kept_settings": paths.settings.exists()})
         );
     } else {
         println!("Removed AxonFlow governance from {}", paths.home.display());
@@ -169,10 +177,21 @@ pub fn run(
             };
             println!("  {verb} {}", change.path.display());
         }
-        if options.keep_settings {
+        if paths.settings.exists() {
             println!("  kept     {}", paths.settings.display());
         }
     }
+    Ok(())
+}
+
+/// Our directories, when nothing else is in them, and the lock file.
+fn remove_our_directories(paths: &CodexPaths) -> Result<()> {
+    let _ = std::fs::remove_dir(&paths.backups);
+    let _ = std::fs::remove_dir(paths.hook_binary.parent().unwrap_or(&paths.ours));
+    if paths.ours.is_dir() {
+        fsio::remove_file(&paths.ours.join(".lock"))?;
+    }
+    let _ = std::fs::remove_dir(&paths.ours);
     Ok(())
 }
 

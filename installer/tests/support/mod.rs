@@ -134,7 +134,8 @@ impl TestEnv {
         let elapsed = started.elapsed();
         let output = child.wait_with_output().unwrap();
         let run = Run {
-            code: output.status.code().unwrap(),
+            // -1: killed by a signal (the crash-safety tests kill on purpose).
+            code: output.status.code().unwrap_or(-1),
             stdout: String::from_utf8(output.stdout).unwrap(),
             stderr: String::from_utf8(output.stderr).unwrap(),
             elapsed,
