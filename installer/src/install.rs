@@ -340,7 +340,7 @@ pub fn run(options: &InstallOptions, cx: InstallContext<'_>) -> Result<()> {
                 .collect();
             println!(
                 "{}",
-                json!({"dry_run": true, "changed": !plan.is_empty(), "files": files, "diff": plan.diff()})
+                json!({"dry_run": true, "changed": !plan.is_empty(), "files": files, "diff": plan.diff(&paths.settings)})
             );
         } else if plan.is_empty() {
             println!(
@@ -348,7 +348,7 @@ pub fn run(options: &InstallOptions, cx: InstallContext<'_>) -> Result<()> {
                 paths.home.display()
             );
         } else {
-            print!("{}", plan.diff());
+            print!("{}", plan.diff(&paths.settings));
         }
         return Ok(());
     }

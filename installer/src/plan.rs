@@ -41,12 +41,20 @@ impl Plan {
     }
 
     /// Unified diffs of every change (binary files summarised).
-    pub fn diff(&self) -> String {
+    /// Unified diffs of every change (binary files summarised). In `secret_file` (the
+    /// settings), the values of secret keys are shown as `<redacted>`: a dry run must not
+    /// print credentials.
+    pub fn diff(&self, secret_file: &Path) -> String {
         let mut out = String::new();
         for change in &self.changes {
             let name = change.path.display().to_string();
-            let text =
-                |bytes: &Option<Vec<u8>>| bytes.as_ref().map(|b| String::from_utf8(b.clone()));
+            let redact = change.path == secret_file;
+            let text = |bytes: &Option<Vec<u8>>| {
+                bytes.as_ref().map(|b| {
+                    String::from_utf8(b.clone())
+                        .map(|t| if redact { redact_secrets(&t) } else { t })
+                })
+            };
             match (text(&change.before), text(&change.after)) {
                 (Some(Err(_)), _) | (_, Some(Err(_))) => {
                     let verb = match (&change.before, &change.after) {
@@ -133,6 +141,21 @@ impl Plan {
         }
         Ok(())
     }
+}
+
+/// `auth = "…"` and `license_token = "…"` lines with their values replaced.
+fn redact_secrets(text: &str) -> String {
+    text.split_inclusive('\n')
+        .map(|line| {
+            let key = line.split('=').next().unwrap_or_default().trim();
+            if matches!(key, "auth" | "license_token") {
+                let newline = &line[line.trim_end_matches(['\r', '\n']).len()..];
+                format!("{key} = \"<redacted>\"{newline}")
+            } else {
+                line.to_string()
+            }
+        })
+        .collect()
 }
 
 /// `skills/axonflow-x/SKILL.md` → `skills__axonflow-x__SKILL.md`.

@@ -114,10 +114,10 @@ pub fn run(
                 .collect();
             println!(
                 "{}",
-                json!({"dry_run": true, "files": files, "diff": plan.diff()})
+                json!({"dry_run": true, "files": files, "diff": plan.diff(&paths.settings)})
             );
         } else {
-            print!("{}", plan.diff());
+            print!("{}", plan.diff(&paths.settings));
         }
         return Ok(());
     }
