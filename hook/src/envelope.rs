@@ -10,6 +10,7 @@ pub const DEFAULT_UPGRADE_WORDING: &str =
     "Free tier limit reached on AxonFlow. Pro removes this cap.";
 pub const DEFAULT_UPGRADE_URL: &str = "https://getaxonflow.com/pricing/";
 const DEFAULT_THROTTLE_SECONDS: i64 = 60;
+const MAX_THROTTLE_SECONDS: i64 = 86_400;
 
 /// A tier-limit envelope, found at the body root or inside `result.content[0].text`.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,16 +55,19 @@ impl Envelope {
         value.as_str().filter(|s| !s.is_empty())
     }
 
-    /// When the throttle ends: `resets_at`, else `Retry-After` seconds from now, else a minute.
+    /// When the throttle ends: `resets_at`, else `Retry-After` seconds from now, else a
+    /// minute; never more than a day ahead, so a wrong or hostile answer cannot switch
+    /// governance off for longer than the longest tier window.
     pub fn deadline(&self, retry_after: Option<&str>, now: i64) -> i64 {
+        let latest = now.saturating_add(MAX_THROTTLE_SECONDS);
         if let Some(reset) = self
             .str_field(&["resets_at"])
             .and_then(state::parse_rfc3339)
         {
-            return reset;
+            return reset.min(latest);
         }
         match retry_after.and_then(|v| v.trim().parse::<i64>().ok()) {
-            Some(seconds) if seconds >= 0 => now + seconds,
+            Some(seconds) if seconds >= 0 => now.saturating_add(seconds).min(latest),
             _ => now + DEFAULT_THROTTLE_SECONDS,
         }
     }

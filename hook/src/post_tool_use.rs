@@ -97,7 +97,7 @@ fn scan_outcome(
     }
     if http.status == 401 {
         state.write_throttle(
-            now + settings.auth_failure_cooldown_seconds as i64,
+            now.saturating_add(settings.auth_failure_cooldown_seconds.min(i64::MAX as u64) as i64),
             state::AUTH_FAILURE_REASON,
         );
         let mut lines = Vec::new();

@@ -105,7 +105,11 @@ fn decide(reply: Reply, cx: &Context<'_>) -> HookOutcome {
     // C: rejected credentials block (Decision b) and start the cooldown.
     if http.status == 401 {
         cx.state.write_throttle(
-            cx.now + cx.settings.auth_failure_cooldown_seconds as i64,
+            cx.now.saturating_add(
+                cx.settings
+                    .auth_failure_cooldown_seconds
+                    .min(i64::MAX as u64) as i64,
+            ),
             state::AUTH_FAILURE_REASON,
         );
         return HookOutcome::block(format!(

@@ -372,10 +372,16 @@ fn row_b_quota_envelope_allows_throttles_and_prompts_once_a_day() {
         "{}",
         lines[1]
     );
-    assert_eq!(
-        std::fs::read_to_string(env.state_file("throttle-until")).unwrap(),
-        "4070908800 daily_quota\n"
-    );
+    // resets_at is in 2099: the throttle is capped at a day.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let stamp = std::fs::read_to_string(env.state_file("throttle-until")).unwrap();
+    let (until, reason) = stamp.trim_end().split_once(' ').unwrap();
+    let until: u64 = until.parse().unwrap();
+    assert!((now + 86_399..=now + 86_402).contains(&until), "{stamp}");
+    assert_eq!(reason, "daily_quota");
     assert!(
         agent.rpc_calls_of("audit_tool_call").is_empty(),
         "no audit on a tier limit"
@@ -943,4 +949,38 @@ fn proxy_variables_are_honoured() {
     env.set("NO_PROXY", "127.0.0.1");
     env.pre(&bash("ls")).assert_silent_allow();
     assert_eq!(agent.requests().len(), 1);
+}
+
+#[test]
+fn absurd_durations_are_bounded_not_overflowed() {
+    // A huge cooldown setting still blocks with AUTH (it once overflowed into a quiet allow).
+    let agent = StandIn::start(AgentConfig::default().with_basic_auth("id", "right"));
+    let mut env = TestEnv::with_agent(&agent);
+    env.set(
+        "AXONFLOW_AUTH_FAILURE_COOLDOWN_SECONDS",
+        "9223372036854775807",
+    );
+    let run = env.pre(&bash("ls"));
+    assert_eq!(run.code, 2);
+    assert!(run.one_line().contains("(HTTP 401)"), "{}", run.stderr);
+
+    // A huge Retry-After throttles for at most a day.
+    let agent = StandIn::start(AgentConfig::default());
+    let env = TestEnv::with_agent(&agent);
+    agent.script(
+        Match::Tool("check_policy"),
+        Reply::Raw {
+            status: 429,
+            headers: vec![("Retry-After".into(), "9223372036854775807".into())],
+            body: br#"{"error":"quota","limit_type":"per_minute"}"#.to_vec(),
+        },
+    );
+    assert_eq!(env.pre(&bash("ls")).code, 0);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let stamp = std::fs::read_to_string(env.state_file("throttle-until")).unwrap();
+    let until: u64 = stamp.split(' ').next().unwrap().parse().unwrap();
+    assert!(until <= now + 86_402, "{stamp}");
 }

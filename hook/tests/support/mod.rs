@@ -131,7 +131,8 @@ impl TestEnv {
         self.run(&["post-tool-use"], payload.to_string().as_bytes())
     }
 
-    pub fn run_binary(&self, binary: &Path, args: &[&str], stdin: &[u8]) -> Run {
+    /// The hook binary with this environment (and nothing else), piped stdio.
+    pub fn command(&self, binary: &Path, args: &[&str]) -> Command {
         let mut command = Command::new(binary);
         command
             .args(args)
@@ -141,6 +142,24 @@ impl TestEnv {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
+        command
+    }
+
+    /// Asserts what must hold of every hook run: no panic message, no secret printed.
+    pub fn check_output(&self, args: &[&str], stdout: &str, stderr: &str) {
+        assert!(!stderr.contains("panicked"), "the hook panicked: {stderr}");
+        let headers_helper = args.first() == Some(&"mcp-headers");
+        for secret in &self.secrets {
+            assert!(!stderr.contains(secret.as_str()), "a secret reached stderr");
+            assert!(
+                headers_helper || !stdout.contains(secret.as_str()),
+                "a secret reached stdout"
+            );
+        }
+    }
+
+    pub fn run_binary(&self, binary: &Path, args: &[&str], stdin: &[u8]) -> Run {
+        let mut command = self.command(binary, args);
         let started = Instant::now();
         let mut child = command.spawn().expect("spawn hook");
         let mut child_stdin = child.stdin.take().unwrap();
@@ -168,22 +187,7 @@ impl TestEnv {
             stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
             elapsed,
         };
-        assert!(
-            !run.stderr.contains("panicked"),
-            "the hook panicked: {}",
-            run.stderr
-        );
-        let headers_helper = args.first() == Some(&"mcp-headers");
-        for secret in &self.secrets {
-            assert!(
-                !run.stderr.contains(secret.as_str()),
-                "a secret reached stderr"
-            );
-            assert!(
-                headers_helper || !run.stdout.contains(secret.as_str()),
-                "a secret reached stdout"
-            );
-        }
+        self.check_output(args, &run.stdout, &run.stderr);
         run
     }
 }

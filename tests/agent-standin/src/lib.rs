@@ -190,6 +190,32 @@ pub enum Reply {
     ToolResultText(String),
     /// The success envelope with `isError: true` and this plain text.
     IsError(String),
+    /// Exactly these bytes as the whole response (status line, headers and body; nothing is
+    /// added), then the connection is closed: malformed heads, a `Content-Length` that
+    /// promises more than is sent, invalid UTF-8 anywhere.
+    Bytes(Vec<u8>),
+    /// Exactly these bytes, then the connection stays open and silent (until the stand-in is
+    /// dropped or the client goes away).
+    BytesThenStall(Vec<u8>),
+    /// `200`, `Transfer-Encoding: chunked`, then `chunk` as one chunk every `interval`, never
+    /// a last chunk: a body that does not end while the client reads.
+    ChunkedForever { chunk: Vec<u8>, interval: Duration },
+    /// `status` with the true `Content-Length` of `body`, then the body one byte every
+    /// `interval` (a slow-loris reply).
+    Dribble {
+        status: u16,
+        body: Vec<u8>,
+        interval: Duration,
+    },
+    /// `status` with `Content-Length` = `prefix.len() + filler`: `prefix`, then `filler` bytes
+    /// of `fill` streamed in 64 KiB writes (a body of many megabytes that the stand-in never
+    /// holds in memory).
+    Huge {
+        status: u16,
+        prefix: Vec<u8>,
+        filler: u64,
+        fill: u8,
+    },
 }
 
 struct Script {
@@ -527,10 +553,98 @@ fn serve_connection(stream: TcpStream, shared: Arc<Shared>) {
             Some(Reply::IsError(text)) => {
                 agent::Response::tool_text(&recorded, &text, true).to_bytes(close)
             }
+            Some(Reply::Bytes(bytes)) => {
+                let _ = conn.write_all(&bytes);
+                conn.close();
+                return;
+            }
+            Some(Reply::BytesThenStall(bytes)) => {
+                let _ = conn.write_all(&bytes);
+                conn.hang();
+                return;
+            }
+            Some(Reply::ChunkedForever { chunk, interval }) => {
+                stream_chunked_forever(&mut conn, &chunk, interval);
+                return;
+            }
+            Some(Reply::Dribble {
+                status,
+                body,
+                interval,
+            }) => {
+                dribble(&mut conn, status, &body, interval);
+                return;
+            }
+            Some(Reply::Huge {
+                status,
+                prefix,
+                filler,
+                fill,
+            }) => {
+                stream_huge(&mut conn, status, &prefix, filler, fill);
+                return;
+            }
         };
         if conn.write_all(&bytes).is_err() || close {
             conn.close();
             return;
         }
     }
+}
+
+/// The head of a streamed reply (`Connection: close`: the body ends the exchange).
+fn stream_head(status: u16, framing: &str) -> Vec<u8> {
+    format!(
+        "HTTP/1.1 {status} {}\r\nContent-Type: application/json\r\n{framing}\r\nConnection: close\r\nDate: {}\r\n\r\n",
+        http::reason_phrase(status),
+        util::http_date_now()
+    )
+    .into_bytes()
+}
+
+fn stream_chunked_forever(conn: &mut http::Conn<'_>, chunk: &[u8], interval: Duration) {
+    if conn
+        .write_all(&stream_head(200, "Transfer-Encoding: chunked"))
+        .is_ok()
+        && !chunk.is_empty()
+    {
+        let mut framed = format!("{:x}\r\n", chunk.len()).into_bytes();
+        framed.extend_from_slice(chunk);
+        framed.extend_from_slice(b"\r\n");
+        while !conn.stopping() && conn.write_all(&framed).is_ok() {
+            if !interval.is_zero() && !conn.sleep(interval) {
+                break;
+            }
+        }
+    }
+    conn.close();
+}
+
+fn dribble(conn: &mut http::Conn<'_>, status: u16, body: &[u8], interval: Duration) {
+    let head = stream_head(status, &format!("Content-Length: {}", body.len()));
+    if conn.write_all(&head).is_ok() {
+        for byte in body {
+            if !conn.sleep(interval) || conn.write_all(&[*byte]).is_err() {
+                break;
+            }
+        }
+    }
+    conn.close();
+}
+
+fn stream_huge(conn: &mut http::Conn<'_>, status: u16, prefix: &[u8], filler: u64, fill: u8) {
+    let length = prefix.len() as u64 + filler;
+    let head = stream_head(status, &format!("Content-Length: {length}"));
+    if conn.write_all(&head).is_ok() && conn.write_all(prefix).is_ok() {
+        let block = vec![fill; 64 * 1024];
+        let mut left = filler;
+        while left > 0 && !conn.stopping() {
+            let n = left.min(block.len() as u64) as usize;
+            if conn.write_all(&block[..n]).is_err() {
+                break;
+            }
+            left -= n as u64;
+        }
+    }
+    conn.close();
 }
