@@ -4,10 +4,11 @@
 /// and the contract is exactly one line, so newlines and other control characters coming from
 /// the agent (or from anything it echoes) become spaces.
 pub fn single_line(text: &str) -> String {
-    text.trim()
+    let spaced: String = text
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
+        .collect();
+    spaced.trim().to_string()
 }
 
 /// The first `limit` characters (Unicode scalar values) of `text`; never splits a character.
@@ -43,8 +44,9 @@ mod tests {
 
     #[test]
     fn single_line_replaces_control_characters() {
-        assert_eq!(single_line("a\nb\r\nc\td\u{7f}"), "a b  c d ");
+        assert_eq!(single_line("a\nb\r\nc\td\u{7f}"), "a b  c d");
         assert_eq!(single_line("  x \n"), "x");
+        assert_eq!(single_line("\u{1}x\u{7}"), "x");
     }
 
     #[test]
