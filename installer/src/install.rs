@@ -332,44 +332,24 @@ pub fn run(options: &InstallOptions, cx: InstallContext<'_>) -> Result<()> {
             Some(preview.to_bytes()),
             0o600,
         );
-        if options.json {
-            let files: Vec<String> = plan
-                .changes
-                .iter()
-                .map(|c| c.path.display().to_string())
-                .collect();
-            println!(
-                "{}",
-                json!({"dry_run": true, "changed": !plan.is_empty(), "files": files, "diff": plan.diff(&paths.settings)})
-            );
-        } else if plan.is_empty() {
+        if plan.is_empty() && !options.json {
             println!(
                 "Already installed in {}; nothing would change.",
                 paths.home.display()
             );
         } else {
-            print!("{}", plan.diff(&paths.settings));
+            plan.print_dry_run(options.json, &paths.settings);
         }
         return Ok(());
     }
 
-    if let Some(prompter) = prompter {
-        if !plan.is_empty() {
-            let files: Vec<String> = plan
-                .changes
-                .iter()
-                .map(|c| format!("  {}", c.path.display()))
-                .collect();
-            prompter.show(&format!(
-                "These files will be written (each backed up before its first change):\n{}",
-                files.join("\n")
-            ));
-            if !prompter.confirm("Apply these changes?", true)? {
-                return Err(CommandError::failure(
-                    "install cancelled; nothing was changed",
-                ));
-            }
-        }
+    if let (Some(prompter), false) = (prompter, plan.is_empty()) {
+        plan.confirm(
+            prompter,
+            "These files will be written (each backed up before its first change)",
+            "Apply these changes?",
+            "install",
+        )?;
     }
 
     let changed = !plan.is_empty();

@@ -40,6 +40,49 @@ impl Plan {
         self.changes.is_empty()
     }
 
+    /// The paths this plan touches, for summaries.
+    pub fn paths(&self) -> Vec<String> {
+        self.changes
+            .iter()
+            .map(|c| c.path.display().to_string())
+            .collect()
+    }
+
+    /// `--dry-run` output: the diffs, or with `--json` one document holding them.
+    pub fn print_dry_run(&self, json: bool, secret_file: &Path) {
+        if json {
+            let summary = serde_json::json!({
+                "dry_run": true,
+                "changed": !self.is_empty(),
+                "files": self.paths(),
+                "diff": self.diff(secret_file),
+            });
+            println!("{summary}");
+        } else {
+            print!("{}", self.diff(secret_file));
+        }
+    }
+
+    /// Shows the files under `heading` and asks `question`; declining is an error naming
+    /// `command`, with nothing changed.
+    pub fn confirm(
+        &self,
+        prompter: &mut dyn crate::prompt::Prompter,
+        heading: &str,
+        question: &str,
+        command: &str,
+    ) -> Result<()> {
+        let files: Vec<String> = self.paths().iter().map(|p| format!("  {p}")).collect();
+        prompter.show(&format!("{heading}:\n{}", files.join("\n")));
+        if prompter.confirm(question, true)? {
+            Ok(())
+        } else {
+            Err(crate::error::CommandError::failure(format!(
+                "{command} cancelled; nothing was changed"
+            )))
+        }
+    }
+
     /// Unified diffs of every change (binary files summarised).
     /// Unified diffs of every change (binary files summarised). In `secret_file` (the
     /// settings), the values of secret keys are shown as `<redacted>`: a dry run must not

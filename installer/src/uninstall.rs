@@ -106,44 +106,19 @@ pub fn run(
             None,
             0o600,
         );
-        if options.json {
-            let files: Vec<String> = plan
-                .changes
-                .iter()
-                .map(|c| c.path.display().to_string())
-                .collect();
-            println!(
-                "{}",
-                json!({"dry_run": true, "files": files, "diff": plan.diff(&paths.settings)})
-            );
-        } else {
-            print!("{}", plan.diff(&paths.settings));
-        }
+        plan.print_dry_run(options.json, &paths.settings);
         return Ok(());
     }
     if let Some(prompter) = prompter {
-        let files: Vec<String> = plan
-            .changes
-            .iter()
-            .map(|c| format!("  {}", c.path.display()))
-            .collect();
-        prompter.show(&format!(
-            "These files will be restored or removed:\n{}",
-            files.join("\n")
-        ));
-        if !prompter.confirm("Uninstall AxonFlow governance from Codex?", true)? {
-            return Err(CommandError::failure(
-                "uninstall cancelled; nothing was changed",
-            ));
-        }
+        plan.confirm(
+            prompter,
+            "These files will be restored or removed",
+            "Uninstall AxonFlow governance from Codex?",
+            "uninstall",
+        )?;
     }
 
-    for change in &plan.changes {
-        match &change.after {
-            Some(bytes) => fsio::write_atomic(&change.path, bytes, 0o600)?,
-            None => fsio::remove_file(&change.path)?,
-        }
-    }
+    plan.write_files()?;
     // Our own directories, when nothing else was left in them.
     for dir in &receipt.skills {
         let _ = std::fs::remove_dir(dir);
@@ -158,14 +133,9 @@ pub fn run(
     remove_our_directories(&paths)?;
 
     if options.json {
-        let files: Vec<String> = plan
-            .changes
-            .iter()
-            .map(|c| c.path.display().to_string())
-            .collect();
         println!(
             "{}",
-            json!({"installed": false, "changed": true, "codex_home": paths.home, "files": files, "kept_settings": paths.settings.exists()})
+            json!({"installed": false, "changed": true, "codex_home": paths.home, "files": plan.paths(), "kept_settings": paths.settings.exists()})
         );
     } else {
         println!("Removed AxonFlow governance from {}", paths.home.display());
