@@ -87,7 +87,7 @@ pub fn merge(
     if !trust.is_empty() {
         merge_trust(path, &mut doc, trust, &mut merged)?;
     }
-    merged.text = keep_line_endings(text, doc.to_string());
+    merged.text = keep_line_endings(text, keep_user_lines(text, &doc));
     Ok(merged)
 }
 
@@ -281,7 +281,184 @@ pub fn remove(path: &Path, text: &str, removal: &Removal) -> Result<String> {
             doc.remove("hooks");
         }
     }
-    Ok(keep_line_endings(text, doc.to_string()))
+    Ok(keep_line_endings(text, keep_user_lines(text, &doc)))
+}
+
+/// The edited document as text, with the user's own lines wherever we did not edit.
+///
+/// toml_edit does not re-render every document it parsed byte for byte: a table header whose
+/// parent another header also names loses the spaces around its dots (`[ hooks . state . "b" ]`
+/// after `[hooks.state."a"]` comes back as `[ hooks.state. "b" ]`), whether or not we touched
+/// it. So when toml_edit's rendering of the untouched file differs from the file, our edits
+/// (the difference between that rendering and the edited one) are merged line by line into the
+/// user's text, and the result is kept only if it means exactly what the edited document does.
+fn keep_user_lines(original: &str, edited: &DocumentMut) -> String {
+    let rendered = edited.to_string();
+    let Ok(untouched) = original.parse::<DocumentMut>() else {
+        return rendered;
+    };
+    let base = untouched.to_string();
+    if base == original {
+        return rendered;
+    }
+    let merged = three_way(&base, &rendered, original);
+    match merged.parse::<DocumentMut>() {
+        Ok(doc) if canonical(doc.as_item()) == canonical(edited.as_item()) => merged,
+        _ => rendered,
+    }
+}
+
+/// Line-based three-way merge: `ours` and `theirs` both derive from `base`; each side's changes
+/// are applied, and where both changed the same lines ours win (the result is checked by the
+/// caller). Lines compare
+/// without their `\r`; a line neither side changed is written as `theirs` has it.
+fn three_way(base: &str, ours: &str, theirs: &str) -> String {
+    use similar::{capture_diff_slices, Algorithm, DiffTag};
+
+    struct Hunk<'a> {
+        start: usize,
+        end: usize,
+        lines: &'a [&'a str],
+        ours: bool,
+    }
+    let key = |line: &&str| line.replace("\r\n", "\n");
+    let base_lines: Vec<&str> = base.split_inclusive('\n').collect();
+    let our_lines: Vec<&str> = ours.split_inclusive('\n').collect();
+    let their_lines: Vec<&str> = theirs.split_inclusive('\n').collect();
+    let base_keys: Vec<String> = base_lines.iter().map(key).collect();
+
+    // Each side's changes as hunks over base ranges, and the user's own text of every base
+    // line theirs left alone.
+    let mut hunks: Vec<Hunk<'_>> = Vec::new();
+    let mut theirs_of_base: Vec<Option<&str>> = vec![None; base_lines.len()];
+    for (is_ours, side) in [(true, &our_lines), (false, &their_lines)] {
+        let side_keys: Vec<String> = side.iter().map(key).collect();
+        for op in capture_diff_slices(Algorithm::Patience, &base_keys, &side_keys) {
+            let (tag, old, new) = op.as_tag_tuple();
+            if tag != DiffTag::Equal {
+                hunks.push(Hunk {
+                    start: old.start,
+                    end: old.end,
+                    lines: &side[new],
+                    ours: is_ours,
+                });
+            } else if !is_ours {
+                for (b, t) in old.zip(new) {
+                    theirs_of_base[b] = Some(side[t]);
+                }
+            }
+        }
+    }
+    // Theirs first where both insert at one line: the user's lines stay ahead of ours.
+    hunks.sort_by_key(|h| (h.start, h.end, h.ours));
+
+    let line = |b: usize| theirs_of_base[b].unwrap_or(base_lines[b]);
+    let mut out = String::new();
+    let mut at = 0; // the next base line to write
+    let mut i = 0;
+    while i < hunks.len() {
+        // A group: hunks whose base ranges overlap, or an insertion strictly inside a range.
+        // Insertions at the same line join too, and are all kept; an insertion just before or
+        // after another hunk's range is not a conflict.
+        let start = hunks[i].start;
+        let mut end = hunks[i].end;
+        let mut j = i + 1;
+        while j < hunks.len()
+            && (hunks[j].start < end
+                || (end == start && hunks[j].start == start && hunks[j].end == start))
+        {
+            end = end.max(hunks[j].end);
+            j += 1;
+        }
+        let group = &hunks[i..j];
+        let both = group.iter().any(|h| h.ours) && group.iter().any(|h| !h.ours);
+        let keep_all = start == end;
+        (at..start).for_each(|b| out.push_str(line(b)));
+        let mut b = start;
+        for h in group.iter().filter(|h| h.ours || !both || keep_all) {
+            (b..h.start).for_each(|b| out.push_str(line(b)));
+            for (k, new) in h.lines.iter().enumerate() {
+                // A line we edited in place keeps the user's `\r\n`.
+                let crlf = h.ours
+                    && h.end - h.start == h.lines.len()
+                    && theirs_of_base[h.start + k].is_some_and(|t| t.ends_with("\r\n"));
+                match new.strip_suffix('\n') {
+                    Some(body) if crlf && !body.ends_with('\r') => {
+                        out.push_str(body);
+                        out.push_str("\r\n");
+                    }
+                    _ => out.push_str(new),
+                }
+            }
+            b = b.max(h.end);
+        }
+        (b..end).for_each(|b| out.push_str(line(b)));
+        at = end;
+        i = j;
+    }
+    (at..base_lines.len()).for_each(|b| out.push_str(line(b)));
+    out
+}
+
+/// What a TOML item means, independent of its layout: for comparing two documents.
+fn canonical(root: &Item) -> String {
+    fn value(v: &toml_edit::Value, out: &mut String) {
+        use toml_edit::Value as V;
+        match v {
+            V::String(s) => out.push_str(&format!("{:?}", s.value())),
+            V::Integer(i) => out.push_str(&i.value().to_string()),
+            V::Float(f) => out.push_str(&format!("{:?}", f.value())),
+            V::Boolean(b) => out.push_str(&b.value().to_string()),
+            V::Datetime(d) => out.push_str(&d.value().to_string()),
+            V::Array(a) => {
+                out.push('[');
+                for v in a.iter() {
+                    value(v, out);
+                    out.push(',');
+                }
+                out.push(']');
+            }
+            V::InlineTable(t) => {
+                let mut entries: Vec<(&str, &toml_edit::Value)> = t.iter().collect();
+                entries.sort_by_key(|(k, _)| *k);
+                out.push('{');
+                for (k, v) in entries {
+                    out.push_str(&format!("{k:?}="));
+                    value(v, out);
+                    out.push(',');
+                }
+                out.push('}');
+            }
+        }
+    }
+    fn item(i: &Item, out: &mut String) {
+        match i {
+            Item::None => {}
+            Item::Value(v) => value(v, out),
+            Item::Table(t) => {
+                let mut entries: Vec<(&str, &Item)> = t.iter().collect();
+                entries.sort_by_key(|(k, _)| *k);
+                out.push('{');
+                for (k, v) in entries {
+                    out.push_str(&format!("{k:?}="));
+                    item(v, out);
+                    out.push(',');
+                }
+                out.push('}');
+            }
+            Item::ArrayOfTables(a) => {
+                out.push('[');
+                for t in a.iter() {
+                    item(&Item::Table(t.clone()), out);
+                    out.push(',');
+                }
+                out.push(']');
+            }
+        }
+    }
+    let mut out = String::new();
+    item(root, &mut out);
+    out
 }
 
 /// toml_edit writes `\n` for what it adds; a CRLF file stays CRLF throughout.
