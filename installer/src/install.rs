@@ -164,14 +164,7 @@ pub fn run(options: &InstallOptions, cx: InstallContext<'_>) -> Result<()> {
         refuse_shared_secrets(options, env)?;
     }
     let paths = CodexPaths::for_scope(env, options.scope, !options.dry_run)?;
-    let _lock = if options.dry_run {
-        None
-    } else {
-        Some(fsio::InstallLock::acquire(&paths.ours)?)
-    };
-    if !options.dry_run {
-        paths.clean_stale_temporaries();
-    }
+    let _lock = paths.prepare_to_write(options.dry_run)?;
 
     // Read and check everything first: a malformed file stops us before any question.
     let config_before = fsio::read_optional(&paths.config_toml)?;

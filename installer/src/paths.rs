@@ -100,6 +100,17 @@ impl CodexPaths {
         }
     }
 
+    /// For a run that writes: the install lock (held until dropped), and what an earlier
+    /// killed run left half-written removed. A dry run takes neither.
+    pub fn prepare_to_write(&self, dry_run: bool) -> Result<Option<crate::fsio::InstallLock>> {
+        if dry_run {
+            return Ok(None);
+        }
+        let lock = crate::fsio::InstallLock::acquire(&self.ours)?;
+        self.clean_stale_temporaries();
+        Ok(Some(lock))
+    }
+
     /// Removes what a killed run may have left half-written (temporary files never renamed
     /// into place) from every directory we write.
     pub fn clean_stale_temporaries(&self) {

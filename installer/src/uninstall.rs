@@ -66,14 +66,7 @@ pub fn run(
         }
         return Ok(());
     };
-    let _lock = if options.dry_run {
-        None
-    } else {
-        Some(fsio::InstallLock::acquire(&paths.ours)?)
-    };
-    if !options.dry_run {
-        paths.clean_stale_temporaries();
-    }
+    let _lock = paths.prepare_to_write(options.dry_run)?;
 
     let mut plan = Plan::default();
     for (path, owned) in &receipt.files {

@@ -171,6 +171,14 @@ impl Installed {
         )
     }
 
+    /// The update failed with `message`, and nothing was replaced or left behind.
+    fn assert_refused(&self, run: &Run, message: &str) {
+        assert_eq!(run.code, 1, "{}", run.stdout);
+        assert!(run.stderr.contains(message), "{}", run.stderr);
+        assert_eq!(self.versions(), current());
+        assert_eq!(self.staging_leftovers(), 0);
+    }
+
     fn staging_leftovers(&self) -> usize {
         std::fs::read_dir(self.installer.parent().unwrap())
             .unwrap()
@@ -281,14 +289,7 @@ fn tampered_archive_is_refused_and_nothing_is_replaced() {
         &format!("{}/manifest.json", server.base),
     );
     let run = installed.update(&[]);
-    assert_eq!(run.code, 1);
-    assert!(
-        run.stderr.contains("failed verification: sha256"),
-        "{}",
-        run.stderr
-    );
-    assert_eq!(installed.versions(), current());
-    assert_eq!(installed.staging_leftovers(), 0);
+    installed.assert_refused(&run, "failed verification: sha256");
 }
 
 #[test]
@@ -303,9 +304,7 @@ fn an_archive_without_a_digest_is_refused() {
         &format!("{}/manifest.json", server.base),
     );
     let run = installed.update(&[]);
-    assert_eq!(run.code, 1);
-    assert!(run.stderr.contains("publishes no sha256"), "{}", run.stderr);
-    assert_eq!(installed.versions(), current());
+    installed.assert_refused(&run, "publishes no sha256");
 }
 
 #[test]
@@ -360,14 +359,7 @@ fn interrupted_download_leaves_nothing_half_written() {
         &format!("{}/manifest.json", server.base),
     );
     let run = installed.update(&[]);
-    assert_eq!(run.code, 1, "{}", run.stdout);
-    assert!(
-        run.stderr.contains("nothing was replaced"),
-        "{}",
-        run.stderr
-    );
-    assert_eq!(installed.versions(), current());
-    assert_eq!(installed.staging_leftovers(), 0);
+    installed.assert_refused(&run, "nothing was replaced");
 }
 
 #[test]
