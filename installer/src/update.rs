@@ -1,5 +1,6 @@
 //! `axonflow-codex update`: replaces this installer and the installed hook with a newer
-//! release, after verifying the archive's sha256 and that both new binaries run.
+//! release, after verifying each archive's sha256 (and its zipsign signature once a release key
+//! is known) and that both new binaries run.
 //!
 //! Sources: GitHub releases (API base overridable for GitHub Enterprise with
 //! `AXONFLOW_CODEX_GITHUB_API`), or a static manifest (`AXONFLOW_CODEX_UPDATE_URL`) for
@@ -22,6 +23,43 @@ pub const REPO_OWNER: &str = "getaxonflow";
 pub const REPO_NAME: &str = "axonflow-codex";
 /// Archives larger than this are refused (ours are a few MiB).
 const MAX_ARCHIVE_BYTES: u64 = 200 * 1024 * 1024;
+/// The release-signing keys built into this installer (see the file for its format).
+const BUILT_IN_KEYS: &str = include_str!("../../dist/update-verifying-keys.txt");
+/// More trusted release-signing keys: mirrors that re-sign, or a key newer than this build.
+pub const KEYS_VARIABLE: &str = "AXONFLOW_CODEX_UPDATE_KEYS";
+
+/// The zipsign (ed25519) keys an archive must be signed with: the built-in ones and those in
+/// `AXONFLOW_CODEX_UPDATE_KEYS` (standard base64, separated by commas or whitespace). No key
+/// at all means archives are checked by sha256 alone; any key means every archive must carry a
+/// signature from one of them, so a mirror cannot strip it.
+fn verifying_keys(env: &HostEnv) -> Result<Vec<self_update::VerifyingKey>> {
+    use base64::Engine as _;
+    let built_in = BUILT_IN_KEYS
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .map(|key| (key, "dist/update-verifying-keys.txt (built in)"));
+    let configured = env
+        .var(KEYS_VARIABLE)
+        .unwrap_or_default()
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|key| !key.is_empty())
+        .map(|key| (key, KEYS_VARIABLE));
+    built_in
+        .chain(configured)
+        .map(|(text, origin)| {
+            base64::engine::general_purpose::STANDARD
+                .decode(text)
+                .ok()
+                .and_then(|bytes| self_update::VerifyingKey::try_from(bytes).ok())
+                .ok_or_else(|| {
+                    CommandError::usage(format!(
+                        "{origin}: `{text}` is not a release-signing key (standard base64 of a 32-byte ed25519 public key)"
+                    ))
+                })
+        })
+        .collect()
+}
 
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct UpdateOptions {
@@ -186,6 +224,7 @@ fn expected_sha256(release: &Release, archive: &ReleaseAsset) -> Result<String> 
 
 pub fn run(options: &UpdateOptions, env: &HostEnv) -> Result<()> {
     let current = crate::VERSION;
+    let keys = verifying_keys(env)?;
     let source = Source::from_env(env);
     let releases = source.releases(env)?;
     let mut candidates: Vec<(&Release, (u64, u64, u64))> = releases
@@ -296,6 +335,18 @@ pub fn run(options: &UpdateOptions, env: &HostEnv) -> Result<()> {
             ))
             .hint("the download was corrupted or tampered with; try again, or check the mirror"));
         }
+        if !keys.is_empty() {
+            // The signature's context is the archive's file name (zipsign's and self_update's
+            // convention), so a signed archive cannot be served under another package's name.
+            self_update::verify_signature(&archive_path, &keys).map_err(|e| {
+                CommandError::failure(format!(
+                    "{} failed verification: {}; nothing was replaced",
+                    asset.name(),
+                    signature_failure(&e)
+                ))
+                .hint(format!("if your mirror re-signs releases, add its key to {KEYS_VARIABLE}; otherwise the archive was tampered with or published unsigned"))
+            })?;
+        }
         #[cfg(windows)]
         let kind = self_update::ArchiveKind::Zip;
         #[cfg(not(windows))]
@@ -367,15 +418,46 @@ pub fn run(options: &UpdateOptions, env: &HostEnv) -> Result<()> {
         replace_binary(&hook_beside, &bytes)?;
         replaced.push(hook_beside.display().to_string());
     }
+    let (signature, verified) = if keys.is_empty() {
+        (
+            "not checked",
+            "sha256 verified; no release-signing key is configured, so signatures were not checked",
+        )
+    } else {
+        ("verified", "sha256 and signature verified")
+    };
     report(
         options,
-        json!({"current": current, "latest": new_version, "update_available": true, "updated": true, "replaced": replaced}),
+        json!({"current": current, "latest": new_version, "update_available": true, "updated": true, "signature": signature, "replaced": replaced}),
         &format!(
-            "Updated axonflow-codex {current} -> {new_version} (sha256 verified):\n  {}",
+            "Updated axonflow-codex {current} -> {new_version} ({verified}):\n  {}",
             replaced.join("\n  ")
         ),
     );
     Ok(())
+}
+
+/// Why an archive's signature did not verify: signed by no trusted key, or not (readably)
+/// signed at all. zipsign's errors are opaque, so their messages tell the two apart.
+fn signature_failure(error: &self_update::errors::Error) -> String {
+    let mut causes = Vec::new();
+    let mut cause: Option<&dyn std::error::Error> = Some(error);
+    while let Some(current) = cause {
+        causes.push(current.to_string());
+        cause = current.source();
+    }
+    if causes
+        .iter()
+        .any(|c| c == "no matching key/signature pair found")
+    {
+        "it is signed, but by none of the trusted release keys".to_string()
+    } else {
+        let innermost = causes.last().map(String::as_str).unwrap_or_default();
+        format!(
+            "it carries no signature to check ({})",
+            axonflow_codex_hook::text::single_line(innermost)
+        )
+    }
 }
 
 fn download(asset: &ReleaseAsset, to: &Path) -> Result<()> {
@@ -438,5 +520,27 @@ fn report(options: &UpdateOptions, machine: serde_json::Value, human: &str) {
         println!("{machine}");
     } else {
         println!("{human}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_built_in_keys_parse() {
+        // A bad line in dist/update-verifying-keys.txt would make every update a usage error.
+        let no_variables: [(&str, &str); 0] = [];
+        assert!(verifying_keys(&HostEnv::from_vars(no_variables)).is_ok());
+    }
+
+    #[test]
+    fn configured_keys_are_separated_by_commas_or_whitespace() {
+        let key = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+        let env = HostEnv::from_vars([(KEYS_VARIABLE, format!("{key},{key}\n {key}"))]);
+        let built_in = verifying_keys(&HostEnv::from_vars([("X", "")]))
+            .unwrap()
+            .len();
+        assert_eq!(verifying_keys(&env).unwrap().len(), built_in + 3);
     }
 }

@@ -247,7 +247,7 @@ fn manifest_update_replaces_both_binaries_and_keeps_trust() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
         run.stdout
-            .starts_with("Updated axonflow-codex 2.0.0 -> 2.1.0 (sha256 verified)"),
+            .starts_with("Updated axonflow-codex 2.0.0 -> 2.1.0 (sha256 verified; "),
         "{}",
         run.stdout
     );
@@ -494,6 +494,167 @@ fn cargo_dist_layout_with_the_manifest_generator() {
     assert_eq!(run.code, 1);
     assert!(
         run.stderr.contains("axonflow-codex-hook-") && run.stderr.contains("failed verification"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(installed.versions(), current());
+}
+
+/// A deterministic release-signing key (zipsign: ed25519) and its public half as
+/// `AXONFLOW_CODEX_UPDATE_KEYS` takes it.
+fn signing_key(seed: u8) -> (zipsign_api::SigningKey, String) {
+    use base64::Engine as _;
+    let key = zipsign_api::SigningKey::from_bytes(&[seed; 32]);
+    let public = base64::engine::general_purpose::STANDARD.encode(key.verifying_key().to_bytes());
+    (key, public)
+}
+
+/// Signs a `.tar.gz` as `zipsign sign tar` does, with the archive's name as the context.
+fn signed(bytes: &[u8], name: &str, key: &zipsign_api::SigningKey) -> Vec<u8> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    zipsign_api::sign::copy_and_sign_tar(
+        &mut std::io::Cursor::new(bytes),
+        &mut out,
+        std::slice::from_ref(key),
+        Some(name.as_bytes()),
+    )
+    .unwrap();
+    out.into_inner()
+}
+
+/// Serves one release 2.1.0 whose archive is `body` (with its true sha256 in the manifest).
+fn serve_release(installed: &mut Installed, server: &ReleaseServer, name: &str, body: Vec<u8>) {
+    server.serve(
+        "/manifest.json",
+        manifest(&[("2.1.0", name, Some(format!("sha256:{}", sha256(&body))))]),
+    );
+    server.serve(&format!("/{name}"), body);
+    installed.env.set(
+        "AXONFLOW_CODEX_UPDATE_URL",
+        &format!("{}/manifest.json", server.base),
+    );
+}
+
+#[test]
+fn a_signed_release_is_verified_against_the_configured_key() {
+    let mut installed = Installed::new();
+    let server = ReleaseServer::start();
+    let (name, bytes) = archive(&installed.env.root, "2.1.0");
+    let (key, public) = signing_key(7);
+    serve_release(&mut installed, &server, &name, signed(&bytes, &name, &key));
+    // Another key listed first: any trusted key may have signed it (key rotation).
+    let (_, other) = signing_key(8);
+    installed
+        .env
+        .set("AXONFLOW_CODEX_UPDATE_KEYS", &format!("{other}, {public}"));
+
+    let run = installed.update(&["--json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let summary: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(summary["updated"], json!(true));
+    assert_eq!(summary["signature"], json!("verified"));
+    assert_eq!(
+        installed.versions(),
+        (
+            "axonflow-codex 2.1.0".to_string(),
+            "axonflow-codex-hook 2.1.0".to_string()
+        )
+    );
+}
+
+#[test]
+fn a_release_signed_with_another_key_is_refused() {
+    let mut installed = Installed::new();
+    let server = ReleaseServer::start();
+    let (name, bytes) = archive(&installed.env.root, "2.1.0");
+    let (attacker, _) = signing_key(9);
+    let (_, trusted) = signing_key(7);
+    // The sha256 in the manifest matches: only the signature can tell.
+    serve_release(
+        &mut installed,
+        &server,
+        &name,
+        signed(&bytes, &name, &attacker),
+    );
+    installed.env.set("AXONFLOW_CODEX_UPDATE_KEYS", &trusted);
+    let run = installed.update(&[]);
+    installed.assert_refused(
+        &run,
+        "failed verification: it is signed, but by none of the trusted release keys; nothing was replaced",
+    );
+}
+
+#[test]
+fn an_unsigned_release_is_refused_once_a_key_is_configured() {
+    let mut installed = Installed::new();
+    let server = ReleaseServer::start();
+    let (name, bytes) = archive(&installed.env.root, "2.1.0");
+    serve_release(&mut installed, &server, &name, bytes);
+    installed
+        .env
+        .set("AXONFLOW_CODEX_UPDATE_KEYS", &signing_key(7).1);
+    let run = installed.update(&[]);
+    installed.assert_refused(
+        &run,
+        &format!("{name} failed verification: it carries no signature to check ("),
+    );
+}
+
+#[test]
+fn a_signature_made_for_another_archive_name_is_refused() {
+    let mut installed = Installed::new();
+    let server = ReleaseServer::start();
+    let (name, bytes) = archive(&installed.env.root, "2.1.0");
+    let (key, public) = signing_key(7);
+    // Signed for a different file name (the context), then served under ours.
+    serve_release(
+        &mut installed,
+        &server,
+        &name,
+        signed(&bytes, "axonflow-codex-other-target.tar.gz", &key),
+    );
+    installed.env.set("AXONFLOW_CODEX_UPDATE_KEYS", &public);
+    let run = installed.update(&[]);
+    installed.assert_refused(
+        &run,
+        "it is signed, but by none of the trusted release keys",
+    );
+}
+
+#[test]
+fn without_a_key_signatures_are_not_checked_and_the_output_says_so() {
+    let mut installed = Installed::new();
+    let server = ReleaseServer::start();
+    let (name, bytes) = archive(&installed.env.root, "2.1.0");
+    let (key, _) = signing_key(7);
+    serve_release(&mut installed, &server, &name, signed(&bytes, &name, &key));
+    let run = installed.update(&[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.starts_with(
+            "Updated axonflow-codex 2.0.0 -> 2.1.0 (sha256 verified; no release-signing key is configured, so signatures were not checked)"
+        ),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn a_malformed_key_is_a_usage_error_before_anything_is_fetched() {
+    let mut installed = Installed::new();
+    // No server at all: the key is checked first.
+    installed.env.set(
+        "AXONFLOW_CODEX_UPDATE_URL",
+        "http://127.0.0.1:9/manifest.json",
+    );
+    installed
+        .env
+        .set("AXONFLOW_CODEX_UPDATE_KEYS", "bm90LWEta2V5");
+    let run = installed.update(&["--check"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("AXONFLOW_CODEX_UPDATE_KEYS: `bm90LWEta2V5` is not a release-signing key"),
         "{}",
         run.stderr
     );
