@@ -34,6 +34,13 @@ pub fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
 /// then renamed over the target. Symlinks are followed (the link stays a link). An existing
 /// file keeps its permissions; a new one gets `new_mode`.
 pub fn write_atomic(path: &Path, contents: &[u8], new_mode: u32) -> Result<()> {
+    let mode = existing_mode(&write_target(path)).unwrap_or(new_mode);
+    write_atomic_with_mode(path, contents, mode)
+}
+
+/// [`write_atomic`], but the file ends up with exactly `mode` whatever it had: for a file
+/// that holds secrets, whose looser mode would make the hooks refuse it.
+pub fn write_atomic_with_mode(path: &Path, contents: &[u8], mode: u32) -> Result<()> {
     let target = write_target(path);
     let dir = target.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| CommandError::io("create directory", dir, &e))?;
@@ -46,7 +53,7 @@ pub fn write_atomic(path: &Path, contents: &[u8], new_mode: u32) -> Result<()> {
         let mut file = File::create(&temp)?;
         file.write_all(contents)?;
         file.sync_all()?;
-        set_mode(&temp, existing_mode(&target).unwrap_or(new_mode))?;
+        set_mode(&temp, mode)?;
         crash_point();
         std::fs::rename(&temp, &target)?;
         crash_point();
@@ -72,8 +79,9 @@ pub fn remove_file(path: &Path) -> Result<()> {
     }
 }
 
+/// A file's permission bits (following symlinks); `None` when it does not exist (or off Unix).
 #[cfg(unix)]
-fn existing_mode(path: &Path) -> Option<u32> {
+pub fn existing_mode(path: &Path) -> Option<u32> {
     use std::os::unix::fs::PermissionsExt as _;
     std::fs::metadata(path)
         .ok()
@@ -81,7 +89,7 @@ fn existing_mode(path: &Path) -> Option<u32> {
 }
 
 #[cfg(not(unix))]
-fn existing_mode(_path: &Path) -> Option<u32> {
+pub fn existing_mode(_path: &Path) -> Option<u32> {
     None
 }
 

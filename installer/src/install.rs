@@ -259,7 +259,9 @@ pub fn run(options: &InstallOptions, cx: InstallContext<'_>) -> Result<()> {
             skill_dirs.push(dir);
         }
     }
-    plan.set(
+    // Exactly 0600 even over a looser existing file: it may now hold credentials, and the
+    // hooks refuse a settings file that group or others can read.
+    plan.set_with_mode(
         &paths.settings,
         settings_before.clone(),
         Some(settings_file(settings_doc, &answers).into_bytes()),

@@ -16,6 +16,8 @@ pub struct FileChange {
     pub after: Option<Vec<u8>>,
     /// Mode for a new file.
     pub mode: u32,
+    /// Whether an existing file is also given `mode` (otherwise it keeps its own).
+    pub exact_mode: bool,
 }
 
 #[derive(Debug, Default)]
@@ -32,6 +34,30 @@ impl Plan {
                 before,
                 after,
                 mode,
+                exact_mode: false,
+            });
+        }
+    }
+
+    /// [`Plan::set`] for a file that must have exactly `mode` (the settings, which may hold
+    /// credentials): a change also when only its mode is wrong.
+    pub fn set_with_mode(
+        &mut self,
+        path: &Path,
+        before: Option<Vec<u8>>,
+        after: Option<Vec<u8>>,
+        mode: u32,
+    ) {
+        let wrong_mode = after.is_some()
+            && before.is_some()
+            && fsio::existing_mode(path).is_some_and(|m| m != mode);
+        if before != after || wrong_mode {
+            self.changes.push(FileChange {
+                path: path.to_path_buf(),
+                before,
+                after,
+                mode,
+                exact_mode: true,
             });
         }
     }
@@ -91,6 +117,13 @@ impl Plan {
         let mut out = String::new();
         for change in &self.changes {
             let name = change.path.display().to_string();
+            if change.before == change.after {
+                out.push_str(&format!(
+                    "{name}: would set mode {:o} (its content stays)\n",
+                    change.mode
+                ));
+                continue;
+            }
             let redact = change.path == secret_file;
             let text = |bytes: &Option<Vec<u8>>| {
                 bytes.as_ref().map(|b| {
@@ -105,7 +138,11 @@ impl Plan {
                         (_, None) => "remove",
                         _ => "replace",
                     };
-                    let size = change.after.as_ref().map_or(0, Vec::len);
+                    let size = change
+                        .after
+                        .as_ref()
+                        .or(change.before.as_ref())
+                        .map_or(0, Vec::len);
                     out.push_str(&format!(
                         "Binary file {name}: would {verb} ({size} bytes)\n"
                     ));
@@ -178,6 +215,9 @@ impl Plan {
     pub fn write_files(&self) -> Result<()> {
         for change in &self.changes {
             match &change.after {
+                Some(after) if change.exact_mode => {
+                    fsio::write_atomic_with_mode(&change.path, after, change.mode)?
+                }
                 Some(after) => fsio::write_atomic(&change.path, after, change.mode)?,
                 None => fsio::remove_file(&change.path)?,
             }

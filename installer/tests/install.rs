@@ -692,3 +692,52 @@ fn system_scope_installs_managed_hooks_without_trust_or_secrets() {
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+/// An existing settings file that group or others can read is made 0600 before credentials
+/// go into it (the hooks would refuse it otherwise, and the secret would be readable).
+#[test]
+fn a_loose_existing_settings_file_is_made_private() {
+    let env = TestEnv::new();
+    let settings = env.write("axonflow.toml", "endpoint = \"http://localhost:8080\"\n");
+    std::fs::set_permissions(
+        &settings,
+        std::os::unix::fs::PermissionsExt::from_mode(0o644),
+    )
+    .unwrap();
+    env.ok(&["install", "-y", "--auth", "Y2xpZW50OnNlY3JldA=="]);
+    assert_eq!(mode(&settings), 0o600);
+    assert!(env.read("axonflow.toml").contains("auth = "));
+
+    // Same content, loose mode: the dry run names the fix, the install makes it.
+    std::fs::set_permissions(
+        &settings,
+        std::os::unix::fs::PermissionsExt::from_mode(0o640),
+    )
+    .unwrap();
+    let before = env.read("axonflow.toml");
+    let dry = env.ok(&["install", "-y", "--dry-run"]);
+    assert!(
+        dry.stdout.contains(&format!(
+            "{}: would set mode 600 (its content stays)",
+            settings.display()
+        )),
+        "{}",
+        dry.stdout
+    );
+    assert_eq!(mode(&settings), 0o640, "a dry run writes nothing");
+    env.ok(&["install", "-y"]);
+    assert_eq!(mode(&settings), 0o600);
+    assert_eq!(env.read("axonflow.toml"), before);
+    // And then the hooks accept it.
+    let doctor = env.run(&["doctor", "--offline", "--json"]);
+    let rows: Value = serde_json::from_str(&doctor.stdout).unwrap();
+    let settings_row = rows
+        .as_array()
+        .or_else(|| rows["rows"].as_array())
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == json!("settings"))
+        .cloned()
+        .unwrap();
+    assert_eq!(settings_row["status"], json!("pass"), "{settings_row}");
+}
