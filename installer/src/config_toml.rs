@@ -80,6 +80,7 @@ pub fn merge(
     trust: &[TrustEntry],
 ) -> Result<Merged> {
     let mut doc = parse(path, text)?;
+    let untouched = doc.clone();
     let mut merged = Merged::default();
     if let Some(entry) = mcp {
         merge_mcp(path, &mut doc, entry, &mut merged)?;
@@ -87,8 +88,300 @@ pub fn merge(
     if !trust.is_empty() {
         merge_trust(path, &mut doc, trust, &mut merged)?;
     }
-    merged.text = keep_line_endings(text, keep_user_lines(text, &doc));
+    merged.text = match appended(&untouched, text, mcp, trust) {
+        Some(appended) if means(&appended, &doc) => appended,
+        _ => keep_line_endings(text, keep_user_lines(text, &doc)),
+    };
     Ok(merged)
+}
+
+/// Our entries as whole tables appended after the user's last byte, when that is all the merge
+/// has to do (each entry absent, or already exactly ours) and the file lets a table header
+/// follow; `None` otherwise. The user's file is then a byte-exact prefix of the result.
+fn appended(
+    doc: &DocumentMut,
+    text: &str,
+    mcp: Option<&McpEntry>,
+    trust: &[TrustEntry],
+) -> Option<String> {
+    let nl = newline_of(text);
+    let mut text = std::borrow::Cow::Borrowed(text);
+    let mut blocks = Vec::new();
+    if let Some(entry) = mcp {
+        let servers = match doc.get("mcp_servers") {
+            None => None,
+            Some(Item::Table(servers)) => Some(servers),
+            Some(_) => return None,
+        };
+        match servers.and_then(|s| s.get(MCP_SERVER_NAME)) {
+            None => blocks.push(mcp_block(&entry.url, &entry.http_headers_helper, nl)),
+            Some(Item::Table(existing)) if our_mcp_table(existing) == Some(entry.clone()) => {}
+            Some(Item::Table(_)) => {
+                let block = mcp_block(&entry.url, &entry.http_headers_helper, nl);
+                text = std::borrow::Cow::Owned(taken_over(&text, &block)?);
+            }
+            Some(_) => return None,
+        }
+    }
+    // Entries that go into an inline `hooks.state = { … }` instead of tables of their own.
+    let mut inline_entries = Vec::new();
+    for entry in trust {
+        let state = match doc.get("hooks") {
+            None => None,
+            Some(Item::Table(hooks)) => match hooks.get("state") {
+                None => None,
+                Some(state @ Item::Table(_)) => Some(state),
+                Some(state @ Item::Value(toml_edit::Value::InlineTable(inline)))
+                    if !inline.is_dotted() =>
+                {
+                    Some(state)
+                }
+                Some(_) => return None,
+            },
+            Some(_) => return None,
+        };
+        match state.and_then(|s| s.get(&entry.key)) {
+            None if state.is_some_and(Item::is_inline_table) => {
+                inline_entries.push(inline_trust_entry(&entry.key, &entry.hash))
+            }
+            None => blocks.push(trust_block(&entry.key, &entry.hash, nl)),
+            Some(existing)
+                if existing.get("trusted_hash").and_then(Item::as_str)
+                    == Some(entry.hash.as_str()) => {}
+            Some(_) => return None,
+        }
+    }
+    if !inline_entries.is_empty() {
+        if let std::borrow::Cow::Owned(_) = text {
+            return None; // an older server taken over as well: leave it to toml_edit
+        }
+        text = std::borrow::Cow::Owned(extended_inline_state(&text, &inline_entries)?);
+    }
+    let mut out = text.into_owned();
+    if !blocks.is_empty() && !out.is_empty() && !out.ends_with('\n') {
+        out.push_str(nl);
+    }
+    for block in blocks {
+        if !out.is_empty() {
+            out.push_str(nl);
+        }
+        out.push_str(&block);
+    }
+    Some(out)
+}
+
+/// An older `[mcp_servers.axonflow]` (the bash plugin's) replaced by `block` in place: the lines
+/// of that table and of its sub-tables (`[mcp_servers.axonflow.http_headers]`, …), from each
+/// header to its last line that is not blank or a comment, are cut, and `block` stands where
+/// the first of them stood. Comments and blank lines before the next table stay. `None` when
+/// the old entry is not made of headed tables alone (dotted keys, arrays of tables).
+fn taken_over(text: &str, block: &str) -> Option<String> {
+    let doc = toml_edit::Document::parse(text).ok()?;
+    let server = doc.get("mcp_servers")?.get(MCP_SERVER_NAME)?.as_table()?;
+    let mut ours = Vec::new();
+    collect_headed(server, &mut ours)?;
+    let mut headers = Vec::new();
+    all_headers(doc.as_table(), &mut headers);
+    headers.sort_unstable();
+    let line_start = |at: usize| text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let mut cuts: Vec<(usize, usize)> = Vec::new();
+    for start in ours {
+        let from = line_start(start);
+        let next = headers
+            .iter()
+            .copied()
+            .find(|&h| h > start)
+            .map_or(text.len(), line_start);
+        // Back off over trailing blank and comment lines: they lead into the next table.
+        let mut to = next;
+        while to > from {
+            let line_begin = line_start(text[..to].strip_suffix('\n').unwrap_or(&text[..to]).len());
+            let line = text[line_begin..to].trim();
+            if line_begin <= from || !(line.is_empty() || line.starts_with('#')) {
+                break;
+            }
+            to = line_begin;
+        }
+        cuts.push((from, to));
+    }
+    cuts.sort_unstable();
+    let first = cuts.first()?.0;
+    let mut out = String::with_capacity(text.len() + block.len());
+    let mut at = 0;
+    for (from, to) in cuts {
+        out.push_str(text.get(at..from)?);
+        if from == first {
+            out.push_str(block);
+        }
+        at = to;
+    }
+    out.push_str(&text[at..]);
+    Some(out)
+}
+
+/// `hooks.state = { … }` with `entries` added inside its braces, after the user's last entry;
+/// every other byte stays.
+fn extended_inline_state(text: &str, entries: &[String]) -> Option<String> {
+    let doc = toml_edit::Document::parse(text).ok()?;
+    let span = doc.get("hooks")?.get("state")?.as_inline_table()?.span()?;
+    let inside = text.get(span.start + 1..span.end - 1)?;
+    let (at, addition) = match inside.trim_end().len() {
+        // `{}` or `{ }`: the entries go right after the brace.
+        0 => (span.start + 1, format!(" {} ", entries.join(", "))),
+        used => (span.start + 1 + used, format!(", {}", entries.join(", "))),
+    };
+    let mut out = text.to_string();
+    out.insert_str(at, &addition);
+    Some(out)
+}
+
+/// The header offsets of `table` (when it has a header) and of every table under it; `None`
+/// when something under it is not a headed table or a plain value.
+fn collect_headed(table: &Table, out: &mut Vec<usize>) -> Option<()> {
+    if table.is_dotted() {
+        return None;
+    }
+    if !table.is_implicit() {
+        out.push(table.span()?.start);
+    }
+    for (_, item) in table.iter() {
+        match item {
+            Item::Table(child) => collect_headed(child, out)?,
+            Item::Value(_) => {}
+            _ => return None,
+        }
+    }
+    Some(())
+}
+
+/// Where every `[table]` and `[[array]]` header of the document starts.
+fn all_headers(table: &Table, out: &mut Vec<usize>) {
+    if let Some(span) = table.span() {
+        if !table.is_implicit() && !table.is_dotted() {
+            out.push(span.start);
+        }
+    }
+    for (_, item) in table.iter() {
+        match item {
+            Item::Table(child) => all_headers(child, out),
+            Item::ArrayOfTables(array) => array.iter().for_each(|t| all_headers(t, out)),
+            _ => {}
+        }
+    }
+}
+
+/// Uninstall's counterpart of [`appended`]: our tables cut out of the text where they stand
+/// exactly as we append them (with the blank line before them); `None` when one is not there
+/// in that form (edited since, or written by an older version), and toml_edit does it instead.
+fn cut_out(doc: &DocumentMut, text: &str, removal: &Removal) -> Option<String> {
+    let nl = newline_of(text);
+    let mut blocks = Vec::new();
+    let mut inline_entries = Vec::new();
+    if removal.mcp_server {
+        if let Some(server) = doc.get("mcp_servers").and_then(|s| s.get(MCP_SERVER_NAME)) {
+            let entry = server.as_table().and_then(our_mcp_table)?;
+            blocks.push(mcp_block(&entry.url, &entry.http_headers_helper, nl));
+        }
+    }
+    for key in &removal.trust_keys {
+        let Some(existing) = doc
+            .get("hooks")
+            .and_then(|h| h.get("state"))
+            .and_then(|s| s.get(key))
+        else {
+            continue;
+        };
+        if let Some(inline) = existing.as_inline_table() {
+            // Inside an inline `hooks.state = { … }`, as extended_inline_state put it.
+            let hash = inline.get("trusted_hash").filter(|_| inline.len() == 1)?;
+            inline_entries.push(inline_trust_entry(key, hash.as_str()?));
+            continue;
+        }
+        let table = existing.as_table().filter(|t| t.len() == 1)?;
+        blocks.push(trust_block(key, table.get("trusted_hash")?.as_str()?, nl));
+    }
+    let mut out = text.to_string();
+    for entry in inline_entries {
+        let (at, len) = [format!(", {entry}"), format!(" {entry} ")]
+            .iter()
+            .find_map(|needle| out.find(needle.as_str()).map(|at| (at, needle.len())))?;
+        out.replace_range(at..at + len, "");
+    }
+    for block in blocks {
+        let separated = format!("{nl}{block}");
+        let at = if out.starts_with(&block) && !out.starts_with(&separated) {
+            Some((0, block.len()))
+        } else {
+            // Appended (with our blank line), else standing where an older entry stood.
+            [&separated, &block].into_iter().find_map(|needle| {
+                out.match_indices(needle.as_str())
+                    .find(|(i, _)| out[..*i].ends_with('\n'))
+                    .map(|(i, _)| (i, needle.len()))
+            })
+        }?;
+        out.replace_range(at.0..at.0 + at.1, "");
+    }
+    Some(out)
+}
+
+/// The line ending our lines take: CRLF in a file that uses only CRLF, else LF.
+fn newline_of(text: &str) -> &'static str {
+    if text.contains("\r\n") && !text.replace("\r\n", "").contains('\n') {
+        "\r\n"
+    } else {
+        "\n"
+    }
+}
+
+/// `[mcp_servers.axonflow]` as we write it.
+fn mcp_block(url: &str, helper: &str, nl: &str) -> String {
+    format!(
+        "[mcp_servers.{}]{nl}url = {}{nl}http_headers_helper = {}{nl}",
+        toml_edit::Key::new(MCP_SERVER_NAME).display_repr(),
+        string_repr(url),
+        string_repr(helper)
+    )
+}
+
+/// `[hooks.state."<key>"]` as we write it.
+fn trust_block(key: &str, hash: &str, nl: &str) -> String {
+    format!(
+        "[hooks.state.{}]{nl}trusted_hash = {}{nl}",
+        toml_edit::Key::new(key).display_repr(),
+        string_repr(hash)
+    )
+}
+
+/// One trust entry as we write it inside an inline `hooks.state = { … }`.
+fn inline_trust_entry(key: &str, hash: &str) -> String {
+    format!(
+        "{} = {{ trusted_hash = {} }}",
+        toml_edit::Key::new(key).display_repr(),
+        string_repr(hash)
+    )
+}
+
+fn string_repr(value: &str) -> String {
+    toml_edit::Formatted::new(value.to_string())
+        .display_repr()
+        .into_owned()
+}
+
+/// The entry a table holds when it has exactly our two keys, as strings.
+fn our_mcp_table(table: &Table) -> Option<McpEntry> {
+    if table.len() != 2 {
+        return None;
+    }
+    Some(McpEntry {
+        url: table.get("url")?.as_str()?.to_string(),
+        http_headers_helper: table.get("http_headers_helper")?.as_str()?.to_string(),
+    })
+}
+
+/// Whether `text` parses to a document that means exactly what `doc` does.
+fn means(text: &str, doc: &DocumentMut) -> bool {
+    text.parse::<DocumentMut>()
+        .is_ok_and(|parsed| canonical(parsed.as_item()) == canonical(doc.as_item()))
 }
 
 fn merge_mcp(
@@ -260,6 +553,7 @@ pub fn remove(path: &Path, text: &str, removal: &Removal) -> Result<String> {
         return Ok(String::new());
     }
     let mut doc = parse(path, text)?;
+    let untouched = doc.clone();
     if removal.mcp_server {
         if let Some(servers) = doc.get_mut("mcp_servers").and_then(Item::as_table_like_mut) {
             servers.remove(MCP_SERVER_NAME);
@@ -281,7 +575,10 @@ pub fn remove(path: &Path, text: &str, removal: &Removal) -> Result<String> {
             doc.remove("hooks");
         }
     }
-    Ok(keep_line_endings(text, keep_user_lines(text, &doc)))
+    match cut_out(&untouched, text, removal) {
+        Some(cut) if means(&cut, &doc) => Ok(cut),
+        _ => Ok(keep_line_endings(text, keep_user_lines(text, &doc))),
+    }
 }
 
 /// The edited document as text, with the user's own lines wherever we did not edit.
@@ -463,8 +760,7 @@ fn canonical(root: &Item) -> String {
 
 /// toml_edit writes `\n` for what it adds; a CRLF file stays CRLF throughout.
 fn keep_line_endings(original: &str, edited: String) -> String {
-    let crlf = original.contains("\r\n") && !original.replace("\r\n", "").contains('\n');
-    if !crlf {
+    if newline_of(original) == "\n" {
         return edited;
     }
     edited.replace("\r\n", "\n").replace('\n', "\r\n")

@@ -403,8 +403,7 @@ fn header(parts: &[&str], array: bool) -> BoxedStrategy<String> {
     let with_comment = tight.clone();
     prop_oneof![
         8 => Just(tight),
-        // `[ a . b ]`: left out for now, see the regression tests at the end.
-        0 => Just(spaced),
+        1 => Just(spaced),
         1 => Just(indented),
         2 => comment().prop_map(move |c| format!("{with_comment} {c}")),
     ]
@@ -601,8 +600,8 @@ fn mcp_servers() -> BoxedStrategy<(Vec<Lines>, Vec<Lines>)> {
             .prop_map(|(value, t)| {
                 (vec![vec![(format!("mcp_servers = {value}{t}"), Fate::Extended)]], vec![])
             }),
-        // Dotted keys at the root: left out, see the ignored regression test at the end.
-        0 => names().prop_filter("a server", |n| !n.is_empty()).prop_flat_map(|names| {
+        // Dotted keys at the root.
+        1 => names().prop_filter("a server", |n| !n.is_empty()).prop_flat_map(|names| {
             names
                 .into_iter()
                 .map(|name| {
@@ -928,8 +927,7 @@ fn other_blocks() -> BoxedStrategy<Vec<Lines>> {
 }
 
 fn config_case(pre: usize, post: usize) -> BoxedStrategy<ConfigCase> {
-    // Mixed line endings: left out, see the ignored regression test at the end.
-    let nl = prop_oneof![6 => Just(Nl::Lf), 3 => Just(Nl::Crlf), 0 => Just(Nl::Mixed)];
+    let nl = prop_oneof![6 => Just(Nl::Lf), 3 => Just(Nl::Crlf), 1 => Just(Nl::Mixed)];
     let full = (
         lead(),
         body_items(root_pool(), 0),
@@ -1849,4 +1847,49 @@ fn dotted_root_mcp_servers_keys_with_keys_between_them_stay_put() {
         "mcp_servers.github.url =\t\"https://docs.example.com/mcp\"\r\nhide_agent_reasoning = true\r\n  mcp_servers.'literal-name'.url = 'https://ex.example.com/ünï/mcp'\r\nsandbox_mode = \"workspace-write\"\r\nmcp_servers.\"名前 ✨\".command =\t\"npx\"  \r\n[hooks.state.\"/home/dev/project/.codex/hooks.json:pre_tool_use:0:0\"]\r\ntrusted_hash = \"sha256:0\"\r\n",
         "",
     );
+}
+
+/// An older `[mcp_servers.axonflow.http_headers]` (its parent only implied) in a file with a
+/// spaced header: the takeover fell back to toml_edit's rendering and moved the user's lines.
+#[test]
+fn an_older_axonflow_sub_table_is_taken_over_in_place() {
+    let config = "\n# my settings\n\n[mcp_servers.axonflow.http_headers]\n\n  Authorization = \"Basic Y2xpZW50OnNlY3JldA==\"  \n[profiles.\"ünïcode ✨\"]\nmodel = \"x\"\n[ projects . '/home/dev/literal path' ]\ntrust_level = \"untrusted\"\n";
+    let home = Home::new(0);
+    let merged =
+        config_toml::merge(Path::new(&home.config_toml), config, Some(&home.mcp()), &[]).unwrap();
+    assert_eq!(
+        merged.text,
+        format!(
+            "\n# my settings\n\n[mcp_servers.axonflow]\nurl = {:?}\nhttp_headers_helper = {:?}\n[profiles.\"ünïcode ✨\"]\nmodel = \"x\"\n[ projects . '/home/dev/literal path' ]\ntrust_level = \"untrusted\"\n",
+            home.mcp().url,
+            home.mcp().http_headers_helper
+        )
+    );
+    assert!(merged.replaced_existing_server);
+}
+
+/// Mixed line endings around an inline `hooks.state = { … }` that install extends: toml_edit's
+/// rendering changed the user's line endings.
+#[test]
+fn an_inline_hooks_state_is_extended_in_place_with_mixed_line_endings() {
+    let case = |lines: &[(&str, Fate)]| ConfigCase {
+        lines: Some(lines.iter().map(|(l, f)| (l.to_string(), *f)).collect()),
+        nl: Nl::Lf,
+        final_newline: true,
+    };
+    for config in [
+        case(&[
+            ("model = \"x\"\r", Fate::Kept),
+            ("[hooks]", Fate::Kept),
+            ("state = { \"/home/dev/project/.codex/hooks.json:pre_tool_use:0:0\" = { trusted_hash = \"sha256:0\" } } # mine\r", Fate::Extended),
+            ("", Fate::Kept),
+            ("[projects.'/home/dev/literal path']\r", Fate::Kept),
+            ("trust_level =\t\"untrusted\"", Fate::Kept),
+        ]),
+        case(&[("[hooks]\r", Fate::Kept), ("state = {}", Fate::Extended)]),
+    ] {
+        if let Err(e) = library_round_trip(&config, &HooksCase::Raw(String::new()), &Home::new(0)) {
+            panic!("{e}");
+        }
+    }
 }
