@@ -29,13 +29,7 @@ impl Plan {
     /// Records a change unless the content is already what we want.
     pub fn set(&mut self, path: &Path, before: Option<Vec<u8>>, after: Option<Vec<u8>>, mode: u32) {
         if before != after {
-            self.changes.push(FileChange {
-                path: path.to_path_buf(),
-                before,
-                after,
-                mode,
-                exact_mode: false,
-            });
+            self.push(path, before, after, mode, false);
         }
     }
 
@@ -52,14 +46,25 @@ impl Plan {
             && before.is_some()
             && fsio::existing_mode(path).is_some_and(|m| m != mode);
         if before != after || wrong_mode {
-            self.changes.push(FileChange {
-                path: path.to_path_buf(),
-                before,
-                after,
-                mode,
-                exact_mode: true,
-            });
+            self.push(path, before, after, mode, true);
         }
+    }
+
+    fn push(
+        &mut self,
+        path: &Path,
+        before: Option<Vec<u8>>,
+        after: Option<Vec<u8>>,
+        mode: u32,
+        exact_mode: bool,
+    ) {
+        self.changes.push(FileChange {
+            path: path.to_path_buf(),
+            before,
+            after,
+            mode,
+            exact_mode,
+        });
     }
 
     pub fn is_empty(&self) -> bool {

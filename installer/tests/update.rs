@@ -522,31 +522,45 @@ fn signed(bytes: &[u8], name: &str, key: &zipsign_api::SigningKey) -> Vec<u8> {
     out.into_inner()
 }
 
-/// Serves one release 2.1.0 whose archive is `body` (with its true sha256 in the manifest).
-fn serve_release(installed: &mut Installed, server: &ReleaseServer, name: &str, body: Vec<u8>) {
+/// An installed product and a loopback release 2.1.0 whose archive is `publish(name, bytes)`
+/// of a freshly built one (with the published bytes' true sha256 in the manifest), its release
+/// keys set to `keys`.
+fn installed_with_release(
+    publish: impl FnOnce(&str, Vec<u8>) -> Vec<u8>,
+    keys: Option<&str>,
+) -> Installed {
+    let mut installed = Installed::new();
+    let server = ReleaseServer::start();
+    let (name, bytes) = archive(&installed.env.root, "2.1.0");
+    let body = publish(&name, bytes);
     server.serve(
         "/manifest.json",
-        manifest(&[("2.1.0", name, Some(format!("sha256:{}", sha256(&body))))]),
+        manifest(&[("2.1.0", &name, Some(format!("sha256:{}", sha256(&body))))]),
     );
     server.serve(&format!("/{name}"), body);
     installed.env.set(
         "AXONFLOW_CODEX_UPDATE_URL",
         &format!("{}/manifest.json", server.base),
     );
+    if let Some(keys) = keys {
+        installed.env.set("AXONFLOW_CODEX_UPDATE_KEYS", keys);
+    }
+    installed
+}
+
+fn archive_name() -> String {
+    format!("axonflow-codex-{}.tar.gz", self_update::get_target())
 }
 
 #[test]
 fn a_signed_release_is_verified_against_the_configured_key() {
-    let mut installed = Installed::new();
-    let server = ReleaseServer::start();
-    let (name, bytes) = archive(&installed.env.root, "2.1.0");
     let (key, public) = signing_key(7);
-    serve_release(&mut installed, &server, &name, signed(&bytes, &name, &key));
     // Another key listed first: any trusted key may have signed it (key rotation).
     let (_, other) = signing_key(8);
-    installed
-        .env
-        .set("AXONFLOW_CODEX_UPDATE_KEYS", &format!("{other}, {public}"));
+    let installed = installed_with_release(
+        |name, bytes| signed(&bytes, name, &key),
+        Some(&format!("{other}, {public}")),
+    );
 
     let run = installed.update(&["--json"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -564,19 +578,13 @@ fn a_signed_release_is_verified_against_the_configured_key() {
 
 #[test]
 fn a_release_signed_with_another_key_is_refused() {
-    let mut installed = Installed::new();
-    let server = ReleaseServer::start();
-    let (name, bytes) = archive(&installed.env.root, "2.1.0");
     let (attacker, _) = signing_key(9);
     let (_, trusted) = signing_key(7);
     // The sha256 in the manifest matches: only the signature can tell.
-    serve_release(
-        &mut installed,
-        &server,
-        &name,
-        signed(&bytes, &name, &attacker),
+    let installed = installed_with_release(
+        |name, bytes| signed(&bytes, name, &attacker),
+        Some(&trusted),
     );
-    installed.env.set("AXONFLOW_CODEX_UPDATE_KEYS", &trusted);
     let run = installed.update(&[]);
     installed.assert_refused(
         &run,
@@ -586,34 +594,25 @@ fn a_release_signed_with_another_key_is_refused() {
 
 #[test]
 fn an_unsigned_release_is_refused_once_a_key_is_configured() {
-    let mut installed = Installed::new();
-    let server = ReleaseServer::start();
-    let (name, bytes) = archive(&installed.env.root, "2.1.0");
-    serve_release(&mut installed, &server, &name, bytes);
-    installed
-        .env
-        .set("AXONFLOW_CODEX_UPDATE_KEYS", &signing_key(7).1);
+    let installed = installed_with_release(|_, bytes| bytes, Some(&signing_key(7).1));
     let run = installed.update(&[]);
     installed.assert_refused(
         &run,
-        &format!("{name} failed verification: it carries no signature to check ("),
+        &format!(
+            "{} failed verification: it carries no signature to check (",
+            archive_name()
+        ),
     );
 }
 
 #[test]
 fn a_signature_made_for_another_archive_name_is_refused() {
-    let mut installed = Installed::new();
-    let server = ReleaseServer::start();
-    let (name, bytes) = archive(&installed.env.root, "2.1.0");
     let (key, public) = signing_key(7);
     // Signed for a different file name (the context), then served under ours.
-    serve_release(
-        &mut installed,
-        &server,
-        &name,
-        signed(&bytes, "axonflow-codex-other-target.tar.gz", &key),
+    let installed = installed_with_release(
+        |_, bytes| signed(&bytes, "axonflow-codex-other-target.tar.gz", &key),
+        Some(&public),
     );
-    installed.env.set("AXONFLOW_CODEX_UPDATE_KEYS", &public);
     let run = installed.update(&[]);
     installed.assert_refused(
         &run,
@@ -623,11 +622,8 @@ fn a_signature_made_for_another_archive_name_is_refused() {
 
 #[test]
 fn without_a_key_signatures_are_not_checked_and_the_output_says_so() {
-    let mut installed = Installed::new();
-    let server = ReleaseServer::start();
-    let (name, bytes) = archive(&installed.env.root, "2.1.0");
     let (key, _) = signing_key(7);
-    serve_release(&mut installed, &server, &name, signed(&bytes, &name, &key));
+    let installed = installed_with_release(|name, bytes| signed(&bytes, name, &key), None);
     let run = installed.update(&[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
