@@ -59,19 +59,42 @@ pub(crate) mod system_store {
     pub(crate) fn root_store(state_dir: Option<&Path>) -> RootCertStore {
         let sources = Sources::from_env();
         let manifest = sources.manifest();
-        if let Some(roots) = state_dir.and_then(|dir| trust_cache::load(dir, &manifest)) {
+        if let Some(roots) = state_dir.and_then(|dir| trust_cache::load(dir, &manifest.bytes)) {
             return RootCertStore { roots };
         }
         let mut store = RootCertStore::empty();
         store.add_parsable_certificates(sources.read_certificates());
-        // Stored only when nothing changed while the files were read, so that the anchors
-        // are exactly those of the files the manifest describes.
         if let Some(dir) = state_dir {
-            if !store.is_empty() && sources.manifest() == manifest {
-                trust_cache::store(dir, &manifest, &store.roots);
+            if !store.is_empty() && manifest.is_settled() && sources.manifest() == manifest {
+                trust_cache::store(dir, &manifest.bytes, &store.roots);
             }
         }
         store
+    }
+
+    /// A file changed this recently could change again within the same tick of the clock
+    /// that stamps it (a few milliseconds; a second or two on some file systems) without its
+    /// identity changing, so the anchors read from it are not cached (as git treats a
+    /// "racily clean" index entry).
+    pub(crate) const SETTLE_SECONDS: i64 = 2;
+
+    /// The identity of the files, and the latest time any of them changed.
+    #[derive(Debug, PartialEq, Eq)]
+    pub(crate) struct Manifest {
+        pub(crate) bytes: Vec<u8>,
+        newest_change: i64,
+    }
+
+    impl Manifest {
+        /// Stored only when every file is older than the clock's granularity, and (checked by
+        /// the caller) nothing changed while the files were read: then the anchors are
+        /// exactly those of the files the manifest describes.
+        fn is_settled(&self) -> bool {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64);
+            self.newest_change < now.saturating_sub(SETTLE_SECONDS)
+        }
     }
 
     /// Where the certificates are read from; the same choice as `rustls-native-certs`.
@@ -133,33 +156,60 @@ pub(crate) mod system_store {
         /// times; for each directory, its own identity and that of every entry in it. Any
         /// change to a file's content updates its change time, which no program can set
         /// back, so an unchanged manifest means unchanged files.
-        pub(crate) fn manifest(&self) -> Vec<u8> {
-            let mut out = Vec::with_capacity(32 * 1024);
+        pub(crate) fn manifest(&self) -> Manifest {
+            let mut out = Manifest {
+                bytes: Vec::with_capacity(32 * 1024),
+                newest_change: i64::MIN,
+            };
             if let Some(file) = &self.file {
-                out.push(b'F');
-                put_path(&mut out, file);
-                put_identity(&mut out, std::fs::metadata(file));
+                out.bytes.push(b'F');
+                put_path(&mut out.bytes, file);
+                out.put_identity(std::fs::metadata(file));
             }
             for dir in &self.dirs {
-                out.push(b'D');
-                put_path(&mut out, dir);
-                put_identity(&mut out, std::fs::metadata(dir));
+                out.bytes.push(b'D');
+                put_path(&mut out.bytes, dir);
+                out.put_identity(std::fs::metadata(dir));
                 match std::fs::read_dir(dir) {
                     Ok(entries) => {
                         for entry in entries {
                             let Ok(entry) = entry else {
-                                out.push(b'?');
+                                out.bytes.push(b'?');
                                 continue;
                             };
-                            out.push(b'E');
-                            put_path(&mut out, Path::new(&entry.file_name()));
-                            put_identity(&mut out, std::fs::metadata(entry.path()));
+                            out.bytes.push(b'E');
+                            put_path(&mut out.bytes, Path::new(&entry.file_name()));
+                            out.put_identity(std::fs::metadata(entry.path()));
                         }
                     }
-                    Err(_) => out.push(b'?'),
+                    Err(_) => out.bytes.push(b'?'),
                 }
             }
             out
+        }
+    }
+
+    impl Manifest {
+        fn put_identity(&mut self, metadata: std::io::Result<std::fs::Metadata>) {
+            use std::os::unix::fs::MetadataExt;
+            let Ok(m) = metadata else {
+                self.bytes.push(b'-');
+                return;
+            };
+            self.newest_change = self.newest_change.max(m.mtime()).max(m.ctime());
+            self.bytes.push(b'+');
+            for n in [
+                m.dev(),
+                m.ino(),
+                m.size(),
+                m.mtime() as u64,
+                m.mtime_nsec() as u64,
+                m.ctime() as u64,
+                m.ctime_nsec() as u64,
+                u64::from(m.mode()),
+            ] {
+                self.bytes.extend_from_slice(&n.to_le_bytes());
+            }
         }
     }
 
@@ -168,27 +218,6 @@ pub(crate) mod system_store {
         let bytes = path.as_os_str().as_bytes();
         out.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
         out.extend_from_slice(bytes);
-    }
-
-    fn put_identity(out: &mut Vec<u8>, metadata: std::io::Result<std::fs::Metadata>) {
-        use std::os::unix::fs::MetadataExt;
-        let Ok(m) = metadata else {
-            out.push(b'-');
-            return;
-        };
-        out.push(b'+');
-        for n in [
-            m.dev(),
-            m.ino(),
-            m.size(),
-            m.mtime() as u64,
-            m.mtime_nsec() as u64,
-            m.ctime() as u64,
-            m.ctime_nsec() as u64,
-            u64::from(m.mode()),
-        ] {
-            out.extend_from_slice(&n.to_le_bytes());
-        }
     }
 
     #[cfg(test)]

@@ -16,6 +16,8 @@ const CACHE: &str = "tls-trust-anchors";
 /// Every bundle a test writes is padded to this size, so that replacing one CA by another
 /// leaves the file's size as it was.
 const BUNDLE_SIZE: usize = 8192;
+/// The hook caches the anchors of files that changed more than 2 s ago (whole seconds).
+const SETTLE: std::time::Duration = std::time::Duration::from_millis(3100);
 
 struct Tls {
     ca: TestCa,
@@ -70,8 +72,13 @@ fn trusted_through_ssl_cert_file_checks_scans_and_caches() {
     let env = env_trusting(&tls, &dir.path().join("bundle.pem"));
     assert!(tls.agent.endpoint().starts_with("https://"));
 
+    // The bundle has just been written: it could change again within its timestamps'
+    // granularity, so its anchors are not cached yet.
     env.pre(&bash("ls")).assert_silent_allow();
     let cache = env.state_file(CACHE);
+    assert!(!cache.exists());
+    std::thread::sleep(SETTLE);
+    env.pre(&bash("ls")).assert_silent_allow();
     let metadata = std::fs::symlink_metadata(&cache).expect("the anchors were cached");
     assert!(metadata.is_file());
     assert_eq!(metadata.mode() & 0o777, 0o600);
@@ -92,7 +99,7 @@ fn trusted_through_ssl_cert_file_checks_scans_and_caches() {
     assert_eq!(tls.agent.rpc_calls_of("check_output").len(), 1);
     assert!(tls
         .agent
-        .wait_for_requests(5, std::time::Duration::from_secs(10)));
+        .wait_for_requests(6, std::time::Duration::from_secs(10)));
     assert_eq!(tls.agent.rpc_calls_of("audit_tool_call").len(), 2);
 }
 
@@ -136,6 +143,7 @@ fn a_ca_replaced_after_a_cached_run_is_no_longer_trusted() {
     let dir = tempfile::tempdir().unwrap();
     let bundle = dir.path().join("bundle.pem");
     let env = env_trusting(&tls, &bundle);
+    std::thread::sleep(SETTLE);
     env.pre(&bash("ls")).assert_silent_allow();
     assert!(env.state_file(CACHE).is_file());
     let before = std::fs::metadata(&bundle).unwrap();
@@ -184,8 +192,10 @@ fn a_cache_that_is_not_the_hooks_own_is_ignored_and_replaced() {
     let tls = tls_agent(&["127.0.0.1"]);
     let dir = tempfile::tempdir().unwrap();
     let env = env_trusting(&tls, &dir.path().join("bundle.pem"));
+    std::thread::sleep(SETTLE);
     env.pre(&bash("ls")).assert_silent_allow();
     let cache = env.state_file(CACHE);
+    assert!(cache.is_file());
 
     // Writable by others: not used, rewritten 0600.
     std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(0o666)).unwrap();
