@@ -5,10 +5,10 @@
 //! byte for byte the same, so a CA added to, changed in or removed from the store is seen by
 //! the next run. It can only ever hold what the store held: a file that is not ours (owner or
 //! mode), not a regular file, too large, from another hook version or damaged is ignored and
-//! rewritten.
+//! rewritten (never written through: the new file replaces whatever is at the path).
 
 use std::fs::OpenOptions;
-use std::io::{Read as _, Write as _};
+use std::io::Write as _;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::Path;
 
@@ -129,30 +129,14 @@ fn checksum(bytes: &[u8]) -> u64 {
     hash
 }
 
-/// The file's bytes, when it is a regular file of this user that only this user can write,
-/// no larger than the cap. Opened without following a symbolic link and without blocking
-/// (a FIFO in its place would otherwise hang the hook).
+/// The file's bytes, when it is a regular file (opened without blocking: a FIFO in its place
+/// would otherwise hang the hook) of this user that only this user can write, no larger than
+/// the cap.
 fn read_own_file(path: &Path) -> Option<Vec<u8>> {
-    let file = OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(path)
-        .ok()?;
-    let metadata = file.metadata().ok()?;
+    let file = crate::files::read_small_file(path, MAX_CACHE_BYTES).ok()?;
     // SAFETY: geteuid has no preconditions and cannot fail.
     let euid = unsafe { libc::geteuid() };
-    if !metadata.is_file()
-        || metadata.uid() != euid
-        || metadata.mode() & 0o022 != 0
-        || metadata.len() > MAX_CACHE_BYTES
-    {
-        return None;
-    }
-    let mut bytes = Vec::with_capacity(metadata.len() as usize);
-    file.take(MAX_CACHE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .ok()?;
-    (bytes.len() as u64 <= MAX_CACHE_BYTES).then_some(bytes)
+    (file.metadata.uid() == euid && file.metadata.mode() & 0o022 == 0).then_some(file.bytes)
 }
 
 /// Writes `dir/name` through a temporary file created 0600 (so no byte is ever readable by

@@ -202,7 +202,7 @@ fn a_cache_that_is_not_the_hooks_own_is_ignored_and_replaced() {
     env.pre(&bash("ls")).assert_silent_allow();
     assert_eq!(std::fs::metadata(&cache).unwrap().mode() & 0o777, 0o600);
 
-    // A symbolic link: not followed, neither to read nor to write.
+    // A symbolic link: replaced, not written through.
     let elsewhere = dir.path().join("elsewhere");
     std::fs::write(&elsewhere, "not a cache").unwrap();
     std::fs::remove_file(&cache).unwrap();
