@@ -164,3 +164,29 @@ impl fmt::Debug for TlsTransport {
         f.debug_struct("TlsTransport").finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn threads_connecting_at_once_share_one_configuration() {
+        let connector = Arc::new(HookTlsConnector::new(None));
+        let barrier = Arc::new(std::sync::Barrier::new(4));
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let connector = connector.clone();
+                let barrier = barrier.clone();
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    connector.client_config().ok()
+                })
+            })
+            .collect();
+        let configs: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+        let first = configs[0].as_ref().expect("this machine has a trust store");
+        for config in &configs {
+            assert!(Arc::ptr_eq(first, config.as_ref().unwrap()));
+        }
+    }
+}
