@@ -134,6 +134,19 @@ impl AgentClient {
         }
     }
 
+    /// The client the hooks use, with the same headers: `axonflow-codex check` and `explain`
+    /// go through it too.
+    pub fn for_hooks(env: &crate::settings::HostEnv, settings: &Settings) -> Self {
+        let now = crate::state::now_epoch();
+        let user_token = crate::tokens::resolve_user_token(env, settings).token;
+        let headers = governed_headers(
+            settings.auth.as_ref(),
+            crate::tokens::license_token_to_send(settings, now).as_ref(),
+            user_token.as_ref(),
+        );
+        AgentClient::new(settings, headers)
+    }
+
     /// Whether an `X-User-Token` header goes on the requests.
     pub fn sends_user_token(&self) -> bool {
         self.headers.iter().any(|(name, _)| *name == "X-User-Token")

@@ -12,6 +12,7 @@ pub mod cli;
 pub mod codex_home;
 pub mod envelope;
 pub mod files;
+pub mod journal;
 pub mod mcp_headers;
 pub mod payload;
 pub mod post_tool_use;

@@ -18,6 +18,8 @@ pub struct Payload {
     pub tool_input: Value,
     /// `tool_response` (PostToolUse), `Null` when absent.
     pub tool_response: Value,
+    /// Codex's `session_id`, empty when absent (kept in the decision journal).
+    pub session_id: String,
 }
 
 /// How the tool is treated, by name.
@@ -50,6 +52,10 @@ impl Payload {
             tool_name,
             tool_input: document.remove("tool_input").unwrap_or(Value::Null),
             tool_response: document.remove("tool_response").unwrap_or(Value::Null),
+            session_id: match document.remove("session_id") {
+                Some(Value::String(id)) => id,
+                _ => String::new(),
+            },
         })
     }
 

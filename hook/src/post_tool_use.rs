@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use crate::agent::{self, AgentClient, Reply};
 use crate::envelope::Envelope;
+use crate::journal;
 use crate::payload::{Payload, ToolKind};
 use crate::pre_tool_use::{policies_evaluated, SIDE_REQUEST_SECONDS};
 use crate::settings::{FailMode, HookEvent, HostEnv, Settings};
@@ -52,12 +53,20 @@ fn settings_error(error: &str) -> HookOutcome {
 
 /// [`run`] on a payload already parsed (`None`: not a usable document).
 pub fn run_parsed(payload: Option<Payload>, env: &HostEnv) -> HookOutcome {
+    let call = journal::Call::start("post-tool-use", payload.as_ref());
+    let outcome = run_unjournaled(payload, env);
+    call.finish(env, &outcome);
+    outcome
+}
+
+fn run_unjournaled(payload: Option<Payload>, env: &HostEnv) -> HookOutcome {
     let Some(payload) = payload else {
         return HookOutcome::allow();
     };
     if payload.kind() == ToolKind::OwnMcp {
         return HookOutcome::allow();
     }
+    journal::note_statement(&payload.statement().unwrap_or_default());
     let settings = match Settings::resolve(env) {
         Ok(settings) => settings,
         Err(error) => return settings_error(&error.to_string()),
@@ -65,7 +74,8 @@ pub fn run_parsed(payload: Option<Payload>, env: &HostEnv) -> HookOutcome {
     let now = state::now_epoch();
     let state = StateDir::new(settings.state_dir.clone());
     let spool = Spool::for_env(env);
-    if state.active_throttle(now).is_some() {
+    if let Some(throttle) = state.active_throttle(now) {
+        journal::note(journal::THROTTLED, throttle.reason);
         spool::keep_for_later(spool.as_ref(), &payload);
         return HookOutcome::allow();
     }
@@ -116,16 +126,22 @@ fn scan_outcome(
     client: &AgentClient,
     now: i64,
 ) -> HookOutcome {
-    let Reply::Http(http) = reply else {
-        return HookOutcome::allow();
+    let http = match reply {
+        Reply::Http(http) => http,
+        Reply::Transport(failure) => {
+            journal::note(journal::UNREACHABLE, failure.to_string());
+            return HookOutcome::allow();
+        }
     };
     if let Some(envelope) = Envelope::detect(&http) {
+        journal::note(journal::THROTTLED, envelope.limit_type());
         return HookOutcome {
             stderr_lines: envelope.handle(&http, state, now),
             ..HookOutcome::allow()
         };
     }
     if http.status == 401 {
+        journal::note(journal::AUTH_FAILURE, "HTTP 401");
         state.write_throttle(
             now.saturating_add(settings.auth_failure_cooldown_seconds.min(i64::MAX as u64) as i64),
             state::AUTH_FAILURE_REASON,
@@ -154,6 +170,7 @@ fn scan_outcome(
         other => json_as_text(other.as_ref()),
     };
     let context = if !redacted.is_empty() && redacted != "null" {
+        journal::note_result(journal::REDACTED, "sensitive data redacted", &result);
         format!(
             "GOVERNANCE ALERT: PII/sensitive data detected in tool output ({} policies evaluated). You MUST use this redacted version instead of the original: {redacted}",
             policies_evaluated(&result)
@@ -165,6 +182,7 @@ fn scan_outcome(
         } else {
             reason
         };
+        journal::note_result(journal::WITHHELD, reason.as_str(), &result);
         format!(
             "GOVERNANCE ALERT: Tool output blocked by policy: {reason}. Do not use or reference the blocked output in your response."
         )

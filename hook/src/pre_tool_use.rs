@@ -7,6 +7,7 @@ use serde_json::{json, Map, Value};
 
 use crate::agent::{self, AgentClient, Reply};
 use crate::envelope::Envelope;
+use crate::journal;
 use crate::payload::Payload;
 use crate::settings::{FailMode, HookEvent, HostEnv, Settings};
 use crate::spool::{self, Spool};
@@ -24,6 +25,13 @@ pub fn run(stdin: &[u8], env: &HostEnv) -> HookOutcome {
 
 /// [`run`] on a payload already parsed (`None`: not a usable document).
 pub fn run_parsed(payload: Option<Payload>, env: &HostEnv) -> HookOutcome {
+    let call = journal::Call::start("pre-tool-use", payload.as_ref());
+    let outcome = run_unjournaled(payload, env);
+    call.finish(env, &outcome);
+    outcome
+}
+
+fn run_unjournaled(payload: Option<Payload>, env: &HostEnv) -> HookOutcome {
     let Some(mut payload) = payload else {
         return HookOutcome::allow();
     };
@@ -31,6 +39,7 @@ pub fn run_parsed(payload: Option<Payload>, env: &HostEnv) -> HookOutcome {
     let Some(statement) = payload.statement() else {
         return HookOutcome::allow();
     };
+    journal::note_statement(&statement);
     // Only the statement is used from here on; the input may be tens of MiB.
     payload.tool_input = Value::Null;
     let settings = match Settings::resolve(env) {
@@ -43,8 +52,10 @@ pub fn run_parsed(payload: Option<Payload>, env: &HostEnv) -> HookOutcome {
 
     if let Some(throttle) = state.active_throttle(now) {
         if !throttle.is_auth_failure() {
+            journal::note(journal::THROTTLED, throttle_reason(&throttle));
             return HookOutcome::allow();
         }
+        journal::note(journal::AUTH_FAILURE, throttle_reason(&throttle));
         let hint = hint_if(user_token.is_some());
         return HookOutcome::block(format!(
             "AxonFlow governance blocked: the AxonFlow agent at {} rejected the credentials (HTTP 401) and the auth-failure cooldown is active until {}. Run `axonflow-codex doctor` to fix the configuration.{hint}",
@@ -110,6 +121,7 @@ fn decide(reply: Reply, cx: &Context<'_>) -> HookOutcome {
     }
     // B: a tier limit. Remember it, tell the user once a day, allow.
     if let Some(envelope) = Envelope::detect(&http) {
+        journal::note(journal::THROTTLED, envelope.limit_type());
         let lines = envelope.handle(&http, cx.state, cx.now);
         return HookOutcome {
             stderr_lines: lines,
@@ -118,6 +130,7 @@ fn decide(reply: Reply, cx: &Context<'_>) -> HookOutcome {
     }
     // C: rejected credentials block (Decision b) and start the cooldown.
     if http.status == 401 {
+        journal::note(journal::AUTH_FAILURE, "HTTP 401");
         cx.state.write_throttle(
             cx.now.saturating_add(
                 cx.settings
@@ -152,6 +165,7 @@ fn decide(reply: Reply, cx: &Context<'_>) -> HookOutcome {
         return HookOutcome::allow();
     };
     if result.get("allowed") != Some(&Value::Bool(false)) {
+        journal::note_result(journal::ALLOW, "", &result);
         return HookOutcome::allow();
     }
     // H: a policy violation.
@@ -160,6 +174,7 @@ fn decide(reply: Reply, cx: &Context<'_>) -> HookOutcome {
 
 fn violation(result: &Map<String, Value>, cx: &Context<'_>) -> HookOutcome {
     let block_reason = json_as_text(result.get("block_reason"));
+    journal::note_result(journal::BLOCK, block_reason.as_str(), result);
     let policies_evaluated = policies_evaluated(result);
     let audit = {
         let client = cx.client.clone();
@@ -242,6 +257,7 @@ pub fn oversize(limit: u64, env: &HostEnv) -> HookOutcome {
 }
 
 fn unreachable(settings: &Settings, cause: &str) -> HookOutcome {
+    journal::note(journal::UNREACHABLE, cause);
     match settings.fail_mode {
         FailMode::Open => HookOutcome::allow(),
         FailMode::Closed => HookOutcome::block(format!(
@@ -249,6 +265,15 @@ fn unreachable(settings: &Settings, cause: &str) -> HookOutcome {
             settings.endpoint
         )),
     }
+}
+
+/// `<reason> until <time>`, for the journal.
+fn throttle_reason(throttle: &state::Throttle) -> String {
+    format!(
+        "{} until {}",
+        throttle.reason,
+        state::rfc3339(throttle.until)
+    )
 }
 
 /// The CONFIG block line for a settings error.

@@ -449,7 +449,7 @@ fn ends_with_newline(file: &mut File, len: u64) -> std::io::Result<bool> {
 
 /// Opens the spool for appending (0600 when created), never following a link at its path and
 /// never blocking on a FIFO; refuses anything but a regular file.
-fn open_for_append(path: &Path) -> std::io::Result<File> {
+pub(crate) fn open_for_append(path: &Path) -> std::io::Result<File> {
     let mut options = OpenOptions::new();
     options.read(true).append(true).create(true);
     private_no_follow(&mut options);
@@ -503,7 +503,7 @@ pub(crate) fn write_private_atomically(path: &Path, contents: &[u8]) -> std::io:
     result
 }
 
-fn open_lock_file(path: &Path) -> std::io::Result<File> {
+pub(crate) fn open_lock_file(path: &Path) -> std::io::Result<File> {
     let mut options = OpenOptions::new();
     options.read(true).write(true).create(true).truncate(false);
     private_no_follow(&mut options);

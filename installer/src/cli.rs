@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use axonflow_codex_hook::settings::HostEnv;
 use clap::{Parser, Subcommand};
 
+use crate::decisions::{self, CheckOptions, ExplainOptions, LogOptions};
 use crate::doctor::{self, DoctorOptions};
 use crate::error::CommandError;
 use crate::install::{self, InstallContext, InstallOptions};
@@ -36,6 +37,12 @@ enum Command {
     Status(StatusOptions),
     /// Replace this installer and the installed hook with a newer, verified release
     Update(UpdateOptions),
+    /// Recent governance decisions on this machine, newest first (offline)
+    Log(LogOptions),
+    /// Ask the agent why a decision was made, and whether an override is available
+    Explain(ExplainOptions),
+    /// Policy dry run: would the agent block this statement? (exit 0 allowed, 1 blocked)
+    Check(CheckOptions),
 }
 
 pub fn main_entry() -> ExitCode {
@@ -66,6 +73,9 @@ pub fn main_entry() -> ExitCode {
         Command::Doctor(options) => doctor::run(options, &env),
         Command::Status(options) => status::run(options, &env),
         Command::Update(options) => update::run(options, &env),
+        Command::Log(options) => decisions::log(options, &env),
+        Command::Explain(options) => decisions::explain(options, &env),
+        Command::Check(options) => return decisions::check(options, &env),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -60,7 +60,7 @@ pub struct Row {
     pub fix: Option<String>,
 }
 
-fn pass(name: &'static str, detail: impl Into<String>) -> Row {
+pub(crate) fn pass(name: &'static str, detail: impl Into<String>) -> Row {
     Row {
         name,
         status: Status::Pass,
@@ -69,7 +69,7 @@ fn pass(name: &'static str, detail: impl Into<String>) -> Row {
     }
 }
 
-fn warn(name: &'static str, detail: impl Into<String>, fix: impl Into<String>) -> Row {
+pub(crate) fn warn(name: &'static str, detail: impl Into<String>, fix: impl Into<String>) -> Row {
     Row {
         name,
         status: Status::Warn,
@@ -78,7 +78,7 @@ fn warn(name: &'static str, detail: impl Into<String>, fix: impl Into<String>) -
     }
 }
 
-fn fail(name: &'static str, detail: impl Into<String>, fix: impl Into<String>) -> Row {
+pub(crate) fn fail(name: &'static str, detail: impl Into<String>, fix: impl Into<String>) -> Row {
     Row {
         name,
         status: Status::Fail,
@@ -212,6 +212,11 @@ pub fn check(options: &DoctorOptions, env: &HostEnv) -> Vec<Row> {
             ));
         }
     }
+    rows.extend(crate::local_records::doctor_rows(
+        env,
+        settings.as_ref(),
+        options.offline,
+    ));
     rows
 }
 

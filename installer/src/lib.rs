@@ -6,12 +6,14 @@
 pub mod cli;
 pub mod codex_cli;
 pub mod config_toml;
+pub mod decisions;
 pub mod doctor;
 pub mod error;
 pub mod fsio;
 pub mod hooks_json;
 pub mod install;
 pub mod json_edit;
+pub mod local_records;
 pub mod paths;
 pub mod plan;
 pub mod progress;

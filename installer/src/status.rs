@@ -9,7 +9,7 @@ use crate::error::Result;
 use crate::hooks_json::{self, Event};
 use crate::paths::CodexPaths;
 use crate::receipt::Receipt;
-use crate::{codex_cli, config_toml, fsio};
+use crate::{codex_cli, config_toml, fsio, local_records};
 
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct StatusOptions {
@@ -30,7 +30,8 @@ pub fn run(options: &StatusOptions, env: &HostEnv) -> Result<()> {
         if options.json {
             println!(
                 "{}",
-                json!({"installed": false, "codex_home": paths.home, "codex": codex_version, "version": crate::VERSION})
+                json!({"installed": false, "codex_home": paths.home, "codex": codex_version, "version": crate::VERSION,
+                       "audit_spool": local_records::spool_status(env), "ungoverned_last_24h": local_records::ungoverned_last_24h(env)})
             );
         } else {
             println!(
@@ -38,6 +39,7 @@ pub fn run(options: &StatusOptions, env: &HostEnv) -> Result<()> {
                 paths.home.display()
             );
             println!("Install it with: axonflow-codex install");
+            print_local_records(env);
         }
         return Ok(());
     };
@@ -94,6 +96,8 @@ pub fn run(options: &StatusOptions, env: &HostEnv) -> Result<()> {
         "skills": {"installed": skills_present, "expected": receipt.skills.len(), "dir": paths.skills},
         "settings": {"path": paths.settings, "exists": paths.settings.exists(), "mode": settings_mode},
         "registration_expires_at": receipt.registration_expires_at,
+        "audit_spool": local_records::spool_status(env),
+        "ungoverned_last_24h": local_records::ungoverned_last_24h(env),
     });
     if options.json {
         println!("{status}");
@@ -154,7 +158,15 @@ pub fn run(options: &StatusOptions, env: &HostEnv) -> Result<()> {
     if let Some(expiry) = &receipt.registration_expires_at {
         println!("  saas      registration expires {expiry}");
     }
+    print_local_records(env);
     Ok(())
+}
+
+fn print_local_records(env: &HostEnv) {
+    let spool = local_records::spool_status(env);
+    for line in local_records::status_lines(&spool, local_records::ungoverned_last_24h(env)) {
+        println!("{line}");
+    }
 }
 
 fn settings_mode(path: &std::path::Path) -> Option<String> {

@@ -61,7 +61,9 @@ fn a_healthy_chain_passes_every_row() {
             "harmless check",
             "latency",
             "enforcement",
-            "hook binary"
+            "hook binary",
+            "state dir",
+            "audit spool"
         ]
     );
     for (name, status) in &rows {
@@ -87,7 +89,7 @@ fn a_healthy_chain_passes_every_row() {
         human.stdout
     );
     assert!(
-        human.stdout.ends_with("doctor: 14 pass, 1 warn, 0 fail\n"),
+        human.stdout.ends_with("doctor: 16 pass, 1 warn, 0 fail\n"),
         "{}",
         human.stdout
     );

@@ -200,6 +200,21 @@ fn no_secret_escapes_its_two_files() {
     for secret in secrets() {
         assert!(!stdout.contains(&secret) && !stderr.contains(&secret));
     }
+    // The rejected credentials leave an audit in the spool, and the journal has every
+    // decision above: neither holds a secret (checked with every file below).
+    run_hook(
+        &env,
+        &hook,
+        &["post-tool-use"],
+        r#"{"tool_name":"Bash","tool_input":{"command":"cat"},"tool_response":"SSN 123-45-6789"}"#,
+    );
+    let state = env.home.join(".local/state/axonflow");
+    assert!(state.join("audit-spool.jsonl").is_file());
+    assert!(state.join("journal.jsonl").is_file());
+    env.run(&["log"]);
+    env.run(&["log", "--json"]);
+    env.run(&["check", "--", "ls"]);
+    env.run(&["explain", "dec_1"]);
     env.run(&["doctor"]);
     env.run(&["update", "--check"]);
 
