@@ -134,7 +134,11 @@ pub fn check(options: &DoctorOptions, env: &HostEnv) -> Vec<Row> {
         Ok(paths) => {
             rows.push(fail(
                 "codex home",
-                format!("{} does not exist", paths.home.display()),
+                if paths.home.exists() {
+                    format!("{} is not a directory", paths.home.display())
+                } else {
+                    format!("{} does not exist", paths.home.display())
+                },
                 "run Codex once, then `axonflow-codex install`",
             ));
             return rows;
@@ -393,14 +397,17 @@ fn mcp_row(paths: &CodexPaths, receipt: &Receipt, settings: Option<&Settings>) -
             format!("http_headers_helper is {helper:?}, not our mcp-headers"),
             "axonflow-codex install",
         ),
-        Some((Some(url), _)) => match settings {
-            Some(settings) if url != settings.mcp_url() => warn(
-                NAME,
-                format!("url {url} differs from the endpoint {}", settings.endpoint),
-                "axonflow-codex install (re-writes the url)",
-            ),
-            _ => pass(NAME, format!("axonflow -> {url}")),
-        },
+        Some((Some(url), _)) => {
+            let url = axonflow_codex_hook::settings::without_userinfo(&url);
+            match settings {
+                Some(settings) if url != settings.mcp_url() => warn(
+                    NAME,
+                    format!("url {url} differs from the endpoint {}", settings.endpoint),
+                    "axonflow-codex install (re-writes the url)",
+                ),
+                _ => pass(NAME, format!("axonflow -> {url}")),
+            }
+        }
         Some((None, _)) => fail(
             NAME,
             "[mcp_servers.axonflow] has no url",

@@ -510,10 +510,10 @@ fn resolve_answers(
     // Endpoint: a flag, the variable, the choice of Community SaaS, or a question.
     let mut registration = None;
     let flag_endpoint = match &options.endpoint {
-        Some(url) => Some(hook_settings::parse_endpoint(url, "--endpoint").map_err(usage)?),
+        Some(url) => Some(endpoint_answer(url, "--endpoint")?),
         None => env
             .var("AXONFLOW_ENDPOINT")
-            .map(|url| hook_settings::parse_endpoint(url, "AXONFLOW_ENDPOINT").map_err(usage))
+            .map(|url| endpoint_answer(url, "AXONFLOW_ENDPOINT"))
             .transpose()?,
     };
     let mut wants_saas = options.community_saas;
@@ -542,11 +542,11 @@ fn resolve_answers(
                     .clone()
                     .unwrap_or_else(|| hook_settings::DEFAULT_ENDPOINT.to_string());
                 let url = prompter.input("AxonFlow agent URL", Some(&default), &|text| {
-                    hook_settings::parse_endpoint(text, "the URL")
+                    endpoint_answer(text, "the URL")
                         .map(|_| ())
                         .map_err(|e| e.to_string())
                 })?;
-                hook_settings::parse_endpoint(&url, "the URL").map_err(usage)?
+                endpoint_answer(&url, "the URL")?
             }
         }
         (None, _) if wants_saas => String::new(),
@@ -576,6 +576,10 @@ fn resolve_answers(
             let result = registration::register(env.var("AXONFLOW_REGISTRATION_URL"));
             spinner.finish_and_clear();
             let registered = result?;
+            match prompter.as_deref_mut() {
+                Some(prompter) => prompter.show(registration::CONNECTED),
+                None => eprintln!("{}", registration::CONNECTED),
+            }
             let endpoint = registered.endpoint.clone();
             registration = Some(registered);
             endpoint
@@ -690,6 +694,18 @@ fn resolve_answers(
         license_token,
         trust_hooks: !options.no_trust_hooks,
         registration,
+    })
+}
+
+/// An endpoint given as an answer (flag, variable, prompt), checked as the hooks check it.
+fn endpoint_answer(url: &str, what: &str) -> Result<String> {
+    hook_settings::parse_endpoint(url, what).map_err(|e| {
+        let error = CommandError::usage(e.to_string());
+        if hook_settings::has_userinfo(url) {
+            error.hint("give the agent's credentials with --client-id ID --client-secret SECRET (or --auth); they are stored in axonflow.toml (0600), never in config.toml")
+        } else {
+            error
+        }
     })
 }
 

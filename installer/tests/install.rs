@@ -501,7 +501,15 @@ fn community_saas_registers_and_stores_the_credentials() {
         &format!("{endpoint}/api/v1/register"),
     );
     let run = env.ok(&["install", "-y", "--community-saas"]);
-    assert!(run.stderr.contains("[AxonFlow] Connected to AxonFlow Community SaaS at https://try.getaxonflow.com.\nIntended for basic testing and evaluation."), "{}", run.stderr);
+    let notice = run
+        .stderr
+        .find("is\nintended for basic testing and evaluation.")
+        .expect("the evaluation notice");
+    let connected = run
+        .stderr
+        .find("[AxonFlow] Connected to AxonFlow Community SaaS at https://try.getaxonflow.com.")
+        .expect("the connection, once made");
+    assert!(notice < connected, "{}", run.stderr);
     let request = &agent.requests()[0];
     assert_eq!(request.path, "/api/v1/register");
     let mut names: Vec<String> = request

@@ -142,8 +142,12 @@ fn choosing_community_saas_shows_the_notice_and_registers() {
     );
     result.unwrap();
     assert!(prompter.shown[0].starts_with(
-        "[AxonFlow] Connected to AxonFlow Community SaaS at https://try.getaxonflow.com."
+        "[AxonFlow] AxonFlow Community SaaS (https://try.getaxonflow.com) is\nintended for basic testing"
     ));
+    assert_eq!(
+        prompter.shown[1],
+        "[AxonFlow] Connected to AxonFlow Community SaaS at https://try.getaxonflow.com."
+    );
     assert_eq!(
         prompter.asked[1],
         "Register with AxonFlow Community SaaS now?"

@@ -78,3 +78,142 @@ fn a_full_stdout_is_an_error_with_a_message() {
         );
     }
 }
+
+// ---- item 13: a password inside the endpoint URL ------------------------------------------
+
+#[test]
+fn userinfo_in_the_endpoint_is_refused_and_its_password_never_shown() {
+    let agent = StandIn::start(AgentConfig::default());
+    let with_password = agent.endpoint().replace("http://", "http://id:PASSWORD9@");
+    let mut env = TestEnv::new();
+    env.secret("PASSWORD9");
+    for args in [
+        vec!["install", "-y", "--endpoint", with_password.as_str()],
+        vec![
+            "install",
+            "-y",
+            "--dry-run",
+            "--endpoint",
+            with_password.as_str(),
+        ],
+    ] {
+        let run = env.run(&args);
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert!(run.stderr.contains("--client-id"), "{}", run.stderr);
+    }
+    env.set("AXONFLOW_ENDPOINT", &with_password);
+    let run = env.run(&["install", "-y"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("user name or password"),
+        "{}",
+        run.stderr
+    );
+    assert!(!env.path("config.toml").exists(), "nothing was written");
+
+    // Settings written by hand (or an older install): the hooks refuse them, and nothing
+    // prints the password.
+    let mut env = TestEnv::new();
+    env.secret("PASSWORD9");
+    env.ok(&["install", "-y", "--endpoint", &agent.endpoint()]);
+    let settings = env
+        .read("axonflow.toml")
+        .replace(&agent.endpoint(), &with_password);
+    env.write("axonflow.toml", &settings);
+    let config = env
+        .read("config.toml")
+        .replace(&agent.endpoint(), &with_password);
+    env.write("config.toml", &config);
+    for args in [
+        &["doctor"][..],
+        &["doctor", "--json"],
+        &["status"],
+        &["status", "--json"],
+    ] {
+        let run = env.run(args);
+        assert!(run.code <= 1, "{args:?}: {}", run.stderr);
+    }
+    let doctor = env.run(&["doctor"]);
+    assert!(
+        doctor
+            .stdout
+            .contains("must not hold a user name or password"),
+        "{}",
+        doctor.stdout
+    );
+    let hook = env.path("axonflow/bin/axonflow-codex-hook");
+    let mut child = std::process::Command::new(&hook)
+        .arg("pre-tool-use")
+        .env_clear()
+        .env("HOME", &env.home)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(
+            br#"{"hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"ls"}}"#,
+        )
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "a settings error blocks: {stderr}"
+    );
+    assert!(!stderr.contains("PASSWORD9"), "{stderr}");
+    assert!(stderr.contains("user name or password"), "{stderr}");
+}
+
+// ---- item 15: messages that mislead ---------------------------------------------------------
+
+#[test]
+fn community_saas_says_connected_only_after_connecting() {
+    let agent = StandIn::start(AgentConfig::default());
+    agent.update_config(|c| c.registration_rate_limited = true);
+    let mut env = TestEnv::new();
+    env.set(
+        "AXONFLOW_REGISTRATION_URL",
+        &format!("{}/api/v1/register", agent.endpoint()),
+    );
+    let refused = env.run(&["install", "-y", "--community-saas"]);
+    assert_eq!(refused.code, 1, "{}", refused.stderr);
+    let dry = env.ok(&["install", "-y", "--community-saas", "--dry-run"]);
+    for run in [&refused, &dry] {
+        assert!(
+            run.stderr.contains("intended for basic testing"),
+            "{}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("Connected"), "{}", run.stderr);
+    }
+}
+
+#[test]
+fn codex_home_that_is_a_file_or_holds_a_tilde_is_named_as_such() {
+    let mut env = TestEnv::new();
+    let file = env.root.join("a-file");
+    std::fs::write(&file, "").unwrap();
+    env.set("CODEX_HOME", &file.display().to_string());
+    for args in [&["install", "-y"][..], &["doctor"], &["status"]] {
+        let run = env.run(args);
+        let output = format!("{}{}", run.stdout, run.stderr);
+        assert_ne!(run.code, 0);
+        assert!(output.contains("is not a directory"), "{args:?}: {output}");
+        assert!(!output.contains("does not exist"), "{args:?}: {output}");
+    }
+    env.set("CODEX_HOME", "~/.codex");
+    let run = env.run(&["install", "-y"]);
+    assert_ne!(run.code, 0);
+    assert!(
+        run.stderr.contains("`~` in CODEX_HOME is not expanded"),
+        "{}",
+        run.stderr
+    );
+}
