@@ -41,6 +41,7 @@ pub mod plan;
 pub mod progress;
 pub mod prompt;
 pub mod receipt;
+pub mod redact;
 pub mod registration;
 pub mod skills;
 pub mod status;

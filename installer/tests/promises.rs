@@ -217,3 +217,59 @@ fn codex_home_that_is_a_file_or_holds_a_tilde_is_named_as_such() {
         run.stderr
     );
 }
+
+// ---- item 5: the dry run prints no secret, whatever its shape -----------------------------
+
+#[test]
+fn the_dry_run_hides_secrets_in_every_shape() {
+    let mut env = TestEnv::new();
+    let settings = "# mine\n\"auth\" = \"U0VDUkVUMTppZDE=\"\nendpoint = \"http://127.0.0.1:9\"\nnotes = \"\"\"\nfirst\nCONTINUED2\n\"\"\"\nsecret = \"LEGACY3\"\ntenant_id = \"TENANT4\"\nclient_secret = 'CLIENT5'\nlicense_token = \"\"\"\nLICENSE6\"\"\"\n[legacy]\nuser_token = \"USER7\"\n";
+    env.write("axonflow.toml", settings);
+    std::fs::set_permissions(
+        env.path("axonflow.toml"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .unwrap();
+    env.write(
+        "config.toml",
+        "[mcp_servers.gh]\nurl = \"https://gh.example/mcp\"\nhttp_headers = { \"Authorization\" = \"Bearer GHTOKEN8\" }\n",
+    );
+    for secret in [
+        "U0VDUkVUMTppZDE=",
+        "LEGACY3",
+        "TENANT4",
+        "CLIENT5",
+        "LICENSE6",
+        "USER7",
+        "GHTOKEN8",
+    ] {
+        env.secret(secret);
+    }
+    let run = env.ok(&[
+        "install",
+        "-y",
+        "--dry-run",
+        "--endpoint",
+        "http://127.0.0.1:10",
+    ]);
+    assert!(
+        run.stdout.contains("+endpoint = \"http://127.0.0.1:10\""),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("<redacted>"), "{}", run.stdout);
+    let json = env.ok(&[
+        "install",
+        "-y",
+        "--dry-run",
+        "--json",
+        "--endpoint",
+        "http://127.0.0.1:10",
+    ]);
+    assert!(json.stdout.contains("<redacted>"), "{}", json.stdout);
+    // The continuation lines of a multi-line secret are hidden too; other strings are not.
+    assert!(
+        run.stdout.contains("CONTINUED2"),
+        "a non-secret multi-line string is shown"
+    );
+}
