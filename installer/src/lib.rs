@@ -33,6 +33,7 @@ pub mod doctor;
 pub mod error;
 pub mod fsio;
 pub mod hooks_json;
+pub mod hooks_schema;
 pub mod install;
 pub mod json_edit;
 pub mod output;

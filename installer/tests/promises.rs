@@ -273,3 +273,97 @@ fn the_dry_run_hides_secrets_in_every_shape() {
         "a non-secret multi-line string is shown"
     );
 }
+
+// ---- item 7: a hooks.json Codex rejects whole ------------------------------------------------
+
+#[test]
+fn a_hooks_json_codex_rejects_is_refused_with_line_and_cause_and_fails_doctor() {
+    let agent = StandIn::start(AgentConfig::default());
+    let handler = r#"{"type": "command", "command": "/opt/x"}"#;
+    let cases = [
+        (
+            format!("{{\n  \"hooks\": {{}},\n  \"hooks\": {{\"PreToolUse\": [{{\"hooks\": [{handler}]}}]}}\n}}\n"),
+            "line 3, column 3: duplicate field \"hooks\"",
+        ),
+        (
+            "{\"hooks\": {\n  \"PreToolUse\": [1]\n}}\n".to_string(),
+            "line 2, column 18: each group in \"hooks\".\"PreToolUse\" must be an object",
+        ),
+        (
+            format!("{{\"hooks\": {{\"Stop\": [{{\"hooks\": [{handler}]}}],\n \"Stop\": []}}}}"),
+            "line 2, column 2: duplicate field \"Stop\"",
+        ),
+        (
+            "{\"hooks\": {\"PostToolUse\": [{\"hooks\": {}}]}}".to_string(),
+            "a group's \"hooks\" (a list of handlers) must be an array",
+        ),
+        (
+            "{\"hooks\": {\"PreToolUse\": [{\"hooks\": [\"/opt/x\"]}]}}".to_string(),
+            "each handler must be an object",
+        ),
+        (
+            "{\"hooks\": {\"PreToolUse\": [{\"hooks\": [{\"command\": \"/opt/x\"}]}]}}".to_string(),
+            "a handler is missing \"type\"",
+        ),
+        (
+            "{\"hooks\": {\"PreToolUse\": [{\"matcher\": 3, \"hooks\": []}]}}".to_string(),
+            "\"matcher\" must be a string",
+        ),
+        (
+            r#"{"hooks": {"PreToolUse": [{"hooks": [{"type": "command", "command": "/a", "command": "/b"}]}]}}"#.to_string(),
+            "duplicate field \"command\"",
+        ),
+        (
+            "{\"hooks\": {\"PreToolUse\": [{\"hooks\": [{\"type\": \"command\", \"command\": \"/a\", \"timeout\": -1}]}]}}".to_string(),
+            "\"timeout\" must be a whole number of seconds",
+        ),
+        (
+            "{\"description\": 1, \"hooks\": {}}".to_string(),
+            "\"description\" must be a string",
+        ),
+    ];
+    for (contents, cause) in &cases {
+        let env = TestEnv::new();
+        let path = env.write("hooks.json", contents);
+        let before = env.snapshot();
+        let run = env.run(&["install", "-y", "--endpoint", &agent.endpoint()]);
+        assert_eq!(run.code, 1, "{contents}\n{}", run.stderr);
+        assert!(
+            run.stderr.contains(&path.display().to_string()) && run.stderr.contains(cause),
+            "{contents}\n{}",
+            run.stderr
+        );
+        let mut after = env.snapshot();
+        after.retain(|k, _| !k.starts_with(".codex/axonflow"));
+        assert_eq!(after, before, "no file changed");
+    }
+    // Installed first, broken afterwards: doctor fails the hooks.json row.
+    let env = TestEnv::new();
+    env.ok(&["install", "-y", "--endpoint", &agent.endpoint()]);
+    let hooks = env.read("hooks.json");
+    let broken = hooks.replacen("\"hooks\": {", "\"hooks\": {\"SessionStart\": [1], ", 1);
+    env.write("hooks.json", &broken);
+    let run = env.run(&["doctor"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stdout.contains("FAIL  hooks.json")
+            && run
+                .stdout
+                .contains("each group in \"hooks\".\"SessionStart\" must be an object"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn what_codex_ignores_in_hooks_json_is_accepted() {
+    let env = TestEnv::new();
+    env.write(
+        "hooks.json",
+        r#"{"description": null, "hooks": {"FutureEvent": 7, "Other": [1, 2],
+           "PreToolUse": [{"matcher": null, "hooks": [{"type": "prompt", "prompt": "x"},
+             {"type": "command", "command": "/opt/x", "timeout": 0, "async": false, "extra": [1], "statusMessage": null}]},
+             {"matcher": "Bash"}]}}"#,
+    );
+    env.ok(&["install", "-y", "--endpoint", "http://127.0.0.1:9"]);
+}
