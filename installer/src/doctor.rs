@@ -199,6 +199,7 @@ pub fn check(options: &DoctorOptions, env: &HostEnv) -> Vec<Row> {
     if let (Some(receipt), Some(hooks_text)) = (&receipt, &hooks_text) {
         rows.push(trust_row(&paths, receipt, hooks_text, codex.as_deref()));
     }
+    rows.extend(features_rows(&paths));
     let settings = settings_rows(env, &mut rows);
     if let Some(receipt) = &receipt {
         rows.push(mcp_row(&paths, receipt, settings.as_ref()));
@@ -373,6 +374,88 @@ fn trust_row(paths: &CodexPaths, receipt: &Receipt, hooks_text: &str, codex: Opt
             expected.len()
         ),
     )
+}
+
+/// `[features] hooks = false` (or the deprecated `codex_hooks`) makes Codex run no hooks at
+/// all: a failure in the user's config.toml, a warning in the config of a trusted project that
+/// contains the current directory (Codex reads `.codex/config.toml` from the working directory
+/// up to the project root).
+fn features_rows(paths: &CodexPaths) -> Vec<Row> {
+    const NAME: &str = "codex features";
+    let user_config = read_toml(&paths.config_toml);
+    let mut rows = Vec::new();
+    if let Some(key) = user_config.as_ref().and_then(hooks_switched_off) {
+        rows.push(fail(
+            NAME,
+            format!(
+                "{} sets [features] {key} = false: Codex runs no hooks, so nothing is governed",
+                paths.config_toml.display()
+            ),
+            format!(
+                "remove `{key} = false` from [features] in {}",
+                paths.config_toml.display()
+            ),
+        ));
+    }
+    let Ok(cwd) = std::env::current_dir() else {
+        return rows;
+    };
+    for dir in cwd.ancestors() {
+        let project_config = dir.join(".codex").join("config.toml");
+        // Under HOME, `~/.codex/config.toml` is the user's own config, not a project's.
+        let is_user_config = project_config.canonicalize().ok()
+            == paths.config_toml.canonicalize().ok()
+            || dir.join(".codex").canonicalize().ok() == paths.home.canonicalize().ok();
+        if !is_user_config {
+            if let Some(key) = read_toml(&project_config)
+                .as_ref()
+                .and_then(hooks_switched_off)
+            {
+                if project_trusted(user_config.as_ref(), &cwd) {
+                    rows.push(warn(
+                        NAME,
+                        format!(
+                            "{} sets [features] {key} = false: in this project Codex runs no hooks, so nothing is governed",
+                            project_config.display()
+                        ),
+                        format!("remove `{key} = false` from [features] in {}", project_config.display()),
+                    ));
+                }
+            }
+        }
+        if dir.join(".git").exists() {
+            break;
+        }
+    }
+    rows
+}
+
+fn read_toml(path: &Path) -> Option<toml_edit::DocumentMut> {
+    let bytes = fsio::read_optional(path).ok()??;
+    std::str::from_utf8(&bytes).ok()?.parse().ok()
+}
+
+/// The key that switches hooks off, if one does.
+fn hooks_switched_off(config: &toml_edit::DocumentMut) -> Option<&'static str> {
+    let features = config.get("features")?;
+    ["hooks", "codex_hooks"]
+        .into_iter()
+        .find(|key| features.get(key).and_then(toml_edit::Item::as_bool) == Some(false))
+}
+
+/// Whether the user trusts the project holding `cwd` (`[projects."<dir>"] trust_level =
+/// "trusted"` for the project root or any directory above `cwd`).
+fn project_trusted(user_config: Option<&toml_edit::DocumentMut>, cwd: &Path) -> bool {
+    let Some(projects) = user_config.and_then(|c| c.get("projects")) else {
+        return false;
+    };
+    cwd.ancestors().any(|candidate| {
+        projects
+            .get(candidate.to_string_lossy().as_ref())
+            .and_then(|p| p.get("trust_level"))
+            .and_then(toml_edit::Item::as_str)
+            == Some("trusted")
+    })
 }
 
 fn mcp_row(paths: &CodexPaths, receipt: &Receipt, settings: Option<&Settings>) -> Row {

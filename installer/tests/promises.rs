@@ -367,3 +367,73 @@ fn what_codex_ignores_in_hooks_json_is_accepted() {
     );
     env.ok(&["install", "-y", "--endpoint", "http://127.0.0.1:9"]);
 }
+
+// ---- item 11: features that switch hooks off ------------------------------------------------
+
+#[test]
+fn hooks_switched_off_by_a_feature_fail_doctor_or_warn_in_a_trusted_project() {
+    let agent = StandIn::start(AgentConfig::default());
+    let env = TestEnv::new();
+    env.ok(&["install", "-y", "--endpoint", &agent.endpoint()]);
+    let config = env.read("config.toml");
+    for switch in [
+        "[features]\nhooks = false\n",
+        "features.codex_hooks = false\n",
+    ] {
+        let switched = if switch.starts_with('[') {
+            format!("{config}\n{switch}")
+        } else {
+            format!("{switch}{config}")
+        };
+        env.write("config.toml", &switched);
+        let run = env.run(&["doctor"]);
+        assert_eq!(run.code, 1, "{switch}: {}", run.stdout);
+        assert!(
+            run.stdout.contains("FAIL  codex features")
+                && run.stdout.contains("Codex runs no hooks"),
+            "{}",
+            run.stdout
+        );
+    }
+    env.write("config.toml", &config);
+
+    // A project below the current directory's repository root turns them off.
+    let project = env.root.join("src/app");
+    let cwd = project.join("crates/inner");
+    std::fs::create_dir_all(project.join(".git")).unwrap();
+    std::fs::create_dir_all(project.join(".codex")).unwrap();
+    std::fs::create_dir_all(&cwd).unwrap();
+    std::fs::write(
+        project.join(".codex/config.toml"),
+        "[features]\nhooks = false\n",
+    )
+    .unwrap();
+    let doctor_in = |dir: &std::path::Path| {
+        let output = env.command(&["doctor"]).current_dir(dir).output().unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+        )
+    };
+    let (code, stdout) = doctor_in(&cwd);
+    assert_eq!(
+        code,
+        Some(0),
+        "an untrusted project's config is not loaded: {stdout}"
+    );
+    assert!(!stdout.contains("codex features"), "{stdout}");
+    env.write(
+        "config.toml",
+        &format!(
+            "{config}\n[projects.\"{}\"]\ntrust_level = \"trusted\"\n",
+            project.display()
+        ),
+    );
+    let (code, stdout) = doctor_in(&cwd);
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(
+        stdout.contains("WARN  codex features")
+            && stdout.contains(&project.join(".codex/config.toml").display().to_string()),
+        "{stdout}"
+    );
+}
