@@ -437,3 +437,101 @@ fn hooks_switched_off_by_a_feature_fail_doctor_or_warn_in_a_trusted_project() {
         "{stdout}"
     );
 }
+
+// ---- item 8: update against a server that accepts and never answers ------------------------
+
+/// Accepts connections and never answers (holding them open), as a stuck proxy does.
+fn silent_server() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    base
+}
+
+/// Answers every request with `body` (200, JSON).
+fn one_document_server(body: String) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        use std::io::{Read as _, Write as _};
+        for mut stream in listener.incoming().flatten() {
+            let mut buffer = [0u8; 4096];
+            let _ = stream.read(&mut buffer);
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    base
+}
+
+#[test]
+fn update_never_hangs_on_a_silent_server() {
+    let mut env = TestEnv::new();
+    // A copy of the installer: an update that went wrong must not replace the one under test.
+    let bin = env.root.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let installer = bin.join("axonflow-codex");
+    std::fs::copy(INSTALLER, &installer).unwrap();
+    env.set("AXONFLOW_CODEX_UPDATE_TIMEOUT_SECONDS", "2");
+    let silent = silent_server();
+    let target = if cfg!(target_os = "macos") {
+        format!("{}-apple-darwin", std::env::consts::ARCH)
+    } else {
+        format!("{}-unknown-linux-gnu", std::env::consts::ARCH)
+    };
+    let manifest = json!({"schema": 1, "releases": [{"version": "9.0.0", "assets": [{
+        "name": format!("axonflow-codex-{target}.tar.gz"),
+        "url": format!("{silent}/axonflow-codex-{target}.tar.gz"),
+        "digest": format!("sha256:{}", "0".repeat(64)),
+    }]}]})
+    .to_string();
+    let listing = one_document_server(manifest);
+    let cases = [
+        ("AXONFLOW_CODEX_GITHUB_API", silent.clone(), vec!["--check"]),
+        (
+            "AXONFLOW_CODEX_UPDATE_URL",
+            format!("{silent}/manifest.json"),
+            vec!["--check"],
+        ),
+        (
+            "AXONFLOW_CODEX_UPDATE_URL",
+            format!("{listing}/manifest.json"),
+            vec![],
+        ),
+    ];
+    for (variable, value, args) in cases {
+        let mut env = TestEnv::new();
+        env.set("AXONFLOW_CODEX_UPDATE_TIMEOUT_SECONDS", "2");
+        env.set(variable, &value);
+        let mut all = vec!["update"];
+        all.extend(args.iter().copied());
+        let run = env.run_binary(&installer, &all);
+        assert_eq!(
+            run.code, 1,
+            "{variable} {args:?}: {}\n{}",
+            run.stdout, run.stderr
+        );
+        assert!(
+            run.elapsed < std::time::Duration::from_secs(20),
+            "{:?}",
+            run.elapsed
+        );
+        assert!(
+            run.stderr.to_lowercase().contains("timeout")
+                || run.stderr.to_lowercase().contains("timed out"),
+            "{variable}: {}",
+            run.stderr
+        );
+    }
+    env.set("AXONFLOW_CODEX_UPDATE_TIMEOUT_SECONDS", "soon");
+    let run = env.run_binary(&installer, &["update", "--check"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+}
