@@ -82,9 +82,12 @@ pub struct InstallOptions {
     /// Do not add [mcp_servers.axonflow] to config.toml
     #[arg(long)]
     pub no_mcp: bool,
-    /// Print the unified diff of every file it would touch; write nothing
+    /// Print the unified diff of every file it would touch; write nothing (and probe no agent)
     #[arg(long)]
     pub dry_run: bool,
+    /// Fail (exit 1, nothing written) unless the agent answers a harmless policy check
+    #[arg(long)]
+    pub require_agent: bool,
     /// Machine-readable summary on stdout
     #[arg(long)]
     pub json: bool,
@@ -187,6 +190,14 @@ pub fn run(options: &InstallOptions, cx: InstallContext<'_>) -> Result<()> {
         answers.auth = None;
         answers.license_token = None;
     }
+
+    // Governance live? Asked before anything is written, so --require-agent changes nothing
+    // when the agent does not answer.
+    let not_live = if options.dry_run {
+        None
+    } else {
+        settle_agent(options, &mut answers, prompter.as_deref_mut())?
+    };
 
     // The hooks and their trust.
     let matcher = matcher(&options.govern);
@@ -368,16 +379,78 @@ pub fn run(options: &InstallOptions, cx: InstallContext<'_>) -> Result<()> {
     } else {
         "not recorded".to_string()
     };
-    report(
-        options,
-        &paths,
-        &ours,
-        &answers,
+    let outcome = Outcome {
         changed,
-        &verification,
-        env,
-    );
+        trust: &verification,
+        not_live: not_live.as_deref(),
+    };
+    report(options, &paths, &ours, &answers, &outcome, env);
+    if let Some(reason) = &not_live {
+        eprintln!("{}", not_live_warning(reason, answers.fail_mode));
+    }
     Ok(())
+}
+
+/// Probes the agent the answers point at. Interactive: when it does not answer, offers to
+/// re-enter the endpoint until it does or the user goes on without it. Returns why governance
+/// is not live, if it is not (with --require-agent that is an error instead).
+fn settle_agent(
+    options: &InstallOptions,
+    answers: &mut Answers,
+    mut prompter: Option<&mut (dyn Prompter + '_)>,
+) -> Result<Option<String>> {
+    loop {
+        let spinner = crate::progress::spinner(&format!(
+            "Checking the AxonFlow agent at {}",
+            answers.endpoint
+        ));
+        let result = crate::liveness::check(&crate::liveness::Target {
+            endpoint: &answers.endpoint,
+            auth: answers.auth.as_deref(),
+            license_token: answers.license_token.as_deref(),
+            timeout_seconds: answers.timeout.unwrap_or(8),
+        });
+        spinner.finish_and_clear();
+        let Err(reason) = result else {
+            return Ok(None);
+        };
+        let retry = match prompter.as_deref_mut() {
+            Some(prompter) => {
+                prompter.show(&not_live_warning(&reason, answers.fail_mode));
+                prompter.confirm("Enter another AxonFlow agent URL?", true)?
+            }
+            None => false,
+        };
+        if !retry {
+            if options.require_agent {
+                return Err(CommandError::failure(format!(
+                    "AxonFlow governance is not live: {reason}; nothing was changed (--require-agent)"
+                ))
+                .hint("start the agent or fix --endpoint, then run install again; `axonflow-codex doctor` shows each link of the chain"));
+            }
+            return Ok(Some(reason));
+        }
+        if let Some(prompter) = prompter.as_deref_mut() {
+            let url = prompter.input("AxonFlow agent URL", Some(&answers.endpoint), &|text| {
+                endpoint_answer(text, "the URL")
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            })?;
+            answers.endpoint = endpoint_answer(&url, "the URL")?;
+        }
+    }
+}
+
+fn not_live_warning(reason: &str, fail_mode: FailMode) -> String {
+    let consequence = match fail_mode {
+        FailMode::Open => "with fail_mode open, every tool call is allowed unchecked until it does",
+        FailMode::Closed => {
+            "with fail_mode closed, every governed tool call is blocked until it does"
+        }
+    };
+    format!(
+        "warning: AxonFlow governance is not live yet: {reason}. The hooks are installed, but {consequence}. Run `axonflow-codex doctor` once the agent is up."
+    )
 }
 
 fn write_receipt(paths: &CodexPaths, old: Option<&Receipt>, new: &Receipt) -> Result<()> {
@@ -754,15 +827,27 @@ fn verify_trust(env: &HostEnv, paths: &CodexPaths, expected: &[TrustEntry]) -> R
     Ok("recorded and verified with codex app-server".to_string())
 }
 
+/// What the install did and found, for its report.
+struct Outcome<'a> {
+    changed: bool,
+    trust: &'a str,
+    /// Why governance is not live, when the agent did not answer the probe.
+    not_live: Option<&'a str>,
+}
+
 fn report(
     options: &InstallOptions,
     paths: &CodexPaths,
     ours: &[OurHook],
     answers: &Answers,
-    changed: bool,
-    trust: &str,
+    outcome: &Outcome<'_>,
     env: &HostEnv,
 ) {
+    let Outcome {
+        changed,
+        trust,
+        not_live,
+    } = *outcome;
     let codex = codex_cli::find(env);
     let codex_version = codex.as_deref().and_then(codex_cli::version);
     if options.json {
@@ -779,6 +864,10 @@ fn report(
             "settings": paths.settings,
             "endpoint": answers.endpoint,
             "fail_mode": answers.fail_mode.as_str(),
+            "agent": match not_live {
+                None => json!({"live": true}),
+                Some(reason) => json!({"live": false, "reason": reason}),
+            },
         });
         println!("{summary}");
         return;
@@ -826,5 +915,9 @@ fn report(
         answers.endpoint,
         answers.fail_mode.as_str()
     );
+    match not_live {
+        None => println!("  agent     answering at {}", answers.endpoint),
+        Some(reason) => println!("  agent     NOT LIVE: {reason}"),
+    }
     println!("Next: axonflow-codex doctor");
 }

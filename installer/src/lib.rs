@@ -36,6 +36,7 @@ pub mod hooks_json;
 pub mod hooks_schema;
 pub mod install;
 pub mod json_edit;
+pub mod liveness;
 pub mod output;
 pub mod paths;
 pub mod plan;

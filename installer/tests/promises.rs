@@ -535,3 +535,90 @@ fn update_never_hangs_on_a_silent_server() {
     let run = env.run_binary(&installer, &["update", "--check"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
 }
+
+// ---- item 4: install says plainly when governance is not live ------------------------------
+
+#[test]
+fn install_probes_the_agent_and_says_when_governance_is_not_live() {
+    // Nothing listens: installed, exit 0, and said plainly.
+    let env = TestEnv::new();
+    let run = env.ok(&["install", "-y", "--endpoint", "http://127.0.0.1:9"]);
+    assert!(
+        run.stderr.contains(
+            "warning: AxonFlow governance is not live yet: cannot reach http://127.0.0.1:9/health"
+        ) && run.stderr.contains("every tool call is allowed unchecked"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.contains("agent     NOT LIVE"), "{}", run.stdout);
+    let json = env.ok(&[
+        "install",
+        "-y",
+        "--json",
+        "--endpoint",
+        "http://127.0.0.1:9",
+    ]);
+    let summary: Value = serde_json::from_str(json.stdout.trim()).unwrap();
+    assert_eq!(summary["agent"]["live"], json!(false));
+
+    // --require-agent: a failure, and nothing written.
+    let env = TestEnv::new();
+    env.write("config.toml", USER_CONFIG);
+    let before = env.snapshot();
+    let run = env.run(&[
+        "install",
+        "-y",
+        "--require-agent",
+        "--endpoint",
+        "http://127.0.0.1:9",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("governance is not live"),
+        "{}",
+        run.stderr
+    );
+    let mut after = env.snapshot();
+    after.retain(|k, _| !k.starts_with(".codex/axonflow"));
+    assert_eq!(after, before, "nothing was changed");
+
+    // An endpoint that answers, but is not an agent, or rejects the credentials.
+    let agent = StandIn::start(AgentConfig::default().with_basic_auth("team", "right"));
+    let mut env = TestEnv::new();
+    env.secret("wrong-pw");
+    let run = env.run(&[
+        "install",
+        "-y",
+        "--require-agent",
+        "--endpoint",
+        &agent.endpoint(),
+        "--client-id",
+        "team",
+        "--client-secret",
+        "wrong-pw",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("rejected the credentials"),
+        "{}",
+        run.stderr
+    );
+    let run = env.ok(&[
+        "install",
+        "-y",
+        "--require-agent",
+        "--endpoint",
+        &agent.endpoint(),
+        "--client-id",
+        "team",
+        "--client-secret",
+        "right",
+    ]);
+    assert!(!run.stderr.contains("not live"), "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains(&format!("agent     answering at {}", agent.endpoint())),
+        "{}",
+        run.stdout
+    );
+}
