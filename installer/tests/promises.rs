@@ -622,3 +622,169 @@ fn install_probes_the_agent_and_says_when_governance_is_not_live() {
         run.stdout
     );
 }
+
+// ---- doctor: items 2, 4 and 16 ------------------------------------------------------------------
+
+fn doctor_rows(run: &Run) -> Vec<(String, String, String)> {
+    let report: Value = serde_json::from_str(run.stdout.trim()).expect("one JSON document");
+    report["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["name"].as_str().unwrap().to_string(),
+                r["status"].as_str().unwrap().to_string(),
+                r["detail"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn row<'a>(rows: &'a [(String, String, String)], name: &str) -> &'a (String, String, String) {
+    rows.iter()
+        .find(|(n, _, _)| n == name)
+        .unwrap_or_else(|| panic!("no row {name}: {rows:?}"))
+}
+
+fn write_stamp(env: &TestEnv, contents: &str) {
+    let stamp = env.home.join(".cache/axonflow/throttle-until");
+    std::fs::create_dir_all(stamp.parent().unwrap()).unwrap();
+    std::fs::write(stamp, contents).unwrap();
+}
+
+fn epoch() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+#[test]
+fn a_throttle_that_allows_without_asking_is_never_a_pass() {
+    let agent = StandIn::start(AgentConfig::default());
+    let env = TestEnv::new();
+    env.ok(&["install", "-y", "--endpoint", &agent.endpoint()]);
+    write_stamp(&env, &format!("{} free_tier_daily\n", epoch() + 3600));
+    let run = env.run(&["doctor", "--json"]);
+    let rows = doctor_rows(&run);
+    for name in ["enforcement", "hook binary", "throttle"] {
+        let (_, status, detail) = row(&rows, name);
+        assert_eq!(status, "warn", "{name}: {detail}");
+        assert!(detail.contains("without asking"), "{name}: {detail}");
+    }
+}
+
+#[test]
+fn the_hook_row_never_passes_on_an_allow_only_fail_open_produced() {
+    let agent = StandIn::start(AgentConfig::default());
+    let env = TestEnv::new();
+    env.ok(&[
+        "install",
+        "-y",
+        "--endpoint",
+        &agent.endpoint(),
+        "--fail-mode",
+        "open",
+    ]);
+    // doctor's own probes are answered; the hook's request is dropped, so only fail-open
+    // would let it through.
+    agent.script_always(Match::RpcId("hook-pre"), Reply::Close);
+    let run = env.run(&["doctor", "--json"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    let rows = doctor_rows(&run);
+    assert_eq!(row(&rows, "credentials").1, "pass");
+    let (_, status, detail) = row(&rows, "hook binary");
+    assert_eq!(status, "fail", "{detail}");
+    assert!(detail.contains("could not reach the agent"), "{detail}");
+}
+
+#[test]
+fn doctor_reports_the_throttle_and_hook_after_clearing_the_auth_cooldown() {
+    let agent = StandIn::start(AgentConfig::default().with_basic_auth("team", "right"));
+    let mut env = TestEnv::new();
+    env.secret("right");
+    env.ok(&[
+        "install",
+        "-y",
+        "--endpoint",
+        &agent.endpoint(),
+        "--client-id",
+        "team",
+        "--client-secret",
+        "right",
+    ]);
+    // A stale cooldown from an earlier bad password (the credentials are right now).
+    write_stamp(&env, &format!("{} auth_failure\n", epoch() + 300));
+    let run = env.run(&["doctor", "--json"]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let rows = doctor_rows(&run);
+    assert!(!rows.iter().any(|(n, _, _)| n == "throttle"), "{rows:?}");
+    assert_eq!(row(&rows, "hook binary").1, "pass", "{rows:?}");
+}
+
+#[test]
+fn doctor_shows_the_network_rows_it_could_not_check_and_why() {
+    let names = [
+        "plugin version",
+        "credentials",
+        "harmless check",
+        "latency",
+        "enforcement",
+        "hook binary",
+    ];
+    // 401.
+    let agent = StandIn::start(AgentConfig::default().with_basic_auth("team", "right"));
+    let mut env = TestEnv::new();
+    env.secret("wrong-pw");
+    env.ok(&[
+        "install",
+        "-y",
+        "--endpoint",
+        &agent.endpoint(),
+        "--client-id",
+        "team",
+        "--client-secret",
+        "wrong-pw",
+    ]);
+    let rows = doctor_rows(&env.run(&["doctor", "--json"]));
+    for name in names {
+        assert!(
+            rows.iter().any(|(n, _, _)| n == name),
+            "{name} missing after a 401: {rows:?}"
+        );
+    }
+    for name in ["harmless check", "latency", "enforcement", "hook binary"] {
+        let (_, status, detail) = row(&rows, name);
+        assert_eq!(status, "skip", "{name}");
+        assert!(
+            detail.contains("rejected the credentials"),
+            "{name}: {detail}"
+        );
+    }
+    // Down.
+    let agent = StandIn::start(AgentConfig::default());
+    let env = TestEnv::new();
+    env.ok(&["install", "-y", "--endpoint", &agent.endpoint()]);
+    drop(agent);
+    let run = env.run(&["doctor"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stdout.lines().any(|l| l.starts_with("SKIP  hook binary")
+            && l.ends_with("not checked: the agent cannot be reached, so with fail_mode open the hooks allow every tool call unchecked")),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.ends_with(", 5 not checked\n"),
+        "the summary counts them: {}",
+        run.stdout
+    );
+    let rows = doctor_rows(&env.run(&["doctor", "--json"]));
+    for name in names {
+        assert!(
+            rows.iter().any(|(n, _, _)| n == name),
+            "{name} missing when down: {rows:?}"
+        );
+    }
+}
