@@ -510,7 +510,7 @@ fn settings_file(existing: Option<DocumentMut>, answers: &Answers) -> String {
     let mut set = |key: &str, value: Option<String>| match value {
         Some(value) => {
             if doc.get(key).and_then(|i| i.as_str()) != Some(value.as_str()) {
-                doc.insert(key, toml_edit::value(value));
+                set_keeping_comments(&mut doc, key, value);
             }
         }
         None => {
@@ -523,6 +523,24 @@ fn settings_file(existing: Option<DocumentMut>, answers: &Answers) -> String {
     set("fail_mode", Some(answers.fail_mode.as_str().to_string()));
     set("license_token", answers.license_token.clone());
     doc.to_string()
+}
+
+/// Sets `key` to a string. An existing key is changed in place: `insert` would replace the
+/// key with a fresh one and drop the comments above it (the file's header sits on its first
+/// key) and the one after its value.
+fn set_keeping_comments(doc: &mut DocumentMut, key: &str, value: String) {
+    let mut new_value = toml_edit::Value::from(value);
+    match doc.get_mut(key) {
+        Some(item) => {
+            if let Some(old) = item.as_value() {
+                *new_value.decor_mut() = old.decor().clone();
+            }
+            *item = toml_edit::Item::Value(new_value);
+        }
+        None => {
+            doc.insert(key, toml_edit::Item::Value(new_value));
+        }
+    }
 }
 
 /// A system install is readable by every user: refuse to put credentials in it.

@@ -788,3 +788,37 @@ fn doctor_shows_the_network_rows_it_could_not_check_and_why() {
         );
     }
 }
+
+// ---- item 16: re-installing over kept settings keeps their comments -------------------------
+
+#[test]
+fn re_installing_over_kept_settings_keeps_their_header_and_comments() {
+    let env = TestEnv::new();
+    env.ok(&["install", "-y", "--endpoint", "http://127.0.0.1:9"]);
+    env.ok(&["uninstall", "-y", "--keep-settings"]);
+    let kept = env.read("axonflow.toml");
+    let header = kept.lines().next().unwrap().to_string();
+    assert!(header.starts_with("# AxonFlow settings"), "{kept}");
+    let edited = kept.replace(
+        "fail_mode = \"open\"",
+        "# mine: open while we pilot\nfail_mode = \"open\" # trailing note",
+    );
+    env.write("axonflow.toml", &edited);
+    env.ok(&[
+        "install",
+        "-y",
+        "--endpoint",
+        "http://127.0.0.1:10",
+        "--fail-mode",
+        "closed",
+    ]);
+    let now = env.read("axonflow.toml");
+    assert!(
+        now.starts_with(&format!("{header}\nendpoint = \"http://127.0.0.1:10\"\n")),
+        "{now}"
+    );
+    assert!(
+        now.contains("# mine: open while we pilot\nfail_mode = \"closed\" # trailing note"),
+        "{now}"
+    );
+}
