@@ -40,6 +40,17 @@ pub fn governed_headers(
     headers
 }
 
+/// A JSON object of `members`, in this order, moving each value in (`json!` would copy every
+/// interpolated value, and a scanned output may be tens of MiB).
+pub fn object<const N: usize>(members: [(&str, Value); N]) -> Value {
+    Value::Object(
+        members
+            .into_iter()
+            .map(|(key, value)| (key.to_string(), value))
+            .collect(),
+    )
+}
+
 /// Why no HTTP response arrived (or arrived whole).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TransportFailure {
@@ -88,6 +99,11 @@ impl HttpReply {
     /// The body parsed as JSON, if it is JSON.
     pub fn json(&self) -> Option<Value> {
         serde_json::from_slice(self.body.as_deref()?).ok()
+    }
+
+    /// The body parsed as JSON, freeing the raw bytes once parsed.
+    pub fn into_json(self) -> Option<Value> {
+        serde_json::from_slice(&self.body?).ok()
     }
 
     /// Empty, or only whitespace.
@@ -139,13 +155,18 @@ impl AgentClient {
         timeout_seconds: u64,
         body_limit: u64,
     ) -> Reply {
-        let body = json!({
-            "jsonrpc": "2.0",
-            "id": id,
-            "method": "tools/call",
-            "params": {"name": tool, "arguments": arguments},
-        });
+        let body = object([
+            ("jsonrpc", json!("2.0")),
+            ("id", json!(id)),
+            ("method", json!("tools/call")),
+            (
+                "params",
+                object([("name", json!(tool)), ("arguments", arguments)]),
+            ),
+        ]);
         let bytes = serde_json::to_vec(&body).unwrap_or_default();
+        // A scanned output may be tens of MiB: keep one copy of it, not two.
+        drop(body);
         let mut request = self
             .agent
             .post(&self.url)
@@ -158,7 +179,9 @@ impl AgentClient {
         let timed_out = TransportFailure::TimedOut {
             seconds: timeout_seconds,
         };
-        let mut response = match request.send(&bytes[..]) {
+        let sent = request.send(&bytes[..]);
+        drop(bytes);
+        let mut response = match sent {
             Ok(response) => response,
             Err(error) => return Reply::Transport(classify(error, timed_out)),
         };

@@ -11,6 +11,7 @@ pub mod agent;
 pub mod cli;
 pub mod codex_home;
 pub mod envelope;
+pub mod files;
 pub mod mcp_headers;
 pub mod payload;
 pub mod post_tool_use;

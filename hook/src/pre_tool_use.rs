@@ -16,7 +16,12 @@ use crate::HookOutcome;
 pub const SIDE_REQUEST_SECONDS: u64 = 3;
 
 pub fn run(stdin: &[u8], env: &HostEnv) -> HookOutcome {
-    let Some(payload) = Payload::parse(stdin) else {
+    run_parsed(Payload::parse(stdin), env)
+}
+
+/// [`run`] on a payload already parsed (`None`: not a usable document).
+pub fn run_parsed(payload: Option<Payload>, env: &HostEnv) -> HookOutcome {
+    let Some(payload) = payload else {
         return HookOutcome::allow();
     };
     // Settings are not even read for calls that are not governed.
@@ -50,11 +55,11 @@ pub fn run(stdin: &[u8], env: &HostEnv) -> HookOutcome {
     );
     let client = AgentClient::new(&settings, headers);
     let timeout = settings.timeout_for(HookEvent::PreToolUse);
-    let arguments = json!({
-        "connector_type": payload.connector_type(),
-        "statement": statement,
-        "operation": "execute",
-    });
+    let arguments = agent::object([
+        ("connector_type", Value::from(payload.connector_type())),
+        ("statement", Value::from(statement.as_str())),
+        ("operation", Value::from("execute")),
+    ]);
     let reply = client.call_tool(
         "hook-pre",
         "check_policy",
@@ -213,6 +218,22 @@ fn decision_context(result: &Map<String, Value>) -> String {
     }
     context.push(']');
     context
+}
+
+/// A payload over `limit` bytes could not be checked: it follows `fail_mode`, as an agent that
+/// cannot be reached does.
+pub fn oversize(limit: u64, env: &HostEnv) -> HookOutcome {
+    let settings = match Settings::resolve(env) {
+        Ok(settings) => settings,
+        Err(error) => return HookOutcome::block(config_line(&error.to_string())),
+    };
+    match settings.fail_mode {
+        FailMode::Open => HookOutcome::allow(),
+        FailMode::Closed => HookOutcome::block(format!(
+            "AxonFlow governance blocked: the tool call is larger than {} and could not be checked, and fail_mode is closed.",
+            crate::files::size_text(limit)
+        )),
+    }
 }
 
 fn unreachable(settings: &Settings, cause: &str) -> HookOutcome {
