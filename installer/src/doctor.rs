@@ -618,7 +618,7 @@ fn settings_rows(env: &HostEnv, rows: &mut Vec<Row>) -> Option<Settings> {
 
 /// The throttle as the hooks will see it on their next call.
 fn current_throttle(settings: &Settings) -> Option<state::Throttle> {
-    StateDir::new(settings.state_dir.clone()).active_throttle(state::now_epoch())
+    StateDir::new(settings.state_dir.clone()).honoured_throttle(state::now_epoch())
 }
 
 fn throttle_row(settings: &Settings) -> Option<Row> {
@@ -673,7 +673,7 @@ fn network_rows(env: &HostEnv, settings: &Settings, hook_binary: Option<&Path>) 
     });
     // After the probes: an accepted credentials check has cleared the auth cooldown, so the
     // throttle and the hook are reported as the next tool call will meet them.
-    let throttle = current_throttle(settings).filter(|t| !t.is_auth_failure());
+    let throttle = current_throttle(settings).filter(state::Throttle::allows_without_asking);
     if let Some(throttle) = &throttle {
         say_enforcement_is_throttled(&mut rows, throttle);
     }

@@ -196,7 +196,7 @@ pub fn run(options: &InstallOptions, cx: InstallContext<'_>) -> Result<()> {
     let not_live = if options.dry_run {
         None
     } else {
-        settle_agent(options, &mut answers, prompter.as_deref_mut())?
+        settle_agent(options, env, &mut answers, prompter.as_deref_mut())?
     };
 
     // The hooks and their trust.
@@ -396,9 +396,18 @@ pub fn run(options: &InstallOptions, cx: InstallContext<'_>) -> Result<()> {
 /// is not live, if it is not (with --require-agent that is an error instead).
 fn settle_agent(
     options: &InstallOptions,
+    env: &HostEnv,
     answers: &mut Answers,
     mut prompter: Option<&mut (dyn Prompter + '_)>,
 ) -> Result<Option<String>> {
+    // The user token does not depend on the answers; it is found as the hooks find it.
+    let user_token = || {
+        hook_settings::Settings::resolve(env)
+            .ok()
+            .and_then(|settings| {
+                axonflow_codex_hook::tokens::resolve_user_token(env, &settings).token
+            })
+    };
     loop {
         let spinner = crate::progress::spinner(&format!(
             "Checking the AxonFlow agent at {}",
@@ -408,6 +417,7 @@ fn settle_agent(
             endpoint: &answers.endpoint,
             auth: answers.auth.as_deref(),
             license_token: answers.license_token.as_deref(),
+            user_token: user_token(),
             timeout_seconds: answers.timeout.unwrap_or(8),
         });
         spinner.finish_and_clear();

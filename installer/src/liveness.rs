@@ -16,6 +16,8 @@ pub(crate) struct Target<'a> {
     pub endpoint: &'a str,
     pub auth: Option<&'a str>,
     pub license_token: Option<&'a str>,
+    /// The user token the hooks would send (`AXONFLOW_USER_TOKEN` or `user-token.json`).
+    pub user_token: Option<Secret>,
     pub timeout_seconds: u64,
 }
 
@@ -25,7 +27,8 @@ pub(crate) fn check(target: &Target<'_>) -> Result<(), String> {
     health(target.endpoint)?;
     let auth = target.auth.map(Secret::new);
     let license = target.license_token.map(Secret::new);
-    let headers = agent::governed_headers(auth.as_ref(), license.as_ref(), None);
+    let headers =
+        agent::governed_headers(auth.as_ref(), license.as_ref(), target.user_token.as_ref());
     let client = AgentClient::for_endpoint(target.endpoint, headers);
     let reply = client.call_tool(
         "install-probe",
