@@ -21,13 +21,15 @@ pub fn run(stdin: &[u8], env: &HostEnv) -> HookOutcome {
 
 /// [`run`] on a payload already parsed (`None`: not a usable document).
 pub fn run_parsed(payload: Option<Payload>, env: &HostEnv) -> HookOutcome {
-    let Some(payload) = payload else {
+    let Some(mut payload) = payload else {
         return HookOutcome::allow();
     };
     // Settings are not even read for calls that are not governed.
     let Some(statement) = payload.statement() else {
         return HookOutcome::allow();
     };
+    // Only the statement is used from here on; the input may be tens of MiB.
+    payload.tool_input = Value::Null;
     let settings = match Settings::resolve(env) {
         Ok(settings) => settings,
         Err(error) => return HookOutcome::block(config_line(&error.to_string())),

@@ -3,6 +3,7 @@
 //! payload to the hook, the agent's requests and replies) and nothing else runs beside it.
 //!
 //! - A 100 MB output is over the 32 MiB stdin cap: it costs no more than the cap.
+//! - A 30 MiB command is checked whole by pre-tool-use within a small multiple of its size.
 //! - A 30 MiB output is scanned whole, the agent redacts all of it, and the alert carries the
 //!   whole redacted text: peak memory stays a small multiple of the output.
 
@@ -36,6 +37,25 @@ fn streamed_output(bytes: usize) -> impl FnOnce(std::process::ChildStdin) + Send
             written += piece.len();
         }
         let _ = stdin.write_all(br#"","tool_use_id":"call_9"}"#);
+    }
+}
+
+/// A shell PreToolUse document whose command is `bytes` letters, written in pieces.
+fn streamed_command(bytes: usize) -> impl FnOnce(std::process::ChildStdin) + Send {
+    move |mut stdin| {
+        let head =
+            br#"{"hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":""#;
+        let chunk = vec![b'c'; CHUNK];
+        let _ = stdin.write_all(head);
+        let mut written = 0;
+        while written < bytes {
+            let piece = &chunk[..CHUNK.min(bytes - written)];
+            if stdin.write_all(piece).is_err() {
+                return;
+            }
+            written += piece.len();
+        }
+        let _ = stdin.write_all(br#""},"tool_use_id":"call_8"}"#);
     }
 }
 
@@ -131,8 +151,33 @@ fn large_outputs_cost_a_small_multiple_of_their_size() {
     );
     assert_eq!(largest.load(Ordering::SeqCst), 0, "nothing was sent");
 
-    // 2. 30 MiB: scanned whole; the redacted copy comes back whole in the alert.
+    // 2. A 30 MiB command is checked whole by pre-tool-use (before the scan below, which
+    //    grows this process).
     let size = 30 * MIB;
+    let (endpoint, largest) = redacting_agent(0);
+    env.set("AXONFLOW_ENDPOINT", &endpoint);
+    let run = run_measured(
+        env.command(Path::new(HOOK), &["pre-tool-use"]),
+        streamed_command(size),
+        KILL_AFTER,
+    );
+    let peak_mib = run.max_rss_kib as f64 / 1024.0;
+    eprintln!(
+        "30 MiB command: {:?}, peak RSS {peak_mib:.0} MiB ({:.1} x the command)",
+        run.elapsed,
+        peak_mib / 30.0
+    );
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""));
+    assert!(
+        largest.load(Ordering::SeqCst) > size as u64,
+        "the whole command was sent to check_policy"
+    );
+    assert!(
+        run.max_rss_kib < 4 * 30 * 1024,
+        "30 MiB command peaked at {peak_mib:.0} MiB (bound: 4 x the command)"
+    );
+
+    // 3. 30 MiB: scanned whole; the redacted copy comes back whole in the alert.
     let (endpoint, largest) = redacting_agent(size);
     env.set("AXONFLOW_ENDPOINT", &endpoint);
     let run = run_measured(

@@ -152,8 +152,8 @@ fn a_closed_stdout_never_panics_and_keeps_the_exit_code() {
         assert_eq!((run.code, run.stderr.as_str()), (0, ""), "{args:?}");
     }
     // A block still blocks; its line goes to stderr.
-    let drop = bash("psql -c \"DROP TABLE users; --\"");
-    let run = with_closed_stdout(&env, &["pre-tool-use"], drop.to_string().as_bytes());
+    let drop_table = bash("psql -c \"DROP TABLE users; --\"");
+    let run = with_closed_stdout(&env, &["pre-tool-use"], drop_table.to_string().as_bytes());
     assert_eq!(run.code, 2);
     assert!(run.one_line().starts_with("AxonFlow policy violation: "));
     // Usage errors are still usage errors.
@@ -174,4 +174,34 @@ fn a_full_stdout_is_an_error_with_a_message() {
             "{args:?}"
         );
     }
+}
+
+#[test]
+fn a_closed_stderr_keeps_the_decision() {
+    let agent = StandIn::start(AgentConfig::default());
+    let env = TestEnv::with_agent(&agent);
+    let closed_stderr = |args: &[&str], stdin: Vec<u8>| {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let mut command = env.command(Path::new(HOOK), args);
+        command.stderr(Stdio::from(writer));
+        run_measured(command, feed_bytes(stdin), KILL_AFTER)
+    };
+    let drop_table = bash("psql -c \"DROP TABLE users; --\"");
+    assert_eq!(
+        closed_stderr(&["pre-tool-use"], drop_table.to_string().into_bytes()).code,
+        2
+    );
+    assert_eq!(closed_stderr(&["frobnicate"], Vec::new()).code, 2);
+    // Both streams unusable: stdout full, stderr closed.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let mut command = env.command(Path::new(HOOK), &["--version"]);
+    command
+        .stdout(std::fs::File::create("/dev/full").unwrap())
+        .stderr(Stdio::from(writer));
+    assert_eq!(
+        run_measured(command, feed_bytes(Vec::new()), KILL_AFTER).code,
+        1
+    );
 }
