@@ -3,10 +3,12 @@
 //!
 //! One small blocking client (ureq with rustls and the operating system's trust store, so a
 //! corporate TLS-inspecting proxy's root CA works; `HTTPS_PROXY`/`NO_PROXY` honoured). Every
-//! request is bounded by a whole-request timeout, the response body by a size cap.
+//! request is bounded by a whole-request timeout, the response body by a size cap. The TLS
+//! configuration is built once per process (see `tls` and `trust`).
 
 use std::fmt;
 use std::io::Read as _;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serde_json::{json, Value};
@@ -125,7 +127,7 @@ pub struct AgentClient {
 impl AgentClient {
     pub fn new(settings: &Settings, headers: Vec<(&'static str, String)>) -> Self {
         AgentClient {
-            agent: new_http_agent(),
+            agent: http_agent(settings.state_dir.clone()),
             url: settings.mcp_url(),
             headers,
         }
@@ -216,17 +218,26 @@ impl AgentClient {
 /// The one HTTP agent configuration: no status-as-error (we read 4xx/5xx bodies), no
 /// redirects (a governance POST is never redirected to somewhere else), OS trust store.
 pub fn new_http_agent() -> ureq::Agent {
-    let tls = ureq::tls::TlsConfig::builder()
-        .root_certs(ureq::tls::RootCerts::PlatformVerifier)
-        .build();
-    ureq::Agent::config_builder()
+    http_agent(None)
+}
+
+/// The agent, caching the system's trust anchors in `state_dir` (if any). Its clones share
+/// one TLS configuration.
+fn http_agent(state_dir: Option<PathBuf>) -> ureq::Agent {
+    use ureq::unversioned::resolver::DefaultResolver;
+    use ureq::unversioned::transport::{ConnectProxyConnector, Connector as _, TcpConnector};
+    let config = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .max_redirects(0)
         .max_redirects_will_error(false)
         .user_agent(format!("axonflow-codex-hook/{}", crate::VERSION))
-        .tls_config(tls)
-        .build()
-        .new_agent()
+        .build();
+    // ureq's default chain less its SOCKS warning and with our TLS connector for its own.
+    let connector =
+        ().chain(ConnectProxyConnector::default())
+            .chain(TcpConnector::default())
+            .chain(crate::tls::HookTlsConnector::new(state_dir));
+    ureq::Agent::with_parts(config, connector, DefaultResolver::default())
 }
 
 fn classify(error: ureq::Error, timed_out: TransportFailure) -> TransportFailure {

@@ -19,7 +19,11 @@ pub mod pre_tool_use;
 pub mod settings;
 pub mod state;
 pub mod text;
+mod tls;
 pub mod tokens;
+mod trust;
+#[cfg(all(unix, not(target_os = "android"), not(target_vendor = "apple")))]
+mod trust_cache;
 
 /// This project's version, sent as `X-Axonflow-Client: codex-plugin/<version>`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
