@@ -78,6 +78,9 @@ pub(crate) mod system_store {
     /// "racily clean" index entry).
     pub(crate) const SETTLE_SECONDS: i64 = 2;
 
+    /// A system bundle is a few hundred KiB; a corporate one rarely a few MiB.
+    const MAX_BUNDLE_BYTES: u64 = 16 * 1024 * 1024;
+
     /// The identity of the files, and the latest time any of them changed.
     #[derive(Debug, PartialEq, Eq)]
     pub(crate) struct Manifest {
@@ -133,12 +136,15 @@ pub(crate) mod system_store {
 
         /// Every certificate of the file and the directories, sorted and without duplicates
         /// (what `rustls_native_certs::load_native_certs` returns), except that a file that
-        /// is not a regular file (a FIFO would block the read forever) is skipped, as
-        /// `rustls-native-certs` already skips such entries in a directory.
+        /// is not a regular file (a FIFO would block the read forever, `/dev/zero` never end)
+        /// is skipped, as `rustls-native-certs` already skips such entries in a directory,
+        /// and so is a file larger than any bundle (its reader holds a line in memory whole).
         fn read_certificates(&self) -> Vec<CertificateDer<'static>> {
             let mut certs = Vec::new();
             if let Some(file) = &self.file {
-                if std::fs::metadata(file).is_ok_and(|m| m.is_file()) {
+                let readable = std::fs::metadata(file)
+                    .is_ok_and(|m| m.is_file() && m.len() <= MAX_BUNDLE_BYTES);
+                if readable {
                     certs
                         .extend(rustls_native_certs::load_certs_from_paths(Some(file), None).certs);
                 }

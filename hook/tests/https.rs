@@ -235,3 +235,40 @@ fn a_fifo_as_ssl_cert_file_does_not_hang_the_hook() {
     assert_tls_error(&run);
     assert!(run.elapsed < std::time::Duration::from_secs(10));
 }
+
+#[test]
+fn a_huge_or_endless_ssl_cert_file_is_skipped_in_bounded_time_and_memory() {
+    let tls = tls_agent(&["127.0.0.1"]);
+    let dir = tempfile::tempdir().unwrap();
+    // A sparse gigabyte with no newline, then /dev/zero.
+    let huge = dir.path().join("huge.pem");
+    std::fs::File::create(&huge)
+        .unwrap()
+        .set_len(1024 * 1024 * 1024)
+        .unwrap();
+    let zero = dir.path().join("zero.pem");
+    std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+    for file in [&huge, &zero] {
+        let mut env = TestEnv::with_agent(&tls.agent);
+        env.set("AXONFLOW_FAIL_MODE", "closed");
+        env.set("SSL_CERT_FILE", &file.display().to_string());
+        let mut command = env.command(Path::new(HOOK), &["pre-tool-use"]);
+        command.stdin(std::process::Stdio::piped());
+        let run = run_measured(
+            command,
+            feed_bytes(bash("ls").to_string().into_bytes()),
+            std::time::Duration::from_secs(30),
+        );
+        assert_eq!(run.code, 2, "{file:?}: {}", run.stderr);
+        assert!(
+            run.one_line().contains("could not be reached (TLS error)"),
+            "{}",
+            run.stderr
+        );
+        assert!(
+            run.max_rss_kib < 64 * 1024,
+            "{file:?}: peak RSS {} KiB",
+            run.max_rss_kib
+        );
+    }
+}
