@@ -6,6 +6,7 @@
 //! request is bounded by a whole-request timeout, the response body by a size cap. The TLS
 //! configuration is built once per process (see `tls` and `trust`).
 
+use std::borrow::Cow;
 use std::fmt;
 use std::io::Read as _;
 use std::path::PathBuf;
@@ -133,6 +134,16 @@ impl AgentClient {
         }
     }
 
+    /// A client for an endpoint not (yet) in the settings: the installer probes an answer
+    /// before saving it.
+    pub fn for_endpoint(endpoint: &str, headers: Vec<(&'static str, String)>) -> Self {
+        AgentClient {
+            agent: new_http_agent(),
+            url: format!("{endpoint}/api/v1/mcp-server"),
+            headers,
+        }
+    }
+
     /// Whether an `X-User-Token` header goes on the requests.
     pub fn sends_user_token(&self) -> bool {
         self.headers.iter().any(|(name, _)| *name == "X-User-Token")
@@ -147,29 +158,33 @@ impl AgentClient {
         timeout_seconds: u64,
         body_limit: u64,
     ) -> Reply {
-        let body = object([
-            ("jsonrpc", json!("2.0")),
-            ("id", json!(id)),
-            ("method", json!("tools/call")),
-            (
-                "params",
-                object([("name", json!(tool)), ("arguments", arguments)]),
-            ),
-        ]);
-        let bytes = serde_json::to_vec(&body).unwrap_or_default();
-        // A scanned output may be tens of MiB: keep one copy of it, not two.
-        drop(body);
+        let bytes = request_body(id, tool, arguments);
+        self.post(
+            Cow::Owned(bytes),
+            Duration::from_secs(timeout_seconds),
+            body_limit,
+        )
+    }
+
+    /// POSTs a request body as [`request_body`] made it (the audit spool keeps such bodies).
+    pub fn post_body(&self, bytes: &[u8], timeout: Duration, body_limit: u64) -> Reply {
+        self.post(Cow::Borrowed(bytes), timeout, body_limit)
+    }
+
+    /// An owned body is freed once sent: a scanned output may be tens of MiB, and its
+    /// redacted copy is read next.
+    fn post(&self, bytes: Cow<'_, [u8]>, timeout: Duration, body_limit: u64) -> Reply {
         let mut request = self
             .agent
             .post(&self.url)
             .config()
-            .timeout_global(Some(Duration::from_secs(timeout_seconds)))
+            .timeout_global(Some(timeout))
             .build();
         for (name, value) in &self.headers {
             request = request.header(*name, value);
         }
         let timed_out = TransportFailure::TimedOut {
-            seconds: timeout_seconds,
+            seconds: timeout.as_secs().max(1),
         };
         let sent = request.send(&bytes[..]);
         drop(bytes);
@@ -203,6 +218,20 @@ impl AgentClient {
             Err(error) => Reply::Transport(classify_io(&error, timed_out)),
         }
     }
+}
+
+/// The JSON-RPC `tools/call` body of `tool` with `arguments`, id `id`.
+pub fn request_body(id: &str, tool: &str, arguments: Value) -> Vec<u8> {
+    let body = object([
+        ("jsonrpc", json!("2.0")),
+        ("id", json!(id)),
+        ("method", json!("tools/call")),
+        (
+            "params",
+            object([("name", json!(tool)), ("arguments", arguments)]),
+        ),
+    ]);
+    serde_json::to_vec(&body).unwrap_or_default()
 }
 
 /// The one HTTP agent configuration: no status-as-error (we read 4xx/5xx bodies), no

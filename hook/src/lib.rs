@@ -17,6 +17,7 @@ pub mod payload;
 pub mod post_tool_use;
 pub mod pre_tool_use;
 pub mod settings;
+pub mod spool;
 pub mod state;
 pub mod text;
 mod tls;

@@ -2,6 +2,8 @@
 //! (always exit 0); on redaction or a blocked output, hand Codex a GOVERNANCE ALERT as
 //! `additionalContext` (`axonflow-agent.md` §11).
 
+use std::time::Duration;
+
 use serde_json::Value;
 
 use crate::agent::{self, AgentClient, Reply};
@@ -9,6 +11,7 @@ use crate::envelope::Envelope;
 use crate::payload::{Payload, ToolKind};
 use crate::pre_tool_use::{policies_evaluated, SIDE_REQUEST_SECONDS};
 use crate::settings::{FailMode, HookEvent, HostEnv, Settings};
+use crate::spool::{self, Spool};
 use crate::state::{self, StateDir};
 use crate::text::json_as_text;
 use crate::tokens;
@@ -61,7 +64,9 @@ pub fn run_parsed(payload: Option<Payload>, env: &HostEnv) -> HookOutcome {
     };
     let now = state::now_epoch();
     let state = StateDir::new(settings.state_dir.clone());
+    let spool = Spool::for_env(env);
     if state.active_throttle(now).is_some() {
+        spool::keep_for_later(spool.as_ref(), &payload);
         return HookOutcome::allow();
     }
     let user_token = tokens::resolve_user_token(env, &settings).token;
@@ -75,16 +80,11 @@ pub fn run_parsed(payload: Option<Payload>, env: &HostEnv) -> HookOutcome {
 
     let audit = {
         let client = client.clone();
-        let arguments = payload.post_audit_arguments();
-        let side_timeout = SIDE_REQUEST_SECONDS.min(timeout);
+        let body = spool::post_audit_body(&payload);
+        let side_timeout = Duration::from_secs(SIDE_REQUEST_SECONDS.min(timeout));
+        let spool = spool.clone();
         std::thread::spawn(move || {
-            client.call_tool(
-                "hook-audit",
-                "audit_tool_call",
-                arguments,
-                side_timeout,
-                agent::DEFAULT_BODY_LIMIT,
-            );
+            spool::send_audit(&client, spool.as_ref(), body, side_timeout);
         })
     };
 

@@ -1,12 +1,15 @@
 //! `axonflow-codex-hook pre-tool-use`: ask `check_policy` before a tool runs; block with
 //! exit 2 and one line on stderr (`axonflow-agent.md` §10).
 
+use std::time::Duration;
+
 use serde_json::{json, Map, Value};
 
 use crate::agent::{self, AgentClient, Reply};
 use crate::envelope::Envelope;
 use crate::payload::Payload;
 use crate::settings::{FailMode, HookEvent, HostEnv, Settings};
+use crate::spool::{self, Spool};
 use crate::state::{self, StateDir};
 use crate::text::json_as_text;
 use crate::tokens::{self, USER_TOKEN_HINT};
@@ -69,7 +72,10 @@ pub fn run_parsed(payload: Option<Payload>, env: &HostEnv) -> HookOutcome {
         timeout,
         agent::DEFAULT_BODY_LIMIT,
     );
+    let spool = Spool::for_env(env);
+    spool::deliver_after_contact(&client, spool.as_ref(), &reply);
     let context = Context {
+        spool: spool.as_ref(),
         settings: &settings,
         state: &state,
         client: &client,
@@ -81,6 +87,7 @@ pub fn run_parsed(payload: Option<Payload>, env: &HostEnv) -> HookOutcome {
 }
 
 struct Context<'a> {
+    spool: Option<&'a Spool>,
     settings: &'a Settings,
     state: &'a StateDir,
     client: &'a AgentClient,
@@ -170,14 +177,10 @@ fn violation(result: &Map<String, Value>, cx: &Context<'_>) -> HookOutcome {
             "error_message": format!("Blocked by policy: {block_reason}"),
         });
         let timeout = SIDE_REQUEST_SECONDS.min(cx.settings.timeout_for(HookEvent::PreToolUse));
+        let body = agent::request_body("hook-audit-blocked", "audit_tool_call", arguments);
+        let spool = cx.spool.cloned();
         std::thread::spawn(move || {
-            client.call_tool(
-                "hook-audit-blocked",
-                "audit_tool_call",
-                arguments,
-                timeout,
-                agent::DEFAULT_BODY_LIMIT,
-            );
+            spool::send_audit(&client, spool.as_ref(), body, Duration::from_secs(timeout));
         })
     };
     let line = format!(
