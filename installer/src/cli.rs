@@ -77,6 +77,12 @@ pub fn main_entry() -> ExitCode {
         Command::Explain(options) => decisions::explain(options, &env),
         Command::Check(options) => return decisions::check(options, &env),
     };
+    // A failed write of the output fails a command that otherwise succeeded; a closed pipe
+    // does not (the reader chose to stop reading).
+    let result = result.and_then(|()| match crate::output::finish() {
+        Some(message) => Err(CommandError::failure(message)),
+        None => Ok(()),
+    });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

@@ -2,7 +2,6 @@
 //! `explain` (the agent's account of a decision). `check` and `explain` go through the
 //! hooks' own settings resolution and agent client.
 
-use std::io::Write as _;
 use std::process::ExitCode;
 
 use axonflow_codex_hook::agent::{self, AgentClient, Reply};
@@ -87,19 +86,6 @@ pub fn parse_duration(text: &str) -> std::result::Result<u64, String> {
         .ok_or_else(|| format!("`{text}`: use a number and s, m, h, d or w, e.g. 30m or 2h"))
 }
 
-/// Writes lines to stdout; a closed or full stdout ends the output quietly.
-struct Out(std::io::StdoutLock<'static>);
-
-impl Out {
-    fn new() -> Self {
-        Out(std::io::stdout().lock())
-    }
-
-    fn line(&mut self, text: &str) -> bool {
-        writeln!(self.0, "{text}").is_ok()
-    }
-}
-
 pub fn log(options: &LogOptions, env: &HostEnv) -> Result<()> {
     let Some(dir) = crate::local_records::state_dir(env) else {
         return Err(
@@ -124,7 +110,6 @@ pub fn log(options: &LogOptions, env: &HostEnv) -> Result<()> {
             })
         })
         .take(options.count);
-    let mut out = Out::new();
     let mut shown = 0;
     for record in selected {
         let text = if options.json {
@@ -132,13 +117,11 @@ pub fn log(options: &LogOptions, env: &HostEnv) -> Result<()> {
         } else {
             log_line(record)
         };
-        if !out.line(&text) {
-            return Ok(());
-        }
+        println!("{text}");
         shown += 1;
     }
     if shown == 0 && !options.json {
-        out.line(&format!(
+        println!(
             "No decision recorded{} in {}.",
             if options.blocked || options.since.is_some() {
                 " that matches"
@@ -146,7 +129,7 @@ pub fn log(options: &LogOptions, env: &HostEnv) -> Result<()> {
                 ""
             },
             dir.join(journal::JOURNAL_FILE).display()
-        ));
+        );
     }
     if unreadable > 0 {
         eprintln!(
@@ -245,29 +228,28 @@ pub fn check(options: &CheckOptions, env: &HostEnv) -> ExitCode {
         }
     };
     let allowed = result.get("allowed") != Some(&Value::Bool(false));
-    let mut out = Out::new();
     if options.json {
-        out.line(&Value::Object(result).to_string());
+        println!("{}", Value::Object(result));
     } else {
         let reason = json_as_text(result.get("block_reason"));
-        out.line(&format!(
+        println!(
             "decision:           {}",
             if allowed { "allowed" } else { "blocked" }
-        ));
+        );
         if !reason.is_empty() {
-            out.line(&format!("reason:             {reason}"));
+            println!("reason:             {reason}");
         }
-        out.line(&format!(
+        println!(
             "policies evaluated: {}",
             axonflow_codex_hook::pre_tool_use::policies_evaluated(&result)
-        ));
+        );
         let id = json_as_text(result.get("decision_id"));
-        out.line(&format!(
+        println!(
             "decision id:        {}",
             if id.is_empty() { "-" } else { &id }
-        ));
+        );
         if !allowed && !id.is_empty() {
-            out.line(&format!("more:               axonflow-codex explain {id}"));
+            println!("more:               axonflow-codex explain {id}");
         }
     }
     ExitCode::from(if allowed { 0 } else { 1 })
@@ -283,9 +265,8 @@ pub fn explain(options: &ExplainOptions, env: &HostEnv) -> Result<()> {
             error
         }
     })?;
-    let mut out = Out::new();
     if options.json {
-        out.line(&Value::Object(result).to_string());
+        println!("{}", Value::Object(result));
         return Ok(());
     }
     let first = |keys: &[&str]| {
@@ -313,9 +294,7 @@ pub fn explain(options: &ExplainOptions, env: &HostEnv) -> Result<()> {
         override_line(&result),
     ];
     for line in lines {
-        if !out.line(&line) {
-            break;
-        }
+        println!("{line}");
     }
     Ok(())
 }
