@@ -274,13 +274,18 @@ fn all_headers(table: &Table, out: &mut Vec<usize>) {
 /// exactly as we append them (with the blank line before them); `None` when one is not there
 /// in that form (edited since, or written by an older version), and toml_edit does it instead.
 fn cut_out(doc: &DocumentMut, text: &str, removal: &Removal) -> Option<String> {
+    // Our blocks carry the line ending the file had when we wrote them; the user may since
+    // have added lines with the other one, so both are looked for (the file's own first).
     let nl = newline_of(text);
-    let mut blocks = Vec::new();
+    let other = if nl == "\n" { "\r\n" } else { "\n" };
+    let mut blocks: Vec<[(String, &str); 2]> = Vec::new();
     let mut inline_entries = Vec::new();
     if removal.mcp_server {
         if let Some(server) = doc.get("mcp_servers").and_then(|s| s.get(MCP_SERVER_NAME)) {
             let entry = server.as_table().and_then(our_mcp_table)?;
-            blocks.push(mcp_block(&entry.url, &entry.http_headers_helper, nl));
+            blocks.push(
+                [nl, other].map(|nl| (mcp_block(&entry.url, &entry.http_headers_helper, nl), nl)),
+            );
         }
     }
     for key in &removal.trust_keys {
@@ -298,7 +303,8 @@ fn cut_out(doc: &DocumentMut, text: &str, removal: &Removal) -> Option<String> {
             continue;
         }
         let table = existing.as_table().filter(|t| t.len() == 1)?;
-        blocks.push(trust_block(key, table.get("trusted_hash")?.as_str()?, nl));
+        let hash = table.get("trusted_hash")?.as_str()?;
+        blocks.push([nl, other].map(|nl| (trust_block(key, hash, nl), nl)));
     }
     let mut out = text.to_string();
     for entry in inline_entries {
@@ -307,21 +313,28 @@ fn cut_out(doc: &DocumentMut, text: &str, removal: &Removal) -> Option<String> {
             .find_map(|needle| out.find(needle.as_str()).map(|at| (at, needle.len())))?;
         out.replace_range(at..at + len, "");
     }
-    for block in blocks {
-        let separated = format!("{nl}{block}");
-        let at = if out.starts_with(&block) && !out.starts_with(&separated) {
-            Some((0, block.len()))
-        } else {
-            // Appended (with our blank line), else standing where an older entry stood.
-            [&separated, &block].into_iter().find_map(|needle| {
-                out.match_indices(needle.as_str())
-                    .find(|(i, _)| out[..*i].ends_with('\n'))
-                    .map(|(i, _)| (i, needle.len()))
-            })
-        }?;
+    for variants in blocks {
+        let at = variants
+            .iter()
+            .find_map(|(block, nl)| block_position(&out, block, nl))?;
         out.replace_range(at.0..at.0 + at.1, "");
     }
     Some(out)
+}
+
+/// Where `block` stands in `text` as we put it (start, length): at the very start, appended
+/// with our blank line before it, or standing alone where an older entry stood.
+fn block_position(text: &str, block: &str, nl: &str) -> Option<(usize, usize)> {
+    let separated = format!("{nl}{block}");
+    if text.starts_with(block) && !text.starts_with(&separated) {
+        return Some((0, block.len()));
+    }
+    let found = [separated.as_str(), block].into_iter().find_map(|needle| {
+        text.match_indices(needle)
+            .find(|(i, _)| text[..*i].ends_with('\n'))
+            .map(|(i, _)| (i, needle.len()))
+    });
+    found
 }
 
 /// The line ending our lines take: CRLF in a file that uses only CRLF, else LF.
@@ -775,6 +788,24 @@ pub fn trusted_hash(text: &str, key: &str) -> Option<String> {
         .get("trusted_hash")?
         .as_str()
         .map(str::to_string)
+}
+
+/// Those of `keys` whose entry in `[hooks.state]` holds one of `hashes`.
+pub fn keys_trusted_with(text: &str, keys: &[String], hashes: &[String]) -> Vec<String> {
+    let Ok(doc) = text.parse::<DocumentMut>() else {
+        return Vec::new();
+    };
+    let state = doc.get("hooks").and_then(|h| h.get("state"));
+    keys.iter()
+        .filter(|key| {
+            state
+                .and_then(|s| s.get(key.as_str()))
+                .and_then(|entry| entry.get("trusted_hash"))
+                .and_then(Item::as_str)
+                .is_some_and(|hash| hashes.iter().any(|h| h == hash))
+        })
+        .cloned()
+        .collect()
 }
 
 /// Our MCP server's entry, if present: (url, http_headers_helper).

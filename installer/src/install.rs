@@ -304,6 +304,10 @@ pub fn run(options: &InstallOptions, cx: InstallContext<'_>) -> Result<()> {
             &old_config.trust_keys,
             &trust.iter().map(|t| t.key.clone()).collect::<Vec<_>>(),
         ),
+        trust_hashes: union(
+            &old_config.trust_hashes,
+            &trust.iter().map(|t| t.hash.clone()).collect::<Vec<_>>(),
+        ),
         created_mcp_servers: old_config.created_mcp_servers || config_merged.created_mcp_servers,
         created_hooks: old_config.created_hooks || config_merged.created_hooks,
         created_hooks_state: old_config.created_hooks_state || config_merged.created_hooks_state,

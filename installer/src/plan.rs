@@ -192,14 +192,19 @@ impl Plan {
         no_backup: &Path,
     ) -> Result<()> {
         for change in &self.changes {
+            let first_change = !receipt.files.contains_key(&change.path);
             let owned = receipt
                 .files
                 .entry(change.path.clone())
                 .or_insert_with(|| OwnedFile {
                     existed_before: change.before.is_some(),
-                    backup: None,
-                    written_sha256: String::new(),
+                    ..OwnedFile::default()
                 });
+            // A file somebody else wrote since our last write (a user's edit, another tool)
+            // is no longer the backup plus our entries: it must never be restored from it.
+            owned.only_ours_since_backup = first_change
+                || (owned.only_ours_since_backup
+                    && found_as_we_left_it(owned, change.before.as_deref()));
             if owned.existed_before && owned.backup.is_none() && change.path != no_backup {
                 if let Some(before) = &change.before {
                     let backup = backups.join(backup_name(&change.path, codex_home));
@@ -255,4 +260,18 @@ fn backup_name(path: &Path, codex_home: &Path) -> String {
         .filter(|c| c != "/")
         .collect::<Vec<_>>()
         .join("__")
+}
+
+/// Whether a file we own holds what we last wrote, or exactly what it held before our first
+/// change (a run killed between writing the receipt and the file leaves that).
+fn found_as_we_left_it(owned: &OwnedFile, now: Option<&[u8]>) -> bool {
+    let now_hash = now.map(fsio::sha256_hex).unwrap_or_default();
+    if now_hash == owned.written_sha256 {
+        return true;
+    }
+    match (&owned.backup, now) {
+        (Some(backup), Some(now)) => std::fs::read(backup).is_ok_and(|original| original == now),
+        (None, None) => !owned.existed_before,
+        _ => false,
+    }
 }

@@ -177,15 +177,20 @@ fn restore_edited(
     owned: &OwnedFile,
     current: &[u8],
 ) -> Result<Option<Vec<u8>>> {
-    if fsio::sha256_hex(current) == owned.written_sha256 {
+    if owned.only_ours_since_backup && fsio::sha256_hex(current) == owned.written_sha256 {
         return original(owned);
     }
     let removed = if path == paths.config_toml.as_path() {
         let text = config_toml::check(path, Some(current))?;
         let entries = receipt.config_toml.clone().unwrap_or_default();
+        let trust_keys = if entries.trust_hashes.is_empty() {
+            entries.trust_keys
+        } else {
+            config_toml::keys_trusted_with(&text, &entries.trust_keys, &entries.trust_hashes)
+        };
         let removal = Removal {
             mcp_server: entries.mcp_server,
-            trust_keys: entries.trust_keys,
+            trust_keys,
             created_mcp_servers: entries.created_mcp_servers,
             created_hooks: entries.created_hooks,
             created_hooks_state: entries.created_hooks_state,
