@@ -115,7 +115,12 @@ pub fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
         .unwrap_or(0);
     let temp = dir.join(format!(".{file_name}.{}.{nanos}.tmp", std::process::id()));
     let result = (|| {
-        let mut file = std::fs::File::create(&temp)?;
+        // Private from its first byte, and never through a file or link already there.
+        let mut options = std::fs::File::options();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(&temp)?;
         file.write_all(contents)?;
         file.sync_all()?;
         std::fs::rename(&temp, path)

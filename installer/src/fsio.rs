@@ -50,10 +50,9 @@ pub fn write_atomic_with_mode(path: &Path, contents: &[u8], mode: u32) -> Result
         .unwrap_or_default();
     let temp = dir.join(format!(".{name}.axonflow-{}.tmp", std::process::id()));
     let result = (|| -> std::io::Result<()> {
-        let mut file = File::create(&temp)?;
+        let mut file = create_new_with_mode(&temp, mode)?;
         file.write_all(contents)?;
         file.sync_all()?;
-        set_mode(&temp, mode)?;
         crash_point();
         std::fs::rename(&temp, &target)?;
         crash_point();
@@ -67,6 +66,36 @@ pub fn write_atomic_with_mode(path: &Path, contents: &[u8], mode: u32) -> Result
         return Err(CommandError::io("write", &target, &e));
     }
     Ok(())
+}
+
+/// Creates `path` afresh (never through an existing file or link: a stale one is removed
+/// first) with exactly `mode` before its first byte, so a private file is never readable by
+/// others, not even while it is written.
+pub fn create_new_with_mode(path: &Path, mode: u32) -> std::io::Result<File> {
+    let open = || {
+        let mut options = File::options();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            // The umask can only narrow this; the exact mode is set on the empty file below.
+            options.mode(mode & 0o700);
+        }
+        options.open(path)
+    };
+    let file = match open() {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            std::fs::remove_file(path)?;
+            open()?
+        }
+        other => other?,
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        file.set_permissions(std::fs::Permissions::from_mode(mode))?;
+    }
+    Ok(file)
 }
 
 /// Removes a file (a symlink's target is left alone: the link is removed). Missing is fine.

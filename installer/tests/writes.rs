@@ -1,0 +1,98 @@
+//! How install and uninstall write: private files never readable by others, not even while
+//! they are written; partial failures; links; refused runs that change nothing; big files.
+
+mod support;
+
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use support::*;
+
+/// A file that holds (or is about to hold) the settings' credentials: axonflow.toml or a
+/// temporary file beside it.
+fn holds_the_settings(name: &str) -> bool {
+    name.starts_with("axonflow.toml") || name.starts_with(".axonflow.toml")
+}
+
+#[test]
+fn the_settings_are_never_readable_by_others_while_they_are_written() {
+    let mut env = TestEnv::new();
+    env.secret("c2VjcmV0LWlkOnNlY3JldC12YWx1ZQ==");
+    let dir = env.codex_home.clone();
+    let stop = Arc::new(AtomicBool::new(false));
+    let seen = Arc::new(Mutex::new((0usize, Vec::<String>::new())));
+    let poller = std::thread::spawn({
+        let (stop, seen) = (stop.clone(), seen.clone());
+        move || {
+            while !stop.load(Ordering::Relaxed) {
+                for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                    let name = entry.file_name().to_string_lossy().into_owned();
+                    if !holds_the_settings(&name) {
+                        continue;
+                    }
+                    std::thread::yield_now();
+                    let Ok(meta) = std::fs::symlink_metadata(entry.path()) else {
+                        continue; // renamed or removed meanwhile
+                    };
+                    let mut seen = seen.lock().unwrap();
+                    seen.0 += 1;
+                    let mode = meta.permissions().mode() & 0o777;
+                    if mode & 0o077 != 0 {
+                        seen.1.push(format!("{name} {mode:o}"));
+                    }
+                }
+            }
+        }
+    });
+    for round in 0..120 {
+        // Other credentials each time, so each install rewrites the settings.
+        let auth = format!("id-{round}:secret-{round}");
+        env.set("AXONFLOW_AUTH", &base64(&auth));
+        let run = env.run(&[
+            "install",
+            "-y",
+            "--no-skills",
+            "--timeout",
+            &(round % 50 + 1).to_string(),
+        ]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+    }
+    stop.store(true, Ordering::Relaxed);
+    poller.join().unwrap();
+    let (observed, loose) = std::mem::take(&mut *seen.lock().unwrap());
+    assert!(
+        observed > 100,
+        "the poller saw only {observed} settings files"
+    );
+    assert!(
+        loose.is_empty(),
+        "files holding the settings were readable by others {} times (of {observed} looks), e.g. {:?}",
+        loose.len(),
+        &loose[..loose.len().min(5)]
+    );
+    assert_eq!(mode(&env.path("axonflow.toml")), 0o600);
+}
+
+fn base64(text: &str) -> String {
+    use std::io::Write as _;
+    let mut child = std::process::Command::new("base64")
+        .args(["-w", "0"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap()
+}
+
+#[allow(dead_code)]
+fn exists(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok()
+}
