@@ -29,10 +29,9 @@ pub fn check(path: &Path, bytes: Option<&[u8]>) -> Result<String> {
     let Some(bytes) = bytes else {
         return Ok(String::new());
     };
-    let text = String::from_utf8(bytes.to_vec())
-        .map_err(|_| CommandError::failure(format!("{} is not valid UTF-8", path.display())))?;
-    parse(path, &text)?;
-    Ok(text)
+    let text = crate::fsio::utf8_text(path, bytes)?;
+    parse(path, text)?;
+    Ok(text.to_string())
 }
 
 fn parse(path: &Path, text: &str) -> Result<DocumentMut> {

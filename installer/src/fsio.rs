@@ -30,6 +30,29 @@ pub fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
     }
 }
 
+/// `bytes` as text; invalid UTF-8 is an error naming the file and the line and column of
+/// the first bad byte.
+pub fn utf8_text<'a>(path: &Path, bytes: &'a [u8]) -> Result<&'a str> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        let valid = &bytes[..e.valid_up_to()];
+        let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
+        let line_start = valid.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        let column = String::from_utf8_lossy(&valid[line_start..])
+            .chars()
+            .count()
+            + 1;
+        CommandError::failure(format!(
+            "{} is not valid UTF-8 (line {line}, column {column}: byte 0x{:02x})",
+            path.display(),
+            bytes[e.valid_up_to()]
+        ))
+        .hint(format!(
+            "fix {} by hand (save it as UTF-8), then run the command again; nothing was changed",
+            path.display()
+        ))
+    })
+}
+
 /// Writes `contents` to `path` atomically: a temporary file in the same directory, flushed,
 /// then renamed over the target. Symlinks are followed (the link stays a link). An existing
 /// file keeps its permissions; a new one gets `new_mode`.

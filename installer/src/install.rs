@@ -116,8 +116,7 @@ fn read_existing(path: &Path, bytes: Option<&[u8]>) -> Result<(Option<DocumentMu
     let Some(bytes) = bytes else {
         return Ok((None, Existing::default()));
     };
-    let text = std::str::from_utf8(bytes)
-        .map_err(|_| CommandError::failure(format!("{} is not valid UTF-8", path.display())))?;
+    let text = fsio::utf8_text(path, bytes)?;
     // Same error shape as config.toml (file, line, cause).
     config_toml::check(path, Some(bytes))?;
     let doc: DocumentMut = text.parse().expect("checked above");
@@ -138,6 +137,38 @@ fn read_existing(path: &Path, bytes: Option<&[u8]>) -> Result<(Option<DocumentMu
         license_token: get("license_token"),
     };
     Ok((Some(doc), existing))
+}
+
+/// The files install merges into, read and checked.
+struct Inputs {
+    config_before: Option<Vec<u8>>,
+    config_text: String,
+    hooks_before: Option<Vec<u8>>,
+    hooks_text: String,
+    settings_before: Option<Vec<u8>>,
+    settings_doc: Option<DocumentMut>,
+    existing: Existing,
+    old_receipt: Option<Receipt>,
+}
+
+fn read_inputs(paths: &CodexPaths) -> Result<Inputs> {
+    let config_before = fsio::read_optional(&paths.config_toml)?;
+    let config_text = config_toml::check(&paths.config_toml, config_before.as_deref())?;
+    let hooks_before = fsio::read_optional(&paths.hooks_json)?;
+    let hooks_text = hooks_json::check(&paths.hooks_json, hooks_before.as_deref())?;
+    let settings_before = fsio::read_optional(&paths.settings)?;
+    let (settings_doc, existing) = read_existing(&paths.settings, settings_before.as_deref())?;
+    let old_receipt = Receipt::load(&paths.receipt)?;
+    Ok(Inputs {
+        config_before,
+        config_text,
+        hooks_before,
+        hooks_text,
+        settings_before,
+        settings_doc,
+        existing,
+        old_receipt,
+    })
 }
 
 pub struct InstallContext<'a> {
@@ -164,16 +195,24 @@ pub fn run(options: &InstallOptions, cx: InstallContext<'_>) -> Result<()> {
         refuse_shared_secrets(options, env)?;
     }
     let paths = CodexPaths::for_scope(env, options.scope, !options.dry_run)?;
-    let _lock = paths.prepare_to_write(options.dry_run)?;
 
-    // Read and check everything first: a malformed file stops us before any question.
-    let config_before = fsio::read_optional(&paths.config_toml)?;
-    let config_text = config_toml::check(&paths.config_toml, config_before.as_deref())?;
-    let hooks_before = fsio::read_optional(&paths.hooks_json)?;
-    let hooks_text = hooks_json::check(&paths.hooks_json, hooks_before.as_deref())?;
-    let settings_before = fsio::read_optional(&paths.settings)?;
-    let (settings_doc, existing) = read_existing(&paths.settings, settings_before.as_deref())?;
-    let old_receipt = Receipt::load(&paths.receipt)?;
+    // Read and check everything first: a malformed file stops us before any question, and
+    // before the lock, so a refusal creates nothing. Under the lock it is all read again:
+    // another run may have written in between.
+    read_inputs(&paths)?;
+    // Declared before the lock, so it runs after the lock is released.
+    let mut cleanup = RefusalCleanup::new(&paths);
+    let _lock = paths.prepare_to_write(options.dry_run)?;
+    let Inputs {
+        config_before,
+        config_text,
+        hooks_before,
+        hooks_text,
+        settings_before,
+        settings_doc,
+        existing,
+        old_receipt,
+    } = read_inputs(&paths)?;
     let hook_bytes = std::fs::read(&hook_source).map_err(|e| {
         CommandError::io("read the hook binary", &hook_source, &e).hint(
             "install both binaries side by side (`cargo install --path hook` and `--path installer`, or a release archive)",
@@ -355,6 +394,7 @@ pub fn run(options: &InstallOptions, cx: InstallContext<'_>) -> Result<()> {
     if changed {
         // Backups, then the receipt describing the result, then the files: a run killed
         // anywhere leaves a receipt uninstall can trust, and the next install finishes.
+        cleanup.disarm();
         plan.record(&mut receipt, &paths.backups, &paths.home, &paths.settings)?;
         write_receipt(&paths, old_receipt.as_ref(), &receipt)?;
         plan.write_files()?;
@@ -382,6 +422,34 @@ pub fn run(options: &InstallOptions, cx: InstallContext<'_>) -> Result<()> {
         env,
     );
     Ok(())
+}
+
+/// Until the first write: a run that ends (refused, cancelled, failed) before it takes back
+/// the lock file and our directory when this run created them, so "nothing was changed"
+/// holds.
+struct RefusalCleanup {
+    ours: Option<PathBuf>,
+}
+
+impl RefusalCleanup {
+    fn new(paths: &CodexPaths) -> RefusalCleanup {
+        RefusalCleanup {
+            ours: (!paths.ours.exists()).then(|| paths.ours.clone()),
+        }
+    }
+
+    fn disarm(&mut self) {
+        self.ours = None;
+    }
+}
+
+impl Drop for RefusalCleanup {
+    fn drop(&mut self) {
+        if let Some(ours) = &self.ours {
+            let _ = std::fs::remove_file(ours.join(".lock"));
+            let _ = std::fs::remove_dir(ours);
+        }
+    }
 }
 
 fn write_receipt(paths: &CodexPaths, old: Option<&Receipt>, new: &Receipt) -> Result<()> {

@@ -96,3 +96,101 @@ fn base64(text: &str) -> String {
 fn exists(path: &Path) -> bool {
     std::fs::symlink_metadata(path).is_ok()
 }
+
+#[test]
+fn a_refused_install_leaves_nothing_behind() {
+    for (file, contents) in [
+        ("config.toml", &b"model = \"x\"\n[broken\n"[..]),
+        ("hooks.json", &b"{\"hooks\": {\"PreToolUse\": [}\n"[..]),
+        ("config.toml", &b"a = 1\nb = 2\nc = \"caf\xe9\"\n"[..]),
+    ] {
+        let env = TestEnv::new();
+        std::fs::write(env.path(file), contents).unwrap();
+        let before = env.snapshot();
+        let run = env.run(&["install", "-y"]);
+        assert_eq!(run.code, 1, "{file}: {}", run.stderr);
+        assert!(run.stderr.contains("nothing was changed"), "{}", run.stderr);
+        assert_eq!(
+            env.snapshot(),
+            before,
+            "{file}: the refused install left files behind"
+        );
+    }
+    // Refused after the files were read: an endpoint that is no URL.
+    let env = TestEnv::new();
+    let before = env.snapshot();
+    let run = env.run(&["install", "-y", "--endpoint", "ftp://agent"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(
+        env.snapshot(),
+        before,
+        "the refused install left files behind"
+    );
+}
+
+#[test]
+fn invalid_utf8_names_the_line_and_column() {
+    let env = TestEnv::new();
+    std::fs::write(env.path("config.toml"), b"a = 1\nb = 2\nc = \"caf\xe9\"\n").unwrap();
+    let run = env.run(&["install", "-y"]);
+    assert!(
+        run.stderr
+            .contains("config.toml is not valid UTF-8 (line 3, column 9"),
+        "{}",
+        run.stderr
+    );
+    std::fs::remove_file(env.path("config.toml")).unwrap();
+    std::fs::write(
+        env.path("hooks.json"),
+        b"{\n  \"description\": \"\xff\"\n}\n",
+    )
+    .unwrap();
+    let run = env.run(&["install", "-y"]);
+    assert!(
+        run.stderr
+            .contains("hooks.json is not valid UTF-8 (line 2, column 19"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn status_and_doctor_name_the_parse_error_of_a_malformed_file() {
+    let env = TestEnv::new();
+    env.ok(&["install", "-y"]);
+    let config = env.read("config.toml");
+    env.write("config.toml", &format!("{config}\n[broken\n"));
+    let line = config.lines().count() + 2;
+    let expected = format!("config.toml is not valid TOML (line {line}");
+    let status = env.run(&["status"]);
+    assert!(status.stdout.contains(&expected), "{}", status.stdout);
+    let status = env.run(&["status", "--json"]);
+    let json: Value = serde_json::from_str(&status.stdout).unwrap();
+    assert!(
+        json["config_toml"]["error"]
+            .as_str()
+            .unwrap()
+            .contains(&expected),
+        "{json}"
+    );
+    let doctor = env.run(&["doctor"]);
+    assert_ne!(doctor.code, 0);
+    assert!(doctor.stdout.contains(&expected), "{}", doctor.stdout);
+    assert!(
+        !doctor.stdout.contains("is missing from config.toml"),
+        "{}",
+        doctor.stdout
+    );
+
+    env.write("config.toml", &config);
+    let hooks = env.read("hooks.json");
+    env.write("hooks.json", &hooks.replacen('{', "{,", 1));
+    let status = env.run(&["status"]);
+    assert!(
+        status
+            .stdout
+            .contains("hooks.json is not valid JSON (line 1"),
+        "{}",
+        status.stdout
+    );
+}
