@@ -35,7 +35,12 @@ pub fn check(path: &Path, bytes: Option<&[u8]>) -> Result<String> {
 }
 
 fn parse(path: &Path, text: &str) -> Result<DocumentMut> {
-    text.parse::<DocumentMut>().map_err(|e| {
+    parse_spanned(path, text).map(toml_edit::Document::into_mut)
+}
+
+/// The parsed file with the byte spans of its parts, for edits made as text insertions.
+fn parse_spanned<'a>(path: &Path, text: &'a str) -> Result<toml_edit::Document<&'a str>> {
+    toml_edit::Document::parse(text).map_err(|e| {
         let (line, column) = e
             .span()
             .map(|span| line_and_column(text, span.start))
@@ -78,19 +83,34 @@ pub fn merge(
     mcp: Option<&McpEntry>,
     trust: &[TrustEntry],
 ) -> Result<Merged> {
-    let mut doc = parse(path, text)?;
-    let untouched = doc.clone();
-    let mut merged = Merged::default();
-    if let Some(entry) = mcp {
-        merge_mcp(path, &mut doc, entry, &mut merged)?;
-    }
-    if !trust.is_empty() {
-        merge_trust(path, &mut doc, trust, &mut merged)?;
-    }
-    merged.text = match appended(&untouched, text, mcp, trust) {
-        Some(appended) if means(&appended, &doc) => appended,
-        _ => keep_line_endings(text, keep_user_lines(text, &doc)),
+    // One document at a time (a big file's tree costs many times its size): the text
+    // insertion is planned on the parsed file, which is then edited in place, reduced to
+    // what it means, and dropped before the insertion's result is parsed to compare.
+    let edit = |doc: &mut DocumentMut| -> Result<Merged> {
+        let mut merged = Merged::default();
+        if let Some(entry) = mcp {
+            merge_mcp(path, doc, entry, &mut merged)?;
+        }
+        if !trust.is_empty() {
+            merge_trust(path, doc, trust, &mut merged)?;
+        }
+        Ok(merged)
     };
+    let spanned = parse_spanned(path, text)?;
+    let inserted = appended(&spanned, text, mcp, trust);
+    let mut doc = spanned.into_mut();
+    let mut merged = edit(&mut doc)?;
+    if let Some(inserted) = inserted {
+        let wanted = canonical(doc.as_item());
+        drop(doc);
+        if means(&inserted, &wanted) {
+            merged.text = inserted;
+            return Ok(merged);
+        }
+        doc = parse(path, text)?;
+        edit(&mut doc)?;
+    }
+    merged.text = keep_line_endings(text, keep_user_lines(text, &doc));
     Ok(merged)
 }
 
@@ -98,7 +118,7 @@ pub fn merge(
 /// has to do (each entry absent, or already exactly ours) and the file lets a table header
 /// follow; `None` otherwise. The user's file is then a byte-exact prefix of the result.
 fn appended(
-    doc: &DocumentMut,
+    doc: &toml_edit::Document<&str>,
     text: &str,
     mcp: Option<&McpEntry>,
     trust: &[TrustEntry],
@@ -117,7 +137,7 @@ fn appended(
             Some(Item::Table(existing)) if our_mcp_table(existing) == Some(entry.clone()) => {}
             Some(Item::Table(_)) => {
                 let block = mcp_block(&entry.url, &entry.http_headers_helper, nl);
-                text = std::borrow::Cow::Owned(taken_over(&text, &block)?);
+                text = std::borrow::Cow::Owned(taken_over(doc, &text, &block)?);
             }
             Some(_) => return None,
         }
@@ -154,7 +174,7 @@ fn appended(
         if let std::borrow::Cow::Owned(_) = text {
             return None; // an older server taken over as well: leave it to toml_edit
         }
-        text = std::borrow::Cow::Owned(extended_inline_state(&text, &inline_entries)?);
+        text = std::borrow::Cow::Owned(extended_inline_state(doc, &text, &inline_entries)?);
     }
     let mut out = text.into_owned();
     if !blocks.is_empty() && !out.is_empty() && !out.ends_with('\n') {
@@ -174,8 +194,7 @@ fn appended(
 /// header to its last line that is not blank or a comment, are cut, and `block` stands where
 /// the first of them stood. Comments and blank lines before the next table stay. `None` when
 /// the old entry is not made of headed tables alone (dotted keys, arrays of tables).
-fn taken_over(text: &str, block: &str) -> Option<String> {
-    let doc = toml_edit::Document::parse(text).ok()?;
+fn taken_over(doc: &toml_edit::Document<&str>, text: &str, block: &str) -> Option<String> {
     let server = doc.get("mcp_servers")?.get(MCP_SERVER_NAME)?.as_table()?;
     let mut ours = Vec::new();
     collect_headed(server, &mut ours)?;
@@ -220,8 +239,11 @@ fn taken_over(text: &str, block: &str) -> Option<String> {
 
 /// `hooks.state = { … }` with `entries` added inside its braces, after the user's last entry;
 /// every other byte stays.
-fn extended_inline_state(text: &str, entries: &[String]) -> Option<String> {
-    let doc = toml_edit::Document::parse(text).ok()?;
+fn extended_inline_state(
+    doc: &toml_edit::Document<&str>,
+    text: &str,
+    entries: &[String],
+) -> Option<String> {
     let span = doc.get("hooks")?.get("state")?.as_inline_table()?.span()?;
     let inside = text.get(span.start + 1..span.end - 1)?;
     let (at, addition) = match inside.trim_end().len() {
@@ -390,10 +412,10 @@ fn our_mcp_table(table: &Table) -> Option<McpEntry> {
     })
 }
 
-/// Whether `text` parses to a document that means exactly what `doc` does.
-fn means(text: &str, doc: &DocumentMut) -> bool {
+/// Whether `text` parses to a document whose [`canonical`] form is `wanted`.
+fn means(text: &str, wanted: &str) -> bool {
     text.parse::<DocumentMut>()
-        .is_ok_and(|parsed| canonical(parsed.as_item()) == canonical(doc.as_item()))
+        .is_ok_and(|parsed| canonical(parsed.as_item()) == wanted)
 }
 
 fn merge_mcp(
@@ -564,33 +586,43 @@ pub fn remove(path: &Path, text: &str, removal: &Removal) -> Result<String> {
     if text.is_empty() {
         return Ok(String::new());
     }
+    let edit = |doc: &mut DocumentMut| {
+        if removal.mcp_server {
+            if let Some(servers) = doc.get_mut("mcp_servers").and_then(Item::as_table_like_mut) {
+                servers.remove(MCP_SERVER_NAME);
+                if removal.created_mcp_servers && servers.is_empty() {
+                    doc.remove("mcp_servers");
+                }
+            }
+        }
+        if let Some(hooks) = doc.get_mut("hooks").and_then(Item::as_table_like_mut) {
+            if let Some(state) = hooks.get_mut("state").and_then(Item::as_table_like_mut) {
+                for key in &removal.trust_keys {
+                    state.remove(key);
+                }
+                if removal.created_hooks_state && state.is_empty() {
+                    hooks.remove("state");
+                }
+            }
+            if removal.created_hooks && hooks.is_empty() {
+                doc.remove("hooks");
+            }
+        }
+    };
+    // One document at a time, as in merge.
     let mut doc = parse(path, text)?;
-    let untouched = doc.clone();
-    if removal.mcp_server {
-        if let Some(servers) = doc.get_mut("mcp_servers").and_then(Item::as_table_like_mut) {
-            servers.remove(MCP_SERVER_NAME);
-            if removal.created_mcp_servers && servers.is_empty() {
-                doc.remove("mcp_servers");
-            }
+    let cut = cut_out(&doc, text, removal);
+    edit(&mut doc);
+    if let Some(cut) = cut {
+        let wanted = canonical(doc.as_item());
+        drop(doc);
+        if means(&cut, &wanted) {
+            return Ok(cut);
         }
+        doc = parse(path, text)?;
+        edit(&mut doc);
     }
-    if let Some(hooks) = doc.get_mut("hooks").and_then(Item::as_table_like_mut) {
-        if let Some(state) = hooks.get_mut("state").and_then(Item::as_table_like_mut) {
-            for key in &removal.trust_keys {
-                state.remove(key);
-            }
-            if removal.created_hooks_state && state.is_empty() {
-                hooks.remove("state");
-            }
-        }
-        if removal.created_hooks && hooks.is_empty() {
-            doc.remove("hooks");
-        }
-    }
-    match cut_out(&untouched, text, removal) {
-        Some(cut) if means(&cut, &doc) => Ok(cut),
-        _ => Ok(keep_line_endings(text, keep_user_lines(text, &doc))),
-    }
+    Ok(keep_line_endings(text, keep_user_lines(text, &doc)))
 }
 
 /// The edited document as text, with the user's own lines wherever we did not edit.

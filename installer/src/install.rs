@@ -171,6 +171,18 @@ fn read_inputs(paths: &CodexPaths) -> Result<Inputs> {
     })
 }
 
+impl Inputs {
+    /// Whether the files still hold what was read (another run may have written since).
+    fn still_current(&self, paths: &CodexPaths) -> Result<bool> {
+        Ok(
+            fsio::read_optional(&paths.config_toml)? == self.config_before
+                && fsio::read_optional(&paths.hooks_json)? == self.hooks_before
+                && fsio::read_optional(&paths.settings)? == self.settings_before
+                && Receipt::load(&paths.receipt)? == self.old_receipt,
+        )
+    }
+}
+
 pub struct InstallContext<'a> {
     pub env: &'a HostEnv,
     /// `None` without a terminal (or with `-y`).
@@ -199,10 +211,15 @@ pub fn run(options: &InstallOptions, cx: InstallContext<'_>) -> Result<()> {
     // Read and check everything first: a malformed file stops us before any question, and
     // before the lock, so a refusal creates nothing. Under the lock it is all read again:
     // another run may have written in between.
-    read_inputs(&paths)?;
+    let checked = read_inputs(&paths)?;
     // Declared before the lock, so it runs after the lock is released.
     let mut cleanup = RefusalCleanup::new(&paths);
     let _lock = paths.prepare_to_write(options.dry_run)?;
+    let inputs = if checked.still_current(&paths)? {
+        checked
+    } else {
+        read_inputs(&paths)?
+    };
     let Inputs {
         config_before,
         config_text,
@@ -212,7 +229,7 @@ pub fn run(options: &InstallOptions, cx: InstallContext<'_>) -> Result<()> {
         settings_doc,
         existing,
         old_receipt,
-    } = read_inputs(&paths)?;
+    } = inputs;
     let hook_bytes = std::fs::read(&hook_source).map_err(|e| {
         CommandError::io("read the hook binary", &hook_source, &e).hint(
             "install both binaries side by side (`cargo install --path hook` and `--path installer`, or a release archive)",
@@ -274,7 +291,9 @@ pub fn run(options: &InstallOptions, cx: InstallContext<'_>) -> Result<()> {
         url: format!("{}/api/v1/mcp-server", answers.endpoint),
         http_headers_helper: paths::command_for(&paths.hook_binary, "mcp-headers"),
     });
-    let config_merged = config_toml::merge(&paths.config_toml, &config_text, mcp.as_ref(), &trust)?;
+    let mut config_merged =
+        config_toml::merge(&paths.config_toml, &config_text, mcp.as_ref(), &trust)?;
+    drop(config_text);
 
     // The plan.
     let mut plan = Plan::default();
@@ -314,7 +333,7 @@ pub fn run(options: &InstallOptions, cx: InstallContext<'_>) -> Result<()> {
     );
     // No config.toml and nothing to put in it: do not create an empty one.
     let config_after = (config_before.is_some() || !config_merged.text.is_empty())
-        .then(|| config_merged.text.clone().into_bytes());
+        .then(|| std::mem::take(&mut config_merged.text).into_bytes());
     plan.set(
         &paths.config_toml,
         config_before.clone(),

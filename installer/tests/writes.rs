@@ -194,3 +194,93 @@ fn status_and_doctor_name_the_parse_error_of_a_malformed_file() {
         status.stdout
     );
 }
+
+/// Peak resident memory (ru_maxrss, bytes) of `axonflow-codex args` in `env`, and its exit code.
+// The child is reaped by wait4, which std cannot do (it gives no rusage).
+#[allow(clippy::zombie_processes)]
+fn peak_rss(env: &TestEnv, args: &[&str]) -> (i32, u64) {
+    use std::os::unix::process::ExitStatusExt as _;
+    let child = std::process::Command::new(INSTALLER)
+        .args(args)
+        .env_clear()
+        .env("HOME", &env.home)
+        .env("PATH", "/usr/bin:/bin")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut status = 0;
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: wait4 on our own child, with valid pointers to locals.
+    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
+    assert_eq!(pid, child.id() as libc::pid_t);
+    let code = std::process::ExitStatus::from_raw(status)
+        .code()
+        .unwrap_or(-1);
+    (code, usage.ru_maxrss as u64 * 1024)
+}
+
+/// A config.toml of `bytes` made of many small MCP server tables, the costliest shape for a
+/// TOML tree (a 20 MB one took 2.7 GB before, in a debug build).
+fn many_small_tables(bytes: usize) -> String {
+    let mut text = String::from("model = \"gpt-5\"\n\n");
+    let mut i = 0;
+    while text.len() < bytes {
+        text.push_str(&format!(
+            "# server {i}\n[mcp_servers.s{i}]\ncommand = \"npx\"\nargs = [\"-y\", \"pkg-{i}\"]\nenv = {{ K = \"v{i}\" }}\n\n"
+        ));
+        i += 1;
+    }
+    text
+}
+
+#[test]
+fn a_big_config_toml_costs_a_bounded_multiple_of_its_size() {
+    ensure_hook_binary();
+    let env = TestEnv::new();
+    let config = many_small_tables(2 << 20);
+    env.write("config.toml", &config);
+    let size = config.len() as u64;
+    let mut peaks = Vec::new();
+    let mine = "\n[mcp_servers.mine]\ncommand = \"mine\"\n";
+    for args in [
+        &["install", "-y", "--no-skills"][..],
+        &[
+            "install",
+            "-y",
+            "--no-skills",
+            "--endpoint",
+            "http://127.0.0.1:9",
+        ],
+        &["uninstall", "-y"],
+    ] {
+        if args[0] == "uninstall" {
+            // An edit of the user's: uninstall takes our entries out instead of restoring.
+            let mut edited = env.read("config.toml");
+            edited.push_str(mine);
+            env.write("config.toml", &edited);
+        }
+        let (code, peak) = peak_rss(&env, args);
+        assert_eq!(code, 0, "{args:?}");
+        peaks.push(peak);
+        // toml_edit's tree of this shape alone is ~50 times the text, and the process has
+        // ~15 MB of its own; before, two or three trees were alive at once (~150 times).
+        assert!(
+            peak < 110 * size,
+            "{args:?} peaked at {} MB for a {} MB config.toml",
+            peak >> 20,
+            size >> 20
+        );
+    }
+    println!(
+        "peak RSS for a {} MB config.toml: {:?} MB",
+        size >> 20,
+        peaks.iter().map(|p| p >> 20).collect::<Vec<_>>()
+    );
+    let after = env.read("config.toml");
+    assert_eq!(
+        after,
+        format!("{config}{mine}"),
+        "uninstall did not give the file back"
+    );
+}
