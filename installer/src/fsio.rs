@@ -76,9 +76,10 @@ pub fn write_atomic_with_mode(path: &Path, contents: &[u8], mode: u32) -> Result
         let mut file = create_new_with_mode(&temp, mode)?;
         file.write_all(contents)?;
         file.sync_all()?;
-        crash_point();
+        crash_point(true)?;
         std::fs::rename(&temp, &target)?;
-        crash_point();
+        // After the rename the file is written: a fail point here would misreport it.
+        let _ = crash_point(false);
         if let Ok(dir) = File::open(dir) {
             let _ = dir.sync_all();
         }
@@ -123,7 +124,7 @@ pub fn create_new_with_mode(path: &Path, mode: u32) -> std::io::Result<File> {
 
 /// Removes a file (a symlink's target is left alone: the link is removed). Missing is fine.
 pub fn remove_file(path: &Path) -> Result<()> {
-    crash_point();
+    crash_point(true).map_err(|e| CommandError::io("remove", path, &e))?;
     match std::fs::remove_file(path) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
@@ -185,29 +186,60 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Test-only fail point: with `AXONFLOW_CODEX_TEST_CRASH_POINT=N` the process kills itself
-/// (SIGKILL: no destructor, no flush) at the N-th file-system step: each write's "temporary
-/// file complete" and "renamed" moments and each removal. The crash-safety tests use it to
-/// interrupt install and uninstall everywhere; unset, it costs one relaxed load.
-pub fn crash_point() {
+/// Test-only fail points, at each file-system step: each write's "temporary file complete"
+/// and "renamed" moments and each removal. With `AXONFLOW_CODEX_TEST_CRASH_POINT=N` the
+/// process kills itself (SIGKILL: no destructor, no flush) at the N-th step; with
+/// `AXONFLOW_CODEX_TEST_FAIL_POINT=N` that step fails with an I/O error instead (a full
+/// disk, say; never after a rename, which has written the file). The crash-safety and partial-failure tests use them to interrupt install and
+/// uninstall everywhere; unset, each costs one relaxed load.
+pub fn crash_point(can_fail: bool) -> std::io::Result<()> {
     use std::sync::atomic::{AtomicU64, Ordering};
     use std::sync::OnceLock;
-    static TARGET: OnceLock<Option<u64>> = OnceLock::new();
+    static TARGETS: OnceLock<(Option<u64>, Option<u64>)> = OnceLock::new();
     static STEPS: AtomicU64 = AtomicU64::new(0);
-    let Some(target) = *TARGET.get_or_init(|| {
-        std::env::var("AXONFLOW_CODEX_TEST_CRASH_POINT")
-            .ok()
-            .and_then(|v| v.parse().ok())
-    }) else {
-        return;
-    };
-    if STEPS.fetch_add(1, Ordering::Relaxed) + 1 == target {
+    let point = |name: &str| std::env::var(name).ok().and_then(|v| v.parse().ok());
+    let (crash, fail) = *TARGETS.get_or_init(|| {
+        (
+            point("AXONFLOW_CODEX_TEST_CRASH_POINT"),
+            point("AXONFLOW_CODEX_TEST_FAIL_POINT"),
+        )
+    });
+    if crash.is_none() && fail.is_none() {
+        return Ok(());
+    }
+    let step = STEPS.fetch_add(1, Ordering::Relaxed) + 1;
+    if crash == Some(step) {
         #[cfg(unix)]
         unsafe {
             // SAFETY: kill(2) on our own pid has no memory-safety preconditions.
             libc::kill(libc::getpid(), libc::SIGKILL);
         }
         std::process::abort();
+    }
+    if can_fail && fail == Some(step) {
+        return Err(std::io::Error::other("test fail point"));
+    }
+    Ok(())
+}
+
+/// Whether a file can be written into `dir` (or, when it does not exist yet, into the
+/// nearest directory above it that does): a file is created there and removed again. Run
+/// before the first write, so an unwritable target stops a run that has changed nothing.
+pub fn check_writable(dir: &Path) -> Result<()> {
+    let mut existing = dir;
+    while !existing.exists() {
+        match existing.parent() {
+            Some(parent) => existing = parent,
+            None => break,
+        }
+    }
+    let probe = existing.join(format!(".probe.axonflow-{}.tmp", std::process::id()));
+    match create_new_with_mode(&probe, 0o600) {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            Ok(())
+        }
+        Err(e) => Err(CommandError::io("write in", existing, &e)),
     }
 }
 

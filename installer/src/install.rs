@@ -413,10 +413,13 @@ pub fn run(options: &InstallOptions, cx: InstallContext<'_>) -> Result<()> {
     if changed {
         // Backups, then the receipt describing the result, then the files: a run killed
         // anywhere leaves a receipt uninstall can trust, and the next install finishes.
+        plan.check_writable(&[&paths.backups, &paths.ours])?;
         cleanup.disarm();
         plan.record(&mut receipt, &paths.backups, &paths.home, &paths.settings)?;
         write_receipt(&paths, old_receipt.as_ref(), &receipt)?;
-        plan.write_files()?;
+        plan.write_files(
+            "fix the cause and run `axonflow-codex install` again to finish, or `axonflow-codex uninstall` to take back what was done (the receipt already lists every file)",
+        )?;
     }
     // Settings changed: a stale auth-failure cooldown must not outlive the fix.
     if let Ok(settings) = hook_settings::Settings::resolve(env) {

@@ -221,15 +221,54 @@ impl Plan {
         Ok(())
     }
 
-    /// Writes (or removes) every file, each atomically.
-    pub fn write_files(&self) -> Result<()> {
+    /// Before the first write: every directory the plan writes into (and `also`) takes a
+    /// new file, so an unwritable target stops the run while nothing is changed.
+    pub fn check_writable(&self, also: &[&Path]) -> Result<()> {
+        let mut dirs: Vec<PathBuf> = also.iter().map(|p| p.to_path_buf()).collect();
         for change in &self.changes {
-            match &change.after {
+            let target = fsio::write_target(&change.path);
+            dirs.extend(target.parent().map(Path::to_path_buf));
+        }
+        dirs.sort();
+        dirs.dedup();
+        for dir in dirs {
+            fsio::check_writable(&dir).map_err(|e| {
+                e.hint("make it writable (or point the link elsewhere), then run the command again; nothing was changed")
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Writes (or removes) every file, each atomically, in the plan's order. A failure
+    /// midway says which files were written and which were not, and how to finish.
+    pub fn write_files(&self, finish: &str) -> Result<()> {
+        for (done, change) in self.changes.iter().enumerate() {
+            let result = match &change.after {
                 Some(after) if change.exact_mode => {
-                    fsio::write_atomic_with_mode(&change.path, after, change.mode)?
+                    fsio::write_atomic_with_mode(&change.path, after, change.mode)
                 }
-                Some(after) => fsio::write_atomic(&change.path, after, change.mode)?,
-                None => fsio::remove_file(&change.path)?,
+                Some(after) => fsio::write_atomic(&change.path, after, change.mode),
+                None => fsio::remove_file(&change.path),
+            };
+            if let Err(mut error) = result {
+                let list = |changes: &[FileChange]| {
+                    let paths: Vec<String> = changes
+                        .iter()
+                        .map(|c| c.path.display().to_string())
+                        .collect();
+                    if paths.is_empty() {
+                        "none".to_string()
+                    } else {
+                        paths.join(", ")
+                    }
+                };
+                error.message = format!(
+                    "{}; stopped midway: already done: {}; not done: {}",
+                    error.message,
+                    list(&self.changes[..done]),
+                    list(&self.changes[done..])
+                );
+                return Err(error.hint(finish.to_string()));
             }
         }
         Ok(())

@@ -92,6 +92,11 @@ pub fn run(
         plan.set(path, current, restored, 0o644);
     }
 
+    // What refers to the hook binary goes first and the binary last, so a run stopped
+    // anywhere never leaves hooks.json or config.toml pointing at a missing file.
+    plan.changes
+        .sort_by_key(|change| removal_rank(&change.path, &paths));
+
     if options.dry_run {
         plan.set(
             &paths.receipt,
@@ -111,19 +116,30 @@ pub fn run(
         )?;
     }
 
-    plan.write_files()?;
+    plan.check_writable(&[&paths.ours])?;
+    plan.write_files(
+        "fix the cause and run `axonflow-codex uninstall` again to finish (the receipt still lists every file)",
+    )?;
     // Our own directories, when nothing else was left in them.
     for dir in &receipt.skills {
         let _ = std::fs::remove_dir(dir);
     }
     let _ = std::fs::remove_dir(&paths.skills);
-    for owned in receipt.files.values() {
-        if let Some(backup) = &owned.backup {
-            fsio::remove_file(backup)?;
+    let leftovers = || -> Result<()> {
+        for owned in receipt.files.values() {
+            if let Some(backup) = &owned.backup {
+                fsio::remove_file(backup)?;
+            }
         }
-    }
-    fsio::remove_file(&paths.receipt)?;
-    remove_our_directories(&paths)?;
+        fsio::remove_file(&paths.receipt)?;
+        remove_our_directories(&paths)
+    };
+    leftovers().map_err(|e| {
+        e.hint(format!(
+            "every file of yours is restored; what is left is ours in {}: run `axonflow-codex uninstall` again to finish",
+            paths.ours.display()
+        ))
+    })?;
 
     if options.json {
         println!(
@@ -145,6 +161,18 @@ pub fn run(
         }
     }
     Ok(())
+}
+
+fn removal_rank(path: &Path, paths: &CodexPaths) -> u8 {
+    if path == paths.hooks_json {
+        0
+    } else if path == paths.config_toml {
+        1
+    } else if path == paths.hook_binary {
+        3
+    } else {
+        2
+    }
 }
 
 /// Our directories, when nothing else is in them, and the lock file.

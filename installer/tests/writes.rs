@@ -284,3 +284,219 @@ fn a_big_config_toml_costs_a_bounded_multiple_of_its_size() {
         "uninstall did not give the file back"
     );
 }
+
+/// A directory nobody may write into until dropped: mode 555, or for root (whom modes do not
+/// stop) the immutable attribute.
+struct ReadOnlyDir(std::path::PathBuf);
+
+impl ReadOnlyDir {
+    fn new(dir: &Path) -> ReadOnlyDir {
+        let root = unsafe { libc::geteuid() } == 0;
+        if root {
+            let status = std::process::Command::new("chattr")
+                .arg("+i")
+                .arg(dir)
+                .status()
+                .expect("chattr (e2fsprogs) is needed to make a directory read-only for root");
+            assert!(status.success(), "chattr +i {} failed", dir.display());
+        } else {
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o555)).unwrap();
+        }
+        ReadOnlyDir(dir.to_path_buf())
+    }
+}
+
+impl Drop for ReadOnlyDir {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("chattr")
+            .arg("-i")
+            .arg(&self.0)
+            .stderr(std::process::Stdio::null())
+            .status();
+        let _ = std::fs::set_permissions(&self.0, std::fs::Permissions::from_mode(0o755));
+    }
+}
+
+/// config.toml kept in a dotfiles directory and linked into the Codex home.
+fn linked_config(env: &TestEnv) -> std::path::PathBuf {
+    let dotfiles = env.home.join("dotfiles");
+    std::fs::create_dir_all(&dotfiles).unwrap();
+    std::fs::write(dotfiles.join("config.toml"), USER_CONFIG).unwrap();
+    std::os::unix::fs::symlink(dotfiles.join("config.toml"), env.path("config.toml")).unwrap();
+    dotfiles
+}
+
+#[test]
+fn an_unwritable_target_stops_install_and_uninstall_before_any_write() {
+    let env = TestEnv::new();
+    env.write("hooks.json", USER_HOOKS);
+    let dotfiles = linked_config(&env);
+    let before = env.snapshot();
+    {
+        let _locked = ReadOnlyDir::new(&dotfiles);
+        let run = env.run(&["install", "-y"]);
+        assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+        assert!(
+            run.stderr
+                .contains(&format!("cannot write in {}", dotfiles.display())),
+            "{}",
+            run.stderr
+        );
+        assert!(run.stderr.contains("nothing was changed"), "{}", run.stderr);
+        assert_eq!(env.snapshot(), before, "install wrote before it failed");
+    }
+    env.ok(&["install", "-y"]);
+    let installed = env.snapshot();
+    {
+        let _locked = ReadOnlyDir::new(&dotfiles);
+        let run = env.run(&["uninstall", "-y"]);
+        assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+        assert!(run.stderr.contains("nothing was changed"), "{}", run.stderr);
+        assert_eq!(
+            env.snapshot(),
+            installed,
+            "uninstall removed files before it failed"
+        );
+    }
+    env.ok(&["uninstall", "-y"]);
+    assert_eq!(env.snapshot(), before);
+}
+
+/// Whether a file that runs the hook binary (hooks.json, config.toml) names it while it is
+/// missing: the state a stopped run must never leave.
+fn points_at_a_missing_binary(env: &TestEnv) -> Option<String> {
+    let binary = env.path("axonflow/bin/axonflow-codex-hook");
+    if binary.is_file() {
+        return None;
+    }
+    let name = binary.display().to_string();
+    ["hooks.json", "config.toml"]
+        .into_iter()
+        .find(|f| std::fs::read_to_string(env.path(f)).is_ok_and(|t| t.contains(&name)))
+        .map(str::to_string)
+}
+
+/// The files a failed run says it did and did not do.
+fn reported(stderr: &str) -> Option<(Vec<String>, Vec<String>)> {
+    let rest = &stderr[stderr.find("stopped midway: already done: ")? + 30..];
+    let (done, rest) = rest.split_once("; not done: ")?;
+    let not_done = rest.lines().next()?;
+    let split = |list: &str| -> Vec<String> {
+        if list == "none" {
+            Vec::new()
+        } else {
+            list.split(", ").map(str::to_string).collect()
+        }
+    };
+    Some((split(done), split(not_done)))
+}
+
+fn seeded() -> TestEnv {
+    let env = TestEnv::new();
+    env.write("config.toml", USER_CONFIG);
+    env.write("hooks.json", USER_HOOKS);
+    env
+}
+
+#[test]
+fn a_failure_midway_is_reported_exactly_and_the_next_run_finishes() {
+    let reference = seeded();
+    let original = reference.snapshot();
+    let mut midway = 0;
+    for command in ["install", "uninstall"] {
+        // A write's step after its rename cannot fail: the run goes on; three steps in a
+        // row without a failure are past the end.
+        let mut finished_in_a_row = 0;
+        for point in 1.. {
+            if finished_in_a_row == 3 {
+                break;
+            }
+            let mut env = seeded();
+            // Without the skills: eleven more files would only repeat the same steps.
+            let args: &[&str] = if command == "install" {
+                &["install", "-y", "--no-skills"]
+            } else {
+                env.ok(&["install", "-y", "--no-skills"]);
+                &["uninstall", "-y"]
+            };
+            let before = env.snapshot();
+            env.set("AXONFLOW_CODEX_TEST_FAIL_POINT", &point.to_string());
+            let run = env.run(args);
+            if run.code == 0 {
+                finished_in_a_row += 1;
+                continue;
+            }
+            finished_in_a_row = 0;
+            assert_eq!(run.code, 1, "{command} at {point}: {}", run.stderr);
+            let after = env.snapshot();
+            if let Some(file) = points_at_a_missing_binary(&env) {
+                panic!("{command} stopped at {point} left {file} naming a missing hook binary");
+            }
+            if let Some((done, not_done)) = reported(&run.stderr) {
+                midway += 1;
+                assert!(
+                    run.stderr
+                        .contains(&format!("`axonflow-codex {command}` again")),
+                    "{}",
+                    run.stderr
+                );
+                let home = env.home.display().to_string();
+                let key =
+                    |path: &String| path.strip_prefix(&format!("{home}/")).unwrap().to_string();
+                for path in &not_done {
+                    assert!(
+                        after.get(&key(path)) == before.get(&key(path)),
+                        "{command} at {point}: {path} was reported not done but changed"
+                    );
+                }
+                for path in &done {
+                    assert!(
+                        after.get(&key(path)) != before.get(&key(path)),
+                        "{command} at {point}: {path} was reported done but did not change"
+                    );
+                }
+            } else if run.stderr.contains("every file of yours is restored") {
+                // Stopped after the files, removing our backups or receipt.
+                assert!(
+                    run.stderr.contains("`axonflow-codex uninstall` again"),
+                    "{}",
+                    run.stderr
+                );
+            } else {
+                // Stopped before the first file of the user's: only our own may have changed.
+                for file in [".codex/config.toml", ".codex/hooks.json"] {
+                    let text = |s: &std::collections::BTreeMap<String, Vec<u8>>| {
+                        s.get(file).map(|b| String::from_utf8_lossy(b).into_owned())
+                    };
+                    assert_eq!(
+                        text(&after),
+                        text(&before),
+                        "{command} at {point}: {}",
+                        run.stderr
+                    );
+                }
+            }
+            env.set("AXONFLOW_CODEX_TEST_FAIL_POINT", "");
+            env.ok(args);
+            if command == "uninstall" {
+                let now = env.snapshot();
+                assert_eq!(
+                    now.keys().collect::<Vec<_>>(),
+                    original.keys().collect::<Vec<_>>(),
+                    "uninstall at {point}"
+                );
+                assert!(
+                    now == original,
+                    "uninstall at {point} did not finish the job"
+                );
+            } else {
+                env.ok(&["uninstall", "-y"]);
+                assert!(
+                    env.snapshot() == original,
+                    "install at {point}, then uninstall"
+                );
+            }
+        }
+    }
+    assert!(midway >= 6, "only {midway} runs stopped midway");
+}
