@@ -8,16 +8,45 @@ use std::path::{Path, PathBuf};
 use crate::error::{CommandError, Result};
 
 /// The file a path really names: a symlink (a dotfile manager's) is followed, so we write
-/// its target and keep the link.
+/// its target and keep the link. A dangling link (or chain of links) names the file it would
+/// resolve to.
 pub fn write_target(path: &Path) -> PathBuf {
-    match std::fs::canonicalize(path) {
-        Ok(real) => real,
-        Err(_) => match std::fs::read_link(path) {
-            // A dangling link: write where it points.
-            Ok(target) if target.is_absolute() => target,
-            Ok(target) => path.parent().unwrap_or(Path::new(".")).join(target),
-            Err(_) => path.to_path_buf(),
-        },
+    if let Ok(real) = std::fs::canonicalize(path) {
+        return real;
+    }
+    let mut current = path.to_path_buf();
+    // As the kernel does, give up on a loop after 40 links.
+    for _ in 0..40 {
+        match std::fs::read_link(&current) {
+            Ok(target) => {
+                current = current.parent().unwrap_or(Path::new(".")).join(target);
+            }
+            Err(_) => break,
+        }
+    }
+    current
+}
+
+/// Refuses a link whose target does not exist and whose target's directory does not either:
+/// install writes through a dangling link into a directory that exists, but does not create
+/// directories elsewhere on the user's behalf.
+pub fn check_link_target(path: &Path) -> Result<()> {
+    let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    if !is_link || path.exists() {
+        return Ok(());
+    }
+    let target = write_target(path);
+    match target.parent() {
+        Some(dir) if dir.is_dir() => Ok(()),
+        _ => Err(CommandError::failure(format!(
+            "{} is a link to {}, which does not exist, nor does its directory",
+            path.display(),
+            target.display()
+        ))
+        .hint(format!(
+            "create {} (or point the link at an existing file), then run the command again; nothing was changed",
+            target.parent().unwrap_or(Path::new("/")).display()
+        ))),
     }
 }
 
@@ -122,9 +151,11 @@ pub fn create_new_with_mode(path: &Path, mode: u32) -> std::io::Result<File> {
     Ok(file)
 }
 
-/// Removes a file (a symlink's target is left alone: the link is removed). Missing is fine.
+/// Removes a file. Through a symlink, the file it names is removed and the link stays, as
+/// it was before we wrote through it. Missing is fine.
 pub fn remove_file(path: &Path) -> Result<()> {
     crash_point(true).map_err(|e| CommandError::io("remove", path, &e))?;
+    let path = &write_target(path);
     match std::fs::remove_file(path) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),

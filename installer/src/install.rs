@@ -152,6 +152,9 @@ struct Inputs {
 }
 
 fn read_inputs(paths: &CodexPaths) -> Result<Inputs> {
+    for file in [&paths.config_toml, &paths.hooks_json, &paths.settings] {
+        fsio::check_link_target(file)?;
+    }
     let config_before = fsio::read_optional(&paths.config_toml)?;
     let config_text = config_toml::check(&paths.config_toml, config_before.as_deref())?;
     let hooks_before = fsio::read_optional(&paths.hooks_json)?;

@@ -500,3 +500,89 @@ fn a_failure_midway_is_reported_exactly_and_the_next_run_finishes() {
     }
     assert!(midway >= 6, "only {midway} runs stopped midway");
 }
+
+fn is_link(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+}
+
+#[test]
+fn a_dangling_link_into_a_missing_directory_is_refused() {
+    let env = TestEnv::new();
+    let target = env.home.join("dotfiles/codex/config.toml");
+    std::os::unix::fs::symlink(&target, env.path("config.toml")).unwrap();
+    let before = env.snapshot();
+    let run = env.run(&["install", "-y"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "{} is a link to {}",
+            env.path("config.toml").display(),
+            target.display()
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("nothing was changed"), "{}", run.stderr);
+    assert_eq!(
+        env.snapshot(),
+        before,
+        "the refused install created something"
+    );
+}
+
+#[test]
+fn links_stay_links_through_install_and_uninstall() {
+    for file in ["config.toml", "hooks.json"] {
+        // Dangling, into a directory that exists: install writes through the link, uninstall
+        // takes the file it created away again and leaves the link as it was.
+        let env = TestEnv::new();
+        let dotfiles = env.home.join("dotfiles");
+        std::fs::create_dir_all(&dotfiles).unwrap();
+        std::os::unix::fs::symlink(dotfiles.join(file), env.path(file)).unwrap();
+        let before = env.snapshot();
+        env.ok(&["install", "-y"]);
+        assert!(is_link(&env.path(file)), "{file} is no longer a link");
+        let written = std::fs::read_to_string(dotfiles.join(file)).unwrap();
+        assert!(written.contains("axonflow-codex-hook"), "{written}");
+        env.ok(&["uninstall", "-y"]);
+        assert!(
+            is_link(&env.path(file)),
+            "uninstall removed the link {file}"
+        );
+        assert_eq!(env.snapshot(), before, "{file}");
+
+        // To a file of the user's, edited between install and uninstall.
+        let env = TestEnv::new();
+        let dotfiles = env.home.join("dotfiles");
+        std::fs::create_dir_all(&dotfiles).unwrap();
+        let original = if file == "config.toml" {
+            USER_CONFIG
+        } else {
+            USER_HOOKS
+        };
+        std::fs::write(dotfiles.join(file), original).unwrap();
+        std::os::unix::fs::symlink(dotfiles.join(file), env.path(file)).unwrap();
+        env.ok(&["install", "-y"]);
+        env.ok(&[
+            "install",
+            "-y",
+            "--govern",
+            "bash",
+            "--endpoint",
+            "http://127.0.0.1:9",
+        ]);
+        if file == "config.toml" {
+            let mut text = std::fs::read_to_string(dotfiles.join(file)).unwrap();
+            text.push_str("\n[mcp_servers.mine]\ncommand = \"mine\"\n");
+            std::fs::write(dotfiles.join(file), text).unwrap();
+        }
+        env.ok(&["uninstall", "-y"]);
+        assert!(
+            is_link(&env.path(file)),
+            "uninstall removed the link {file}"
+        );
+        let after = std::fs::read_to_string(dotfiles.join(file)).unwrap();
+        assert!(!after.contains("axonflow-codex-hook"), "{after}");
+        assert!(after.starts_with(original.trim_end()), "{after}");
+    }
+}
