@@ -583,9 +583,25 @@ pub struct Removal {
 }
 
 pub fn remove(path: &Path, text: &str, removal: &Removal) -> Result<String> {
+    remove_owned(path, text, removal, &[])
+}
+
+/// [`remove`], taking out only those of `removal.trust_keys` that hold one of
+/// `trust_hashes` (every one when it is empty): the others are the user's now.
+pub fn remove_owned(
+    path: &Path,
+    text: &str,
+    removal: &Removal,
+    trust_hashes: &[String],
+) -> Result<String> {
     if text.is_empty() {
         return Ok(String::new());
     }
+    let mut doc = parse(path, text)?;
+    let removal = &Removal {
+        trust_keys: keys_holding(&doc, &removal.trust_keys, trust_hashes),
+        ..removal.clone()
+    };
     let edit = |doc: &mut DocumentMut| {
         if removal.mcp_server {
             if let Some(servers) = doc.get_mut("mcp_servers").and_then(Item::as_table_like_mut) {
@@ -610,7 +626,6 @@ pub fn remove(path: &Path, text: &str, removal: &Removal) -> Result<String> {
         }
     };
     // One document at a time, as in merge.
-    let mut doc = parse(path, text)?;
     let cut = cut_out(&doc, text, removal);
     edit(&mut doc);
     if let Some(cut) = cut {
@@ -821,11 +836,12 @@ pub fn trusted_hash(text: &str, key: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-/// Those of `keys` whose entry in `[hooks.state]` holds one of `hashes`.
-pub fn keys_trusted_with(text: &str, keys: &[String], hashes: &[String]) -> Vec<String> {
-    let Ok(doc) = text.parse::<DocumentMut>() else {
-        return Vec::new();
-    };
+/// Those of `keys` whose entry in `[hooks.state]` holds one of `hashes` (all of them when
+/// `hashes` is empty).
+fn keys_holding(doc: &DocumentMut, keys: &[String], hashes: &[String]) -> Vec<String> {
+    if hashes.is_empty() {
+        return keys.to_vec();
+    }
     let state = doc.get("hooks").and_then(|h| h.get("state"));
     keys.iter()
         .filter(|key| {

@@ -209,21 +209,17 @@ fn restore_edited(
         return original(owned);
     }
     let removed = if path == paths.config_toml.as_path() {
-        let text = config_toml::check(path, Some(current))?;
+        // remove_owned parses (and refuses) the file itself: one TOML tree, not three.
+        let text = fsio::utf8_text(path, current)?;
         let entries = receipt.config_toml.clone().unwrap_or_default();
-        let trust_keys = if entries.trust_hashes.is_empty() {
-            entries.trust_keys
-        } else {
-            config_toml::keys_trusted_with(&text, &entries.trust_keys, &entries.trust_hashes)
-        };
         let removal = Removal {
             mcp_server: entries.mcp_server,
-            trust_keys,
+            trust_keys: entries.trust_keys,
             created_mcp_servers: entries.created_mcp_servers,
             created_hooks: entries.created_hooks,
             created_hooks_state: entries.created_hooks_state,
         };
-        config_toml::remove(path, &text, &removal)?
+        config_toml::remove_owned(path, text, &removal, &entries.trust_hashes)?
     } else {
         let text = hooks_json::check(path, Some(current))?;
         let entries = receipt.hooks_json.clone().unwrap_or_default();
