@@ -2,13 +2,16 @@
 //! (always exit 0); on redaction or a blocked output, hand Codex a GOVERNANCE ALERT as
 //! `additionalContext` (`axonflow-agent.md` §11).
 
-use serde_json::{json, Value};
+use std::time::Duration;
+
+use serde_json::Value;
 
 use crate::agent::{self, AgentClient, Reply};
 use crate::envelope::Envelope;
 use crate::payload::{Payload, ToolKind};
 use crate::pre_tool_use::{policies_evaluated, SIDE_REQUEST_SECONDS};
-use crate::settings::{HookEvent, HostEnv, Settings};
+use crate::settings::{FailMode, HookEvent, HostEnv, Settings};
+use crate::spool::{self, Spool};
 use crate::state::{self, StateDir};
 use crate::text::json_as_text;
 use crate::tokens;
@@ -17,7 +20,39 @@ use crate::HookOutcome;
 const POST_401_USER_TOKEN_LINE: &str = "[AxonFlow] A per-user token is configured (AXONFLOW_USER_TOKEN / user-token.json) and was sent as X-User-Token — if it is expired, revoked, or minted for a different org, the platform rejects every governed request; ask your admin to rotate it, or remove it to fall back to shared-credential attribution.";
 
 pub fn run(stdin: &[u8], env: &HostEnv) -> HookOutcome {
-    let Some(payload) = Payload::parse(stdin) else {
+    run_parsed(Payload::parse(stdin), env)
+}
+
+/// A payload over `limit` bytes could not be scanned. It follows `fail_mode` as an unreachable
+/// agent does in replace mode (`axonflow-agent.md` §11.4): `open` lets it through unscanned,
+/// `closed` withholds it from the model (exit 2: Codex gives the model the stderr line instead
+/// of the output).
+pub fn oversize(limit: u64, env: &HostEnv) -> HookOutcome {
+    let settings = match Settings::resolve(env) {
+        Ok(settings) => settings,
+        Err(error) => return settings_error(&error.to_string()),
+    };
+    match settings.fail_mode {
+        FailMode::Open => HookOutcome::allow(),
+        FailMode::Closed => HookOutcome::block(format!(
+            "AxonFlow withheld this tool output: it is larger than {} and could not be scanned, and fail_mode is closed.",
+            crate::files::size_text(limit)
+        )),
+    }
+}
+
+fn settings_error(error: &str) -> HookOutcome {
+    HookOutcome {
+        stderr_lines: vec![format!(
+            "[AxonFlow] invalid AxonFlow settings ({error}); tool output was not audited. Run `axonflow-codex doctor`."
+        )],
+        ..HookOutcome::allow()
+    }
+}
+
+/// [`run`] on a payload already parsed (`None`: not a usable document).
+pub fn run_parsed(payload: Option<Payload>, env: &HostEnv) -> HookOutcome {
+    let Some(payload) = payload else {
         return HookOutcome::allow();
     };
     if payload.kind() == ToolKind::OwnMcp {
@@ -25,18 +60,13 @@ pub fn run(stdin: &[u8], env: &HostEnv) -> HookOutcome {
     }
     let settings = match Settings::resolve(env) {
         Ok(settings) => settings,
-        Err(error) => {
-            return HookOutcome {
-                stderr_lines: vec![format!(
-                    "[AxonFlow] invalid AxonFlow settings ({error}); tool output was not audited. Run `axonflow-codex doctor`."
-                )],
-                ..HookOutcome::allow()
-            }
-        }
+        Err(error) => return settings_error(&error.to_string()),
     };
     let now = state::now_epoch();
     let state = StateDir::new(settings.state_dir.clone());
+    let spool = Spool::for_env(env);
     if state.active_throttle(now).is_some() {
+        spool::keep_for_later(spool.as_ref(), &payload);
         return HookOutcome::allow();
     }
     let user_token = tokens::resolve_user_token(env, &settings).token;
@@ -50,24 +80,24 @@ pub fn run(stdin: &[u8], env: &HostEnv) -> HookOutcome {
 
     let audit = {
         let client = client.clone();
-        let arguments = payload.post_audit_arguments();
-        let side_timeout = SIDE_REQUEST_SECONDS.min(timeout);
+        let body = spool::post_audit_body(&payload);
+        let side_timeout = Duration::from_secs(SIDE_REQUEST_SECONDS.min(timeout));
+        let spool = spool.clone();
         std::thread::spawn(move || {
-            client.call_tool(
-                "hook-audit",
-                "audit_tool_call",
-                arguments,
-                side_timeout,
-                agent::DEFAULT_BODY_LIMIT,
-            );
+            spool::send_audit(&client, spool.as_ref(), body, side_timeout);
         })
     };
 
-    let outcome = match payload.scan_text() {
+    let connector_type = payload.connector_type();
+    // The output is moved, not copied, into the request: it may be tens of MiB.
+    let outcome = match payload.into_scan_text() {
         Some(message) => {
             // The redacted copy can be as long as the message itself.
             let body_limit = agent::DEFAULT_BODY_LIMIT + 3 * message.len() as u64;
-            let arguments = json!({"connector_type": payload.connector_type(), "message": message});
+            let arguments = agent::object([
+                ("connector_type", Value::from(connector_type)),
+                ("message", Value::from(message)),
+            ]);
             let reply =
                 client.call_tool("hook-scan", "check_output", arguments, timeout, body_limit);
             scan_outcome(reply, &settings, &state, &client, now)
@@ -115,10 +145,14 @@ fn scan_outcome(
             ..HookOutcome::allow()
         };
     }
-    let Some(result) = http.json().as_ref().and_then(agent::tool_result) else {
+    // A redacted copy is as long as the output: each step frees what the next no longer needs.
+    let Some(mut result) = http.into_json().as_ref().and_then(agent::tool_result) else {
         return HookOutcome::allow();
     };
-    let redacted = json_as_text(result.get("redacted_message"));
+    let redacted = match result.remove("redacted_message") {
+        Some(Value::String(text)) => text,
+        other => json_as_text(other.as_ref()),
+    };
     let context = if !redacted.is_empty() && redacted != "null" {
         format!(
             "GOVERNANCE ALERT: PII/sensitive data detected in tool output ({} policies evaluated). You MUST use this redacted version instead of the original: {redacted}",
@@ -137,12 +171,15 @@ fn scan_outcome(
     } else {
         return HookOutcome::allow();
     };
-    let document = json!({
-        "hookSpecificOutput": {
-            "hookEventName": "PostToolUse",
-            "additionalContext": context,
-        }
-    });
+    drop(redacted);
+    drop(result);
+    let document = agent::object([(
+        "hookSpecificOutput",
+        agent::object([
+            ("hookEventName", Value::from("PostToolUse")),
+            ("additionalContext", Value::from(context)),
+        ]),
+    )]);
     HookOutcome {
         stdout: format!("{document}\n"),
         ..HookOutcome::allow()

@@ -290,6 +290,12 @@ fn describe(source: &Source, key: &str, file: &Path) -> String {
 
 /// An `http(s)://` URL without trailing `/`; `what` names the source in the error.
 pub fn parse_endpoint(value: &str, what: &str) -> Result<String, SettingsError> {
+    // Never echo the value: a user name and password would be printed with it.
+    if userinfo_span(value).is_some() {
+        return Err(SettingsError::new(format!(
+            "{what} must not hold a user name or password (`user:password@host`): credentials go in `auth`, never in the URL"
+        )));
+    }
     let trimmed = value.trim_end_matches('/');
     let lower = trimmed.to_ascii_lowercase();
     let rest = lower
@@ -305,6 +311,29 @@ pub fn parse_endpoint(value: &str, what: &str) -> Result<String, SettingsError> 
         _ => Err(SettingsError::new(format!(
             "{what} must be an http:// or https:// URL"
         ))),
+    }
+}
+
+/// The byte range of `userinfo@` in a URL's authority, if it has one.
+fn userinfo_span(url: &str) -> Option<std::ops::Range<usize>> {
+    let start = url.find("://")? + 3;
+    let authority_len = url[start..]
+        .find(['/', '?', '#'])
+        .unwrap_or(url.len() - start);
+    let at = url[start..start + authority_len].rfind('@')?;
+    Some(start..start + at + 1)
+}
+
+/// Whether a URL carries `user:password@` in its authority.
+pub fn has_userinfo(url: &str) -> bool {
+    userinfo_span(url).is_some()
+}
+
+/// The URL for display: any `user:password@` replaced, so a password never reaches output.
+pub fn without_userinfo(url: &str) -> String {
+    match userinfo_span(url) {
+        Some(span) => format!("{}<redacted>@{}", &url[..span.start], &url[span.end..]),
+        None => url.to_string(),
     }
 }
 
@@ -363,22 +392,24 @@ impl SettingsFile {
     /// `installed`: the file sits beside an installed hook binary, where a system-wide
     /// install may share it (see [`check_private`]).
     fn load(path: &Path, installed: bool) -> Result<SettingsFile, SettingsError> {
-        let bytes = match std::fs::read(path) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+        let file = match crate::files::read_small_file(path, crate::files::SETTINGS_FILE_LIMIT) {
+            Ok(file) => file,
+            Err(crate::files::ReadFailure::Missing) => {
                 return Ok(SettingsFile {
                     exists: false,
                     values: BTreeMap::new(),
                 })
             }
-            Err(e) => {
+            Err(failure) => {
                 return Err(SettingsError::new(format!(
-                    "{} cannot be read: {}",
+                    "{} {}",
                     path.display(),
-                    crate::text::io_cause(&e)
+                    failure.cause()
                 )))
             }
         };
+        let metadata = file.metadata;
+        let bytes = file.bytes;
         let text = String::from_utf8(bytes)
             .map_err(|_| SettingsError::new(format!("{} is not valid UTF-8", path.display())))?;
         let document: toml_edit::DocumentMut =
@@ -394,7 +425,7 @@ impl SettingsFile {
                 ))
             })?;
         let holds_secret = SECRET_KEYS.iter().any(|key| document.contains_key(key));
-        check_private(path, installed, holds_secret)?;
+        check_private(path, &metadata, installed, holds_secret)?;
         let mut values = BTreeMap::new();
         for key in KNOWN_KEYS {
             let Some(item) = document.get(key) else {
@@ -437,15 +468,13 @@ impl SettingsFile {
 /// every user: the file installed beside a root-owned hook location may be readable by all
 /// when it is owned by root and holds no secret (`auth`, `license_token`).
 #[cfg(unix)]
-fn check_private(path: &Path, installed: bool, holds_secret: bool) -> Result<(), SettingsError> {
+fn check_private(
+    path: &Path,
+    metadata: &std::fs::Metadata,
+    installed: bool,
+    holds_secret: bool,
+) -> Result<(), SettingsError> {
     use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
-    let metadata = std::fs::metadata(path).map_err(|e| {
-        SettingsError::new(format!(
-            "{} cannot be read: {}",
-            path.display(),
-            crate::text::io_cause(&e)
-        ))
-    })?;
     let mode = metadata.permissions().mode() & 0o777;
     let shared_system_file = installed && !holds_secret && metadata.uid() == 0;
     if mode & 0o022 != 0 || (mode & 0o044 != 0 && !shared_system_file) {
@@ -458,7 +487,12 @@ fn check_private(path: &Path, installed: bool, holds_secret: bool) -> Result<(),
 }
 
 #[cfg(not(unix))]
-fn check_private(_path: &Path, _installed: bool, _holds_secret: bool) -> Result<(), SettingsError> {
+fn check_private(
+    _path: &Path,
+    _metadata: &std::fs::Metadata,
+    _installed: bool,
+    _holds_secret: bool,
+) -> Result<(), SettingsError> {
     Ok(())
 }
 
@@ -490,6 +524,13 @@ mod tests {
         assert!(parse_endpoint("ftp://h", "x").is_err());
         assert!(parse_endpoint("http://", "x").is_err());
         assert!(parse_endpoint("http://a b", "x").is_err());
+        let error = parse_endpoint("http://id:PASS@h:8080/x", "x").unwrap_err();
+        assert!(!error.to_string().contains("PASS"), "{error}");
+        assert!(parse_endpoint("http://h:8080/a@b", "x").is_ok());
+        assert_eq!(
+            without_userinfo("https://u:p@h/x@y"),
+            "https://<redacted>@h/x@y"
+        );
     }
 
     #[test]
