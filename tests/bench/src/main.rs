@@ -64,6 +64,8 @@ Exit status: 0 all targets met, 1 a target missed, 2 the benchmark could not run
 enum Kind {
     Curl,
     Allow,
+    /// The allow case with no usable state directory: no spool and no journal I/O.
+    AllowNoState,
     Block,
     Post,
     HttpsCurl,
@@ -203,6 +205,12 @@ fn run(opts: &Options) -> Result<bool, String> {
         ("XDG_CACHE_HOME".into(), path_str(&cache)),
         ("AXONFLOW_ENDPOINT".into(), agent.endpoint()),
     ];
+    // A state directory that cannot exist (its parent is a file): the hook skips the spool
+    // and the journal, which is what the allow path cost before them.
+    let not_a_dir = tmp.path().join("not-a-directory");
+    std::fs::write(&not_a_dir, "").map_err(|e| format!("{}: {e}", not_a_dir.display()))?;
+    let mut no_state_env = env.clone();
+    no_state_env.push(("XDG_STATE_HOME".into(), path_str(&not_a_dir.join("state"))));
     let tls = https::HttpsSetup::start(tmp.path())?;
     let mut https_env = env.clone();
     https_env.retain(|(k, _)| k != "AXONFLOW_ENDPOINT");
@@ -221,6 +229,7 @@ fn run(opts: &Options) -> Result<bool, String> {
         pre_args: vec!["pre-tool-use".to_string()],
         post_args: vec!["post-tool-use".to_string()],
         env,
+        no_state_env,
         https_env,
     };
 
@@ -231,6 +240,11 @@ fn run(opts: &Options) -> Result<bool, String> {
             &["check_policy"],
         ),
         Case::new(Kind::Allow, "hook pre-tool-use, allow", &["check_policy"]),
+        Case::new(
+            Kind::AllowNoState,
+            "hook pre-tool-use, allow, no state dir (no spool, no journal)",
+            &["check_policy"],
+        ),
         Case::new(
             Kind::Block,
             "hook pre-tool-use, block (exit 2)",
@@ -405,6 +419,7 @@ struct Programs {
     pre_args: Vec<String>,
     post_args: Vec<String>,
     env: Vec<(String, String)>,
+    no_state_env: Vec<(String, String)>,
     https_env: Vec<(String, String)>,
 }
 
@@ -412,13 +427,17 @@ impl Programs {
     fn job(&self, kind: Kind) -> Job<'_> {
         let env = if kind.over_tls() {
             &self.https_env
+        } else if kind == Kind::AllowNoState {
+            &self.no_state_env
         } else {
             &self.env
         };
         let (program, args, stdin) = match kind {
             Kind::Curl => (&self.curl, &self.curl_args, None),
             Kind::HttpsCurl => (&self.curl, &self.https_curl_args, None),
-            Kind::Allow | Kind::HttpsAllow => (&self.hook, &self.pre_args, Some(ALLOW_STDIN)),
+            Kind::Allow | Kind::AllowNoState | Kind::HttpsAllow => {
+                (&self.hook, &self.pre_args, Some(ALLOW_STDIN))
+            }
             Kind::Block => (&self.hook, &self.pre_args, Some(BLOCK_STDIN)),
             Kind::Post | Kind::HttpsPost => (&self.hook, &self.post_args, Some(POST_STDIN)),
         };
@@ -565,7 +584,9 @@ fn check_outcome(case: &Case, out: &Outcome, agent: &StandIn) -> Result<(), Stri
     }
     let output_ok = match case.kind {
         Kind::Curl | Kind::HttpsCurl => true,
-        Kind::Allow | Kind::HttpsAllow => out.stdout.is_empty() && out.stderr.is_empty(),
+        Kind::Allow | Kind::AllowNoState | Kind::HttpsAllow => {
+            out.stdout.is_empty() && out.stderr.is_empty()
+        }
         Kind::Block => {
             out.stdout.is_empty()
                 && out.stderr.starts_with("AxonFlow policy violation: ")
