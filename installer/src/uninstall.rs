@@ -69,8 +69,17 @@ pub fn run(
     let _lock = paths.prepare_to_write(options.dry_run)?;
 
     let mut plan = Plan::default();
+    let mut edited_skills = Vec::new();
     for (path, owned) in &receipt.files {
         let current = fsio::read_optional(path)?;
+        // A skill file someone edited since we wrote it holds their bytes now: it stays.
+        let edited = current
+            .as_deref()
+            .is_some_and(|c| fsio::sha256_hex(c) != owned.written_sha256);
+        if path.starts_with(&paths.skills) && edited {
+            edited_skills.push(path.clone());
+            continue;
+        }
         // Settings that were there before us are kept: they are not backed up, because a
         // backup would be one more copy of the credentials in them.
         let keep_settings =
@@ -144,7 +153,7 @@ pub fn run(
     if options.json {
         println!(
             "{}",
-            json!({"installed": false, "changed": true, "codex_home": paths.home, "files": plan.paths(), "kept_settings": paths.settings.exists()})
+            json!({"installed": false, "changed": true, "codex_home": paths.home, "files": plan.paths(), "kept_settings": paths.settings.exists(), "kept_edited": edited_skills})
         );
     } else {
         println!("Removed AxonFlow governance from {}", paths.home.display());
@@ -158,6 +167,9 @@ pub fn run(
         }
         if paths.settings.exists() {
             println!("  kept     {}", paths.settings.display());
+        }
+        for path in &edited_skills {
+            println!("  kept     {} (edited since install)", path.display());
         }
     }
     Ok(())

@@ -136,3 +136,27 @@ fn a_trust_entry_the_user_recorded_at_our_old_key_is_kept() {
     assert!(!doc.to_string().contains(":pre_tool_use:1:0"), "{doc}");
     assert!(doc.get("mcp_servers").is_none(), "{doc}");
 }
+
+#[test]
+fn a_skill_file_edited_since_install_is_kept_by_uninstall() {
+    let env = TestEnv::new();
+    env.ok(&["install", "-y"]);
+    let edited = "skills/axonflow-pii-scan/SKILL.md";
+    let text = format!(
+        "{}\nMy team's notes: scan before every release.\n",
+        env.read(edited)
+    );
+    env.write(edited, &text);
+    let run = env.ok(&["uninstall", "-y"]);
+    assert!(
+        run.stdout.contains(&format!(
+            "kept     {} (edited since install)",
+            env.path(edited).display()
+        )),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(env.read(edited), text);
+    assert!(!env.path("skills/axonflow-audit-search").exists());
+    assert!(!env.path("axonflow").exists());
+}
