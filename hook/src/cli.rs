@@ -5,7 +5,7 @@ use std::io::{Read as _, Write as _};
 use std::process::ExitCode;
 
 use crate::settings::HostEnv;
-use crate::{mcp_headers, post_tool_use, pre_tool_use, HookOutcome};
+use crate::{mcp_headers, post_tool_use, pre_tool_use, user_prompt_submit, HookOutcome};
 
 const USAGE: &str = "\
 axonflow-codex-hook: the AxonFlow governance hook for the Codex CLI
@@ -13,15 +13,21 @@ axonflow-codex-hook: the AxonFlow governance hook for the Codex CLI
 Usage: axonflow-codex-hook <COMMAND>
 
 Commands:
-  pre-tool-use    Check a PreToolUse payload (stdin) with the AxonFlow agent; exit 2 blocks
-  post-tool-use   Audit and scan a PostToolUse payload (stdin); never blocks
-  mcp-headers     Print the HTTP headers for Codex's http_headers_helper
+  pre-tool-use        Check a PreToolUse payload (stdin) with the AxonFlow agent; exit 2 blocks
+  post-tool-use       Audit and scan a PostToolUse payload (stdin). With output_mode = replace
+                      (default), a redacted or blocked shell/MCP output exits 2 and stderr is
+                      what the model receives instead; alert mode and apply_patch exit 0 with a
+                      GOVERNANCE ALERT on stdout
+  user-prompt-submit  Check a UserPromptSubmit prompt (stdin) before it reaches the model;
+                      exit 2 blocks it
+  mcp-headers         Print the HTTP headers for Codex's http_headers_helper
 
 Options:
-  -h, --help      Print help
-  -V, --version   Print version
+  -h, --help          Print help
+  -V, --version       Print version
 
-Settings come from AXONFLOW_* variables and $CODEX_HOME/axonflow.toml; run
+Settings come from AXONFLOW_* variables and $CODEX_HOME/axonflow.toml (endpoint, auth,
+timeout_seconds, license_token, fail_mode = open|closed, output_mode = replace|alert); run
 `axonflow-codex doctor` to check them.
 ";
 
@@ -39,6 +45,9 @@ pub fn main_entry() -> ExitCode {
         }
         "post-tool-use" => {
             run_guarded(|| post_tool_use::run(&read_stdin(), &HostEnv::from_process()))
+        }
+        "user-prompt-submit" => {
+            run_guarded(|| user_prompt_submit::run(&read_stdin(), &HostEnv::from_process()))
         }
         "mcp-headers" => run_guarded(|| mcp_headers::run(&HostEnv::from_process())),
         "-h" | "--help" | "help" => {
@@ -77,7 +86,10 @@ fn emit(outcome: &HookOutcome) {
     }
     if !outcome.stderr_lines.is_empty() {
         let mut text = outcome.stderr_lines.join("\n");
-        text.push('\n');
+        // A replaced tool output is passed verbatim; it may already end its last line.
+        if !text.ends_with('\n') {
+            text.push('\n');
+        }
         let _ = std::io::stderr().lock().write_all(text.as_bytes());
     }
 }
@@ -85,7 +97,7 @@ fn emit(outcome: &HookOutcome) {
 fn usage_error(message: &str) -> ExitCode {
     let _ = writeln!(
         std::io::stderr(),
-        "error: {message}\n\nUsage: axonflow-codex-hook <pre-tool-use|post-tool-use|mcp-headers>\n\nFor more information, try '--help'."
+        "error: {message}\n\nUsage: axonflow-codex-hook <pre-tool-use|post-tool-use|user-prompt-submit|mcp-headers>\n\nFor more information, try '--help'."
     );
     ExitCode::from(2)
 }

@@ -19,6 +19,7 @@ pub mod settings;
 pub mod state;
 pub mod text;
 pub mod tokens;
+pub mod user_prompt_submit;
 
 /// This project's version, sent as `X-Axonflow-Client: codex-plugin/<version>`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

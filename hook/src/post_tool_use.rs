@@ -1,16 +1,18 @@
-//! `axonflow-codex-hook post-tool-use`: audit the call and scan its output; never blocks
-//! (always exit 0); on redaction or a blocked output, hand Codex a GOVERNANCE ALERT as
-//! `additionalContext` (`axonflow-agent.md` §11).
+//! `axonflow-codex-hook post-tool-use`: audit the call and scan its output (`axonflow-agent.md`
+//! §11). The tool already ran, so nothing is blocked; what changes is what the model receives.
+//! In replace mode (§11.4) a redacted or blocked shell or MCP output is replaced: exit 2, and
+//! stderr becomes the model's copy. In alert mode, and for `apply_patch` (the model wrote that
+//! content itself), Codex gets a GOVERNANCE ALERT as `additionalContext` beside the output.
 
 use serde_json::{json, Value};
 
 use crate::agent::{self, AgentClient, Reply};
 use crate::envelope::Envelope;
 use crate::payload::{Payload, ToolKind};
-use crate::pre_tool_use::{policies_evaluated, SIDE_REQUEST_SECONDS};
-use crate::settings::{HookEvent, HostEnv, Settings};
+use crate::pre_tool_use::{decision_context, policies_evaluated, SIDE_REQUEST_SECONDS};
+use crate::settings::{FailMode, HookEvent, HostEnv, OutputMode, Settings};
 use crate::state::{self, StateDir};
-use crate::text::json_as_text;
+use crate::text::{json_as_text, single_line};
 use crate::tokens;
 use crate::HookOutcome;
 
@@ -63,6 +65,8 @@ pub fn run(stdin: &[u8], env: &HostEnv) -> HookOutcome {
         })
     };
 
+    let replace = settings.output_mode == OutputMode::Replace
+        && matches!(payload.kind(), ToolKind::Shell | ToolKind::Mcp);
     let outcome = match payload.scan_text() {
         Some(message) => {
             // The redacted copy can be as long as the message itself.
@@ -70,7 +74,11 @@ pub fn run(stdin: &[u8], env: &HostEnv) -> HookOutcome {
             let arguments = json!({"connector_type": payload.connector_type(), "message": message});
             let reply =
                 client.call_tool("hook-scan", "check_output", arguments, timeout, body_limit);
-            scan_outcome(reply, &settings, &state, &client, now)
+            if replace {
+                replace_outcome(reply, &settings, &state, &client, now)
+            } else {
+                scan_outcome(reply, &settings, &state, &client, now)
+            }
         }
         None => HookOutcome::allow(),
     };
@@ -118,11 +126,16 @@ fn scan_outcome(
     let Some(result) = http.json().as_ref().and_then(agent::tool_result) else {
         return HookOutcome::allow();
     };
+    alert_outcome(&result)
+}
+
+/// Rows JSON A / JSON B of §11.3: a GOVERNANCE ALERT beside the output.
+fn alert_outcome(result: &serde_json::Map<String, Value>) -> HookOutcome {
     let redacted = json_as_text(result.get("redacted_message"));
     let context = if !redacted.is_empty() && redacted != "null" {
         format!(
             "GOVERNANCE ALERT: PII/sensitive data detected in tool output ({} policies evaluated). You MUST use this redacted version instead of the original: {redacted}",
-            policies_evaluated(&result)
+            policies_evaluated(result)
         )
     } else if result.get("allowed") == Some(&Value::Bool(false)) {
         let reason = json_as_text(result.get("block_reason"));
@@ -146,5 +159,82 @@ fn scan_outcome(
     HookOutcome {
         stdout: format!("{document}\n"),
         ..HookOutcome::allow()
+    }
+}
+
+/// The replace-mode table (§11.4): what the model receives instead of a shell or MCP output.
+/// Every row it does not name is §11.3's.
+fn replace_outcome(
+    reply: Reply,
+    settings: &Settings,
+    state: &StateDir,
+    client: &AgentClient,
+    now: i64,
+) -> HookOutcome {
+    let cause = match &reply {
+        Reply::Transport(failure) => Some(failure.to_string()),
+        Reply::Http(http)
+            if http.status >= 500 && http.json().as_ref().and_then(agent::rpc_error).is_none() =>
+        {
+            Some(format!("HTTP {}", http.status))
+        }
+        Reply::Http(_) => None,
+    };
+    if let Some(cause) = cause {
+        return match settings.fail_mode {
+            FailMode::Open => HookOutcome::allow(),
+            FailMode::Closed => HookOutcome::block(format!(
+                "AxonFlow withheld this tool output: the AxonFlow agent at {} could not be reached ({cause}) to scan it, and fail_mode is closed. Run `axonflow-codex doctor` to check the connection.",
+                settings.endpoint
+            )),
+        };
+    }
+    let result = match &reply {
+        Reply::Http(http) if Envelope::detect(http).is_none() && http.status != 401 => {
+            http.json().as_ref().and_then(agent::tool_result)
+        }
+        _ => None,
+    };
+    let Some(result) = result else {
+        return scan_outcome(reply, settings, state, client, now);
+    };
+    if let Some(redacted) = redaction(&result) {
+        let notice = single_line(&format!(
+            "AxonFlow redacted sensitive data from this tool output ({} policies evaluated){}. The redacted output follows.",
+            policies_evaluated(&result),
+            decision_context(&result)
+        ));
+        return HookOutcome {
+            exit_code: 2,
+            stdout: String::new(),
+            stderr_lines: vec![notice, redacted.to_string()],
+        };
+    }
+    if result.get("allowed") == Some(&Value::Bool(false)) {
+        return HookOutcome::block(format!(
+            "AxonFlow withheld this tool output: {} ({} policies evaluated){}",
+            block_reason(&result),
+            policies_evaluated(&result),
+            decision_context(&result)
+        ));
+    }
+    HookOutcome::allow()
+}
+
+/// A usable redaction: a non-empty string other than `"null"`. Anything else (a number, an
+/// object, an empty string) counts as no redaction.
+pub(crate) fn redaction(result: &serde_json::Map<String, Value>) -> Option<&str> {
+    match result.get("redacted_message") {
+        Some(Value::String(text)) if !text.is_empty() && text != "null" => Some(text),
+        _ => None,
+    }
+}
+
+fn block_reason(result: &serde_json::Map<String, Value>) -> String {
+    let reason = json_as_text(result.get("block_reason"));
+    if reason.is_empty() {
+        "Policy violation in tool output".to_string()
+    } else {
+        reason
     }
 }
