@@ -6,7 +6,7 @@
 //! cargo build --release -p axonflow-codex-hook -p axonflow-bench && target/release/axonflow-bench
 //! ```
 //!
-//! Cases run round-robin (curl, allow, block, post, curl, …) so machine noise hits all of them
+//! Cases run round-robin (curl, allow, block, post …, prompt …, curl, …) so machine noise hits all of them
 //! alike. Every run's exit code and output are checked; a broken hook aborts the benchmark.
 //! Exit status: 0 all targets met, 1 a target missed, 2 the benchmark could not run.
 
@@ -31,9 +31,15 @@ const ALLOW_STDIN: &str = r#"{"tool_name":"Bash","tool_input":{"command":"ls -la
 const BLOCK_STDIN: &str =
     r#"{"tool_name":"Bash","tool_input":{"command":"psql -c \"DROP TABLE users; --\""}}"#;
 const POST_STDIN: &str = r#"{"tool_name":"Bash","tool_input":{"command":"cat data"},"tool_response":"SSN: 123-45-6789\n"}"#;
+const PROMPT_STDIN: &str =
+    r#"{"hook_event_name":"UserPromptSubmit","prompt":"refactor the parser in src/lib.rs"}"#;
+const PROMPT_PII_STDIN: &str =
+    r#"{"hook_event_name":"UserPromptSubmit","prompt":"file my taxes, my ssn is 123-45-6789"}"#;
 
 /// Targets.
 const ALLOW_VS_CURL_MAX: f64 = 1.5;
+/// Post-tool-use in replace mode and user-prompt-submit (issue 11).
+const PROTECT_VS_CURL_MAX: f64 = 0.4;
 const RSS_MAX_MIB: f64 = 10.0;
 const BINARY_MAX_MIB: f64 = 3.0;
 
@@ -43,7 +49,8 @@ const USAGE: &str = "\
 usage: axonflow-bench [--rounds N] [--warmup N] [--hook PATH]
 
 Measures whole-process wall time and peak RSS of axonflow-codex-hook (pre-tool-use allow,
-pre-tool-use block, post-tool-use) next to a curl POST of the same check_policy request to
+pre-tool-use block, post-tool-use in alert and replace mode, user-prompt-submit allow and
+block) next to a curl POST of the same check_policy request to
 the same in-process AxonFlow agent stand-in, and prints a Markdown table.
 
   --rounds N   measured rounds, each running every case once (default 200)
@@ -58,7 +65,12 @@ enum Kind {
     Curl,
     Allow,
     Block,
+    /// post-tool-use in alert mode: the GOVERNANCE ALERT on stdout.
     Post,
+    /// post-tool-use in replace mode (the default): exit 2, the redacted copy on stderr.
+    PostReplace,
+    Prompt,
+    PromptBlock,
 }
 
 struct Case {
@@ -178,6 +190,8 @@ fn run(opts: &Options) -> Result<bool, String> {
         ("XDG_CACHE_HOME".into(), path_str(&cache)),
         ("AXONFLOW_ENDPOINT".into(), agent.endpoint()),
     ];
+    let mut alert_env = env.clone();
+    alert_env.push(("AXONFLOW_OUTPUT_MODE".into(), "alert".into()));
     let curl_args: Vec<String> = [
         "-s",
         "-o",
@@ -199,6 +213,7 @@ fn run(opts: &Options) -> Result<bool, String> {
     .collect();
     let pre_args = vec!["pre-tool-use".to_string()];
     let post_args = vec!["post-tool-use".to_string()];
+    let prompt_args = vec!["user-prompt-submit".to_string()];
     let curl_prog = path_str(&curl);
     let hook_prog = path_str(&hook);
 
@@ -216,8 +231,23 @@ fn run(opts: &Options) -> Result<bool, String> {
         ),
         Case::new(
             Kind::Post,
-            "hook post-tool-use, PII redaction",
+            "hook post-tool-use, alert mode, PII redaction",
             &["audit_tool_call", "check_output"],
+        ),
+        Case::new(
+            Kind::PostReplace,
+            "hook post-tool-use, replace mode, PII redaction (exit 2)",
+            &["audit_tool_call", "check_output"],
+        ),
+        Case::new(
+            Kind::Prompt,
+            "hook user-prompt-submit, allow",
+            &["check_output"],
+        ),
+        Case::new(
+            Kind::PromptBlock,
+            "hook user-prompt-submit, PII (exit 2)",
+            &["check_output"],
         ),
     ];
 
@@ -257,8 +287,26 @@ fn run(opts: &Options) -> Result<bool, String> {
                 Kind::Post => Job {
                     program: &hook_prog,
                     args: &post_args,
+                    env: &alert_env,
+                    stdin: Some(POST_STDIN),
+                },
+                Kind::PostReplace => Job {
+                    program: &hook_prog,
+                    args: &post_args,
                     env: &env,
                     stdin: Some(POST_STDIN),
+                },
+                Kind::Prompt => Job {
+                    program: &hook_prog,
+                    args: &prompt_args,
+                    env: &env,
+                    stdin: Some(PROMPT_STDIN),
+                },
+                Kind::PromptBlock => Job {
+                    program: &hook_prog,
+                    args: &prompt_args,
+                    env: &env,
+                    stdin: Some(PROMPT_PII_STDIN),
                 },
             };
             agent.clear_requests();
@@ -331,7 +379,24 @@ fn run(opts: &Options) -> Result<bool, String> {
 
     let allow_median = median(&cases[1].wall_ns);
     let hook_rss_mib = cases[1..].iter().map(max_rss_mib).fold(0.0f64, f64::max);
+    let protect = |kind: Kind| {
+        let case = cases.iter().find(|c| c.kind == kind).expect("a case");
+        let med = median(&case.wall_ns);
+        (
+            format!(
+                "{} median ≤ {PROTECT_VS_CURL_MAX} × curl median: {:.2} ms vs {:.2} ms ({:.2}×)",
+                case.label,
+                med / 1e6,
+                PROTECT_VS_CURL_MAX * curl_median / 1e6,
+                med / curl_median
+            ),
+            med <= PROTECT_VS_CURL_MAX * curl_median,
+        )
+    };
     let checks = [
+        protect(Kind::PostReplace),
+        protect(Kind::Prompt),
+        protect(Kind::PromptBlock),
         (
             format!(
                 "pre-tool-use allow median ≤ {ALLOW_VS_CURL_MAX} × curl median: {:.2} ms vs {:.2} ms ({:.2}×)",
@@ -376,7 +441,10 @@ impl Case {
 
 /// Aborts the benchmark when a run did not do what the case is about.
 fn check_outcome(case: &Case, out: &Outcome, agent: &StandIn) -> Result<(), String> {
-    let expected_exit = if case.kind == Kind::Block { 2 } else { 0 };
+    let expected_exit = match case.kind {
+        Kind::Block | Kind::PostReplace | Kind::PromptBlock => 2,
+        _ => 0,
+    };
     let describe = || {
         format!(
             "\n  stdout: {:?}\n  stderr: {:?}",
@@ -404,6 +472,19 @@ fn check_outcome(case: &Case, out: &Outcome, agent: &StandIn) -> Result<(), Stri
                 && out.stderr.trim_end().lines().count() == 1
         }
         Kind::Post => out.stdout.contains("GOVERNANCE ALERT"),
+        Kind::PostReplace => {
+            out.stdout.is_empty()
+                && out
+                    .stderr
+                    .starts_with("AxonFlow redacted sensitive data from this tool output")
+                && out.stderr.ends_with("\nSSN: 1*********9\n")
+        }
+        Kind::Prompt => out.stdout.is_empty() && out.stderr.is_empty(),
+        Kind::PromptBlock => {
+            out.stdout.is_empty()
+                && out.stderr.starts_with("AxonFlow blocked this prompt: ")
+                && out.stderr.ends_with("my ssn is 1*********9\n")
+        }
     };
     if !output_ok {
         return Err(format!("unexpected output{}", describe()));
