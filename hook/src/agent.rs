@@ -3,10 +3,13 @@
 //!
 //! One small blocking client (ureq with rustls and the operating system's trust store, so a
 //! corporate TLS-inspecting proxy's root CA works; `HTTPS_PROXY`/`NO_PROXY` honoured). Every
-//! request is bounded by a whole-request timeout, the response body by a size cap.
+//! request is bounded by a whole-request timeout, the response body by a size cap. The TLS
+//! configuration is built once per process (see `tls` and `trust`).
 
+use std::borrow::Cow;
 use std::fmt;
 use std::io::Read as _;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serde_json::{json, Value};
@@ -38,6 +41,17 @@ pub fn governed_headers(
         headers.push(("X-User-Token", token.expose().to_string()));
     }
     headers
+}
+
+/// A JSON object of `members`, in this order, moving each value in (`json!` would copy every
+/// interpolated value, and a scanned output may be tens of MiB).
+pub fn object<const N: usize>(members: [(&str, Value); N]) -> Value {
+    Value::Object(
+        members
+            .into_iter()
+            .map(|(key, value)| (key.to_string(), value))
+            .collect(),
+    )
 }
 
 /// Why no HTTP response arrived (or arrived whole).
@@ -90,6 +104,11 @@ impl HttpReply {
         serde_json::from_slice(self.body.as_deref()?).ok()
     }
 
+    /// The body parsed as JSON, freeing the raw bytes once parsed.
+    pub fn into_json(self) -> Option<Value> {
+        serde_json::from_slice(&self.body?).ok()
+    }
+
     /// Empty, or only whitespace.
     pub fn body_is_empty(&self) -> bool {
         self.body
@@ -109,7 +128,7 @@ pub struct AgentClient {
 impl AgentClient {
     pub fn new(settings: &Settings, headers: Vec<(&'static str, String)>) -> Self {
         AgentClient {
-            agent: new_http_agent(),
+            agent: http_agent(settings.state_dir.clone()),
             url: settings.mcp_url(),
             headers,
         }
@@ -129,26 +148,37 @@ impl AgentClient {
         timeout_seconds: u64,
         body_limit: u64,
     ) -> Reply {
-        let body = json!({
-            "jsonrpc": "2.0",
-            "id": id,
-            "method": "tools/call",
-            "params": {"name": tool, "arguments": arguments},
-        });
-        let bytes = serde_json::to_vec(&body).unwrap_or_default();
+        let bytes = request_body(id, tool, arguments);
+        self.post(
+            Cow::Owned(bytes),
+            Duration::from_secs(timeout_seconds),
+            body_limit,
+        )
+    }
+
+    /// POSTs a request body as [`request_body`] made it (the audit spool keeps such bodies).
+    pub fn post_body(&self, bytes: &[u8], timeout: Duration, body_limit: u64) -> Reply {
+        self.post(Cow::Borrowed(bytes), timeout, body_limit)
+    }
+
+    /// An owned body is freed once sent: a scanned output may be tens of MiB, and its
+    /// redacted copy is read next.
+    fn post(&self, bytes: Cow<'_, [u8]>, timeout: Duration, body_limit: u64) -> Reply {
         let mut request = self
             .agent
             .post(&self.url)
             .config()
-            .timeout_global(Some(Duration::from_secs(timeout_seconds)))
+            .timeout_global(Some(timeout))
             .build();
         for (name, value) in &self.headers {
             request = request.header(*name, value);
         }
         let timed_out = TransportFailure::TimedOut {
-            seconds: timeout_seconds,
+            seconds: timeout.as_secs().max(1),
         };
-        let mut response = match request.send(&bytes[..]) {
+        let sent = request.send(&bytes[..]);
+        drop(bytes);
+        let mut response = match sent {
             Ok(response) => response,
             Err(error) => return Reply::Transport(classify(error, timed_out)),
         };
@@ -180,20 +210,43 @@ impl AgentClient {
     }
 }
 
+/// The JSON-RPC `tools/call` body of `tool` with `arguments`, id `id`.
+pub fn request_body(id: &str, tool: &str, arguments: Value) -> Vec<u8> {
+    let body = object([
+        ("jsonrpc", json!("2.0")),
+        ("id", json!(id)),
+        ("method", json!("tools/call")),
+        (
+            "params",
+            object([("name", json!(tool)), ("arguments", arguments)]),
+        ),
+    ]);
+    serde_json::to_vec(&body).unwrap_or_default()
+}
+
 /// The one HTTP agent configuration: no status-as-error (we read 4xx/5xx bodies), no
 /// redirects (a governance POST is never redirected to somewhere else), OS trust store.
 pub fn new_http_agent() -> ureq::Agent {
-    let tls = ureq::tls::TlsConfig::builder()
-        .root_certs(ureq::tls::RootCerts::PlatformVerifier)
-        .build();
-    ureq::Agent::config_builder()
+    http_agent(None)
+}
+
+/// The agent, caching the system's trust anchors in `state_dir` (if any). Its clones share
+/// one TLS configuration.
+fn http_agent(state_dir: Option<PathBuf>) -> ureq::Agent {
+    use ureq::unversioned::resolver::DefaultResolver;
+    use ureq::unversioned::transport::{ConnectProxyConnector, Connector as _, TcpConnector};
+    let config = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .max_redirects(0)
         .max_redirects_will_error(false)
         .user_agent(format!("axonflow-codex-hook/{}", crate::VERSION))
-        .tls_config(tls)
-        .build()
-        .new_agent()
+        .build();
+    // ureq's default chain less its SOCKS warning and with our TLS connector for its own.
+    let connector =
+        ().chain(ConnectProxyConnector::default())
+            .chain(TcpConnector::default())
+            .chain(crate::tls::HookTlsConnector::new(state_dir));
+    ureq::Agent::with_parts(config, connector, DefaultResolver::default())
 }
 
 fn classify(error: ureq::Error, timed_out: TransportFailure) -> TransportFailure {

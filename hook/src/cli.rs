@@ -1,9 +1,11 @@
 //! The `axonflow-codex-hook` command line. Deliberately no argument parser and no async
 //! runtime: it starts on every tool call.
 
-use std::io::{Read as _, Write as _};
+use std::io::{Read, Write as _};
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
+use crate::payload::Payload;
 use crate::settings::HostEnv;
 use crate::{mcp_headers, post_tool_use, pre_tool_use, user_prompt_submit, HookOutcome};
 
@@ -31,8 +33,18 @@ timeout_seconds, license_token, fail_mode = open|closed, output_mode = replace|a
 `axonflow-codex doctor` to check them.
 ";
 
+/// The most a hook reads from stdin. Codex keeps at most 1 MiB of a command's output
+/// (`UNIFIED_EXEC_OUTPUT_MAX_BYTES`) and sends it once, JSON-escaped, so a real payload stays
+/// far below this; an MCP result with images may be a few MiB. Anything larger could not be
+/// checked and follows `fail_mode` (see the README).
+pub const STDIN_LIMIT: u64 = 32 * 1024 * 1024;
+/// After an over-size payload, how long the rest is read and thrown away, so that a finite
+/// writer (Codex) finishes its write and sees the decision rather than a broken pipe.
+const DRAIN_FOR: Duration = Duration::from_secs(1);
+
 /// Runs the hook command line with the process's arguments, stdin and environment.
 pub fn main_entry() -> ExitCode {
+    return_large_buffers_to_the_system();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let command = match args.as_slice() {
         [one] => one.as_str(),
@@ -40,35 +52,88 @@ pub fn main_entry() -> ExitCode {
         [_, extra, ..] => return usage_error(&format!("unexpected argument '{extra}'")),
     };
     let outcome = match command {
-        "pre-tool-use" => {
-            run_guarded(|| pre_tool_use::run(&read_stdin(), &HostEnv::from_process()))
-        }
-        "post-tool-use" => {
-            run_guarded(|| post_tool_use::run(&read_stdin(), &HostEnv::from_process()))
-        }
-        "user-prompt-submit" => {
-            run_guarded(|| user_prompt_submit::run(&read_stdin(), &HostEnv::from_process()))
-        }
+        "pre-tool-use" => run_guarded(|| {
+            let env = HostEnv::from_process();
+            match read_stdin(STDIN_LIMIT) {
+                Stdin::Complete(bytes) => pre_tool_use::run_parsed(parse_and_free(bytes), &env),
+                Stdin::TooLarge => pre_tool_use::oversize(STDIN_LIMIT, &env),
+            }
+        }),
+        "post-tool-use" => run_guarded(|| {
+            let env = HostEnv::from_process();
+            match read_stdin(STDIN_LIMIT) {
+                Stdin::Complete(bytes) => post_tool_use::run_parsed(parse_and_free(bytes), &env),
+                Stdin::TooLarge => post_tool_use::oversize(STDIN_LIMIT, &env),
+            }
+        }),
+        "user-prompt-submit" => run_guarded(|| {
+            let env = HostEnv::from_process();
+            match read_stdin(STDIN_LIMIT) {
+                Stdin::Complete(bytes) => user_prompt_submit::run(&bytes, &env),
+                Stdin::TooLarge => user_prompt_submit::oversize(STDIN_LIMIT, &env),
+            }
+        }),
         "mcp-headers" => run_guarded(|| mcp_headers::run(&HostEnv::from_process())),
-        "-h" | "--help" | "help" => {
-            print!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
+        "-h" | "--help" | "help" => return print_text(USAGE),
         "-V" | "--version" => {
-            println!("axonflow-codex-hook {}", crate::VERSION);
-            return ExitCode::SUCCESS;
+            return print_text(&format!("axonflow-codex-hook {}\n", crate::VERSION))
         }
         other => return usage_error(&format!("unrecognized command '{other}'")),
     };
-    emit(&outcome);
-    ExitCode::from(outcome.exit_code.clamp(0, 255) as u8)
+    emit(&outcome)
 }
 
-/// Reads stdin to EOF. A read error (say, invalid handle) counts as an empty document.
-fn read_stdin() -> Vec<u8> {
+/// glibc raises its mmap threshold to the size of the largest buffer freed (up to 32 MiB), so
+/// after the stdin buffer of a large output is freed, the next copies would come from the
+/// heap, where growing copies them and freeing keeps them resident. A fixed threshold keeps
+/// every large buffer mapped: grown in place by `mremap`, returned to the system when freed
+/// (a scanned and redacted 30 MiB output peaks at 127 MiB of RSS without this, 97 MiB with it).
+fn return_large_buffers_to_the_system() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes a malloc tunable; called before any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
+    }
+}
+
+/// The payload, with the raw bytes freed before the work starts (they would double the
+/// memory of a large output).
+fn parse_and_free(bytes: Vec<u8>) -> Option<Payload> {
+    let payload = Payload::parse(&bytes);
+    drop(bytes);
+    payload
+}
+
+enum Stdin {
+    Complete(Vec<u8>),
+    TooLarge,
+}
+
+/// Reads stdin to EOF, at most `limit` bytes. A read error (say, invalid handle) counts as
+/// an empty document.
+fn read_stdin(limit: u64) -> Stdin {
     let mut input = Vec::new();
-    let _ = std::io::stdin().lock().read_to_end(&mut input);
-    input
+    let mut stdin = std::io::stdin().lock();
+    let _ = (&mut stdin).take(limit + 1).read_to_end(&mut input);
+    if input.len() as u64 <= limit {
+        return Stdin::Complete(input);
+    }
+    drop(input);
+    drain_briefly(&mut stdin);
+    Stdin::TooLarge
+}
+
+fn drain_briefly(reader: &mut impl Read) {
+    let started = Instant::now();
+    let mut chunk = vec![0u8; 64 * 1024];
+    while started.elapsed() < DRAIN_FOR {
+        match reader.read(&mut chunk) {
+            Ok(0) => return,
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return,
+        }
+    }
 }
 
 /// A bug must never crash the hook with a backtrace on stderr (which Codex would show the
@@ -78,7 +143,9 @@ fn run_guarded(hook: impl FnOnce() -> HookOutcome + std::panic::UnwindSafe) -> H
     std::panic::catch_unwind(hook).unwrap_or_else(|_| HookOutcome::allow())
 }
 
-fn emit(outcome: &HookOutcome) {
+/// Writes the outcome and ends with its exit code. Output nobody reads (a closed pipe, a
+/// full device) does not change the decision: Codex acts on the exit code.
+fn emit(outcome: &HookOutcome) -> ExitCode {
     if !outcome.stdout.is_empty() {
         let mut stdout = std::io::stdout().lock();
         let _ = stdout.write_all(outcome.stdout.as_bytes());
@@ -91,6 +158,28 @@ fn emit(outcome: &HookOutcome) {
             text.push('\n');
         }
         let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    }
+    ExitCode::from(outcome.exit_code.clamp(0, 255) as u8)
+}
+
+/// `--help` and `--version`: a reader that went away (`| head`, `| true`) is no failure; any
+/// other write error (a full device) is reported and exits 1.
+fn print_text(text: &str) -> ExitCode {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            let _ = writeln!(
+                std::io::stderr(),
+                "error: cannot write to stdout: {}",
+                crate::text::io_cause(&e)
+            );
+            ExitCode::FAILURE
+        }
     }
 }
 

@@ -10,7 +10,6 @@ pub const DEFAULT_UPGRADE_WORDING: &str =
     "Free tier limit reached on AxonFlow. Pro removes this cap.";
 pub const DEFAULT_UPGRADE_URL: &str = "https://getaxonflow.com/pricing/";
 const DEFAULT_THROTTLE_SECONDS: i64 = 60;
-const MAX_THROTTLE_SECONDS: i64 = 86_400;
 
 /// A tier-limit envelope, found at the body root or inside `result.content[0].text`.
 #[derive(Debug, Clone, PartialEq)]
@@ -59,7 +58,7 @@ impl Envelope {
     /// minute; never more than a day ahead, so a wrong or hostile answer cannot switch
     /// governance off for longer than the longest tier window.
     pub fn deadline(&self, retry_after: Option<&str>, now: i64) -> i64 {
-        let latest = now.saturating_add(MAX_THROTTLE_SECONDS);
+        let latest = now.saturating_add(state::THROTTLE_CAP_SECONDS);
         if let Some(reset) = self
             .str_field(&["resets_at"])
             .and_then(state::parse_rfc3339)

@@ -11,14 +11,20 @@ pub mod agent;
 pub mod cli;
 pub mod codex_home;
 pub mod envelope;
+pub mod files;
 pub mod mcp_headers;
 pub mod payload;
 pub mod post_tool_use;
 pub mod pre_tool_use;
 pub mod settings;
+pub mod spool;
 pub mod state;
 pub mod text;
+mod tls;
 pub mod tokens;
+mod trust;
+#[cfg(all(unix, not(target_os = "android"), not(target_vendor = "apple")))]
+mod trust_cache;
 pub mod user_prompt_submit;
 
 /// This project's version, sent as `X-Axonflow-Client: codex-plugin/<version>`.

@@ -143,18 +143,27 @@ impl Payload {
     }
 
     /// The text PostToolUse sends to `check_output`; `None` when there is nothing to scan.
+    /// Copies the payload; the hook itself uses [`Payload::into_scan_text`].
     pub fn scan_text(&self) -> Option<String> {
+        self.clone().into_scan_text()
+    }
+
+    /// [`Payload::scan_text`], moving the text out of the payload instead of copying it.
+    pub fn into_scan_text(mut self) -> Option<String> {
         let text = match self.kind() {
             ToolKind::OwnMcp | ToolKind::Other => return None,
-            ToolKind::Shell => match &self.tool_response {
-                Value::String(output) => output.clone(),
-                Value::Object(response) => {
-                    let output = ["stdout", "output"]
-                        .iter()
-                        .filter_map(|key| response.get(*key).and_then(Value::as_str))
-                        .find(|s| !s.is_empty());
+            ToolKind::Shell => match std::mem::take(&mut self.tool_response) {
+                Value::String(output) => output,
+                Value::Object(mut response) => {
+                    let output =
+                        ["stdout", "output"]
+                            .iter()
+                            .find_map(|key| match response.remove(*key) {
+                                Some(Value::String(text)) if !text.is_empty() => Some(text),
+                                _ => None,
+                            });
                     match output {
-                        Some(output) => output.to_string(),
+                        Some(output) => output,
                         None => self
                             .shell_command()
                             .filter(|command| has_redirect(command))
@@ -163,13 +172,24 @@ impl Payload {
                 }
                 _ => String::new(),
             },
-            ToolKind::ApplyPatch => self.input_str("command").unwrap_or_default().to_string(),
+            ToolKind::ApplyPatch => self.take_input_str("command").unwrap_or_default(),
             ToolKind::Mcp => compact(&self.tool_response),
-            ToolKind::Write => self.input_str("content").unwrap_or_default().to_string(),
-            ToolKind::Edit => self.input_str("new_string").unwrap_or_default().to_string(),
-            ToolKind::NotebookEdit => self.notebook_content().unwrap_or_default().to_string(),
+            ToolKind::Write => self.take_input_str("content").unwrap_or_default(),
+            ToolKind::Edit => self.take_input_str("new_string").unwrap_or_default(),
+            ToolKind::NotebookEdit => self
+                .take_input_str("cell_content")
+                .or_else(|| self.take_input_str("content"))
+                .unwrap_or_default(),
         };
         (!text.is_empty() && text != "null").then_some(text)
+    }
+
+    /// A string field of `tool_input`, moved out; `None` when absent or not a string.
+    fn take_input_str(&mut self, key: &str) -> Option<String> {
+        match self.tool_input.get_mut(key) {
+            Some(Value::String(text)) => Some(std::mem::take(text)),
+            _ => None,
+        }
     }
 
     /// The `audit_tool_call` arguments for a tool that ran.
@@ -183,7 +203,7 @@ impl Payload {
             Value::String(output) => (first_chars(output, 500).to_string(), true, String::new()),
             Value::Null => ("{}".to_string(), true, String::new()),
             other => {
-                let summary = first_chars(&compact(other), 500).to_string();
+                let summary = compact_prefix(other, 500);
                 let success = match other.get("exitCode").filter(|v| !v.is_null()) {
                     Some(code) => code.as_f64() == Some(0.0),
                     None => match other.get("success").filter(|v| !v.is_null()) {
@@ -200,20 +220,65 @@ impl Payload {
                 (summary, success, stderr)
             }
         };
-        serde_json::json!({
-            "tool_name": self.tool_name,
-            "caller_name": "codex",
-            "tool_type": "codex",
-            "input": input,
-            "output": {"summary": summary},
-            "success": success,
-            "error_message": error_message,
-        })
+        crate::agent::object([
+            ("tool_name", Value::from(self.tool_name.as_str())),
+            ("caller_name", Value::from("codex")),
+            ("tool_type", Value::from("codex")),
+            ("input", input),
+            (
+                "output",
+                crate::agent::object([("summary", Value::from(summary))]),
+            ),
+            ("success", Value::from(success)),
+            ("error_message", Value::from(error_message)),
+        ])
     }
 }
 
 fn compact(value: &Value) -> String {
     serde_json::to_string(value).unwrap_or_default()
+}
+
+/// The first `chars` characters of the compact JSON of `value`, without serializing the rest
+/// (an MCP result may be tens of MiB).
+fn compact_prefix(value: &Value, chars: usize) -> String {
+    let mut prefix = CappedBuffer {
+        bytes: Vec::new(),
+        cap: chars * 4 + 4,
+    };
+    // Stops with an error once the cap is reached: the prefix is all that is wanted.
+    let _ = serde_json::to_writer(&mut prefix, value);
+    let text = match String::from_utf8(prefix.bytes) {
+        Ok(text) => text,
+        Err(error) => {
+            let valid = error.utf8_error().valid_up_to();
+            let mut bytes = error.into_bytes();
+            bytes.truncate(valid);
+            String::from_utf8(bytes).unwrap_or_default()
+        }
+    };
+    first_chars(&text, chars).to_string()
+}
+
+struct CappedBuffer {
+    bytes: Vec<u8>,
+    cap: usize,
+}
+
+impl std::io::Write for CappedBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let room = self.cap.saturating_sub(self.bytes.len());
+        if room == 0 {
+            return Err(std::io::Error::other("prefix complete"));
+        }
+        let taken = room.min(buf.len());
+        self.bytes.extend_from_slice(&buf[..taken]);
+        Ok(taken)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 fn is_empty_statement(statement: &str) -> bool {
@@ -303,6 +368,15 @@ mod tests {
                 .statement()
                 .unwrap();
         assert_eq!(st, format!("/f\n{}", "é".repeat(2000)));
+    }
+
+    #[test]
+    fn compact_prefix_matches_the_full_serialization() {
+        let value = json!({"content":[{"type":"text","text":"é".repeat(3000)}],"n":[1,2,3]});
+        let full = compact(&value);
+        for chars in [0, 1, 20, 500, 5000] {
+            assert_eq!(compact_prefix(&value, chars), first_chars(&full, chars));
+        }
     }
 
     #[test]

@@ -4,13 +4,16 @@
 //! stderr becomes the model's copy. In alert mode, and for `apply_patch` (the model wrote that
 //! content itself), Codex gets a GOVERNANCE ALERT as `additionalContext` beside the output.
 
-use serde_json::{json, Value};
+use std::time::Duration;
+
+use serde_json::Value;
 
 use crate::agent::{self, AgentClient, Reply};
 use crate::envelope::Envelope;
 use crate::payload::{Payload, ToolKind};
 use crate::pre_tool_use::{decision_context, policies_evaluated, SIDE_REQUEST_SECONDS};
 use crate::settings::{FailMode, HookEvent, HostEnv, OutputMode, Settings};
+use crate::spool::{self, Spool};
 use crate::state::{self, StateDir};
 use crate::text::{json_as_text, single_line};
 use crate::tokens;
@@ -19,7 +22,39 @@ use crate::HookOutcome;
 const POST_401_USER_TOKEN_LINE: &str = "[AxonFlow] A per-user token is configured (AXONFLOW_USER_TOKEN / user-token.json) and was sent as X-User-Token — if it is expired, revoked, or minted for a different org, the platform rejects every governed request; ask your admin to rotate it, or remove it to fall back to shared-credential attribution.";
 
 pub fn run(stdin: &[u8], env: &HostEnv) -> HookOutcome {
-    let Some(payload) = Payload::parse(stdin) else {
+    run_parsed(Payload::parse(stdin), env)
+}
+
+/// A payload over `limit` bytes could not be scanned. It follows `fail_mode` as an unreachable
+/// agent does in replace mode (`axonflow-agent.md` §11.4): `open` lets it through unscanned,
+/// `closed` withholds it from the model (exit 2: Codex gives the model the stderr line instead
+/// of the output).
+pub fn oversize(limit: u64, env: &HostEnv) -> HookOutcome {
+    let settings = match Settings::resolve(env) {
+        Ok(settings) => settings,
+        Err(error) => return settings_error(&error.to_string()),
+    };
+    match settings.fail_mode {
+        FailMode::Open => HookOutcome::allow(),
+        FailMode::Closed => HookOutcome::block(format!(
+            "AxonFlow withheld this tool output: it is larger than {} and could not be scanned, and fail_mode is closed.",
+            crate::files::size_text(limit)
+        )),
+    }
+}
+
+fn settings_error(error: &str) -> HookOutcome {
+    HookOutcome {
+        stderr_lines: vec![format!(
+            "[AxonFlow] invalid AxonFlow settings ({error}); tool output was not audited. Run `axonflow-codex doctor`."
+        )],
+        ..HookOutcome::allow()
+    }
+}
+
+/// [`run`] on a payload already parsed (`None`: not a usable document).
+pub fn run_parsed(payload: Option<Payload>, env: &HostEnv) -> HookOutcome {
+    let Some(payload) = payload else {
         return HookOutcome::allow();
     };
     if payload.kind() == ToolKind::OwnMcp {
@@ -27,18 +62,13 @@ pub fn run(stdin: &[u8], env: &HostEnv) -> HookOutcome {
     }
     let settings = match Settings::resolve(env) {
         Ok(settings) => settings,
-        Err(error) => {
-            return HookOutcome {
-                stderr_lines: vec![format!(
-                    "[AxonFlow] invalid AxonFlow settings ({error}); tool output was not audited. Run `axonflow-codex doctor`."
-                )],
-                ..HookOutcome::allow()
-            }
-        }
+        Err(error) => return settings_error(&error.to_string()),
     };
     let now = state::now_epoch();
     let state = StateDir::new(settings.state_dir.clone());
+    let spool = Spool::for_env(env);
     if state.active_throttle(now).is_some() {
+        spool::keep_for_later(spool.as_ref(), &payload);
         return HookOutcome::allow();
     }
     let user_token = tokens::resolve_user_token(env, &settings).token;
@@ -52,26 +82,26 @@ pub fn run(stdin: &[u8], env: &HostEnv) -> HookOutcome {
 
     let audit = {
         let client = client.clone();
-        let arguments = payload.post_audit_arguments();
-        let side_timeout = SIDE_REQUEST_SECONDS.min(timeout);
+        let body = spool::post_audit_body(&payload);
+        let side_timeout = Duration::from_secs(SIDE_REQUEST_SECONDS.min(timeout));
+        let spool = spool.clone();
         std::thread::spawn(move || {
-            client.call_tool(
-                "hook-audit",
-                "audit_tool_call",
-                arguments,
-                side_timeout,
-                agent::DEFAULT_BODY_LIMIT,
-            );
+            spool::send_audit(&client, spool.as_ref(), body, side_timeout);
         })
     };
 
     let replace = settings.output_mode == OutputMode::Replace
         && matches!(payload.kind(), ToolKind::Shell | ToolKind::Mcp);
-    let outcome = match payload.scan_text() {
+    let connector_type = payload.connector_type();
+    // The output is moved, not copied, into the request: it may be tens of MiB.
+    let outcome = match payload.into_scan_text() {
         Some(message) => {
             // The redacted copy can be as long as the message itself.
             let body_limit = agent::DEFAULT_BODY_LIMIT + 3 * message.len() as u64;
-            let arguments = json!({"connector_type": payload.connector_type(), "message": message});
+            let arguments = agent::object([
+                ("connector_type", Value::from(connector_type)),
+                ("message", Value::from(message)),
+            ]);
             let reply =
                 client.call_tool("hook-scan", "check_output", arguments, timeout, body_limit);
             if replace {
@@ -123,19 +153,18 @@ fn scan_outcome(
             ..HookOutcome::allow()
         };
     }
-    let Some(result) = http.json().as_ref().and_then(agent::tool_result) else {
+    // A redacted copy is as long as the output: each step frees what the next no longer needs.
+    let Some(mut result) = http.into_json().as_ref().and_then(agent::tool_result) else {
         return HookOutcome::allow();
     };
-    alert_outcome(&result)
-}
-
-/// Rows JSON A / JSON B of §11.3: a GOVERNANCE ALERT beside the output.
-fn alert_outcome(result: &serde_json::Map<String, Value>) -> HookOutcome {
-    let redacted = json_as_text(result.get("redacted_message"));
+    let redacted = match result.remove("redacted_message") {
+        Some(Value::String(text)) => text,
+        other => json_as_text(other.as_ref()),
+    };
     let context = if !redacted.is_empty() && redacted != "null" {
         format!(
             "GOVERNANCE ALERT: PII/sensitive data detected in tool output ({} policies evaluated). You MUST use this redacted version instead of the original: {redacted}",
-            policies_evaluated(result)
+            policies_evaluated(&result)
         )
     } else if result.get("allowed") == Some(&Value::Bool(false)) {
         let reason = json_as_text(result.get("block_reason"));
@@ -150,12 +179,15 @@ fn alert_outcome(result: &serde_json::Map<String, Value>) -> HookOutcome {
     } else {
         return HookOutcome::allow();
     };
-    let document = json!({
-        "hookSpecificOutput": {
-            "hookEventName": "PostToolUse",
-            "additionalContext": context,
-        }
-    });
+    drop(redacted);
+    drop(result);
+    let document = agent::object([(
+        "hookSpecificOutput",
+        agent::object([
+            ("hookEventName", Value::from("PostToolUse")),
+            ("additionalContext", Value::from(context)),
+        ]),
+    )]);
     HookOutcome {
         stdout: format!("{document}\n"),
         ..HookOutcome::allow()
@@ -171,34 +203,24 @@ fn replace_outcome(
     client: &AgentClient,
     now: i64,
 ) -> HookOutcome {
-    let cause = match &reply {
-        Reply::Transport(failure) => Some(failure.to_string()),
-        Reply::Http(http)
-            if http.status >= 500 && http.json().as_ref().and_then(agent::rpc_error).is_none() =>
-        {
-            Some(format!("HTTP {}", http.status))
-        }
-        Reply::Http(_) => None,
+    let http = match reply {
+        Reply::Transport(failure) => return unscanned(settings, &failure.to_string()),
+        Reply::Http(http) => http,
     };
-    if let Some(cause) = cause {
-        return match settings.fail_mode {
-            FailMode::Open => HookOutcome::allow(),
-            FailMode::Closed => HookOutcome::block(format!(
-                "AxonFlow withheld this tool output: the AxonFlow agent at {} could not be reached ({cause}) to scan it, and fail_mode is closed. Run `axonflow-codex doctor` to check the connection.",
-                settings.endpoint
-            )),
-        };
+    if Envelope::detect(&http).is_some() || http.status == 401 {
+        return scan_outcome(Reply::Http(http), settings, state, client, now);
     }
-    let result = match &reply {
-        Reply::Http(http) if Envelope::detect(http).is_none() && http.status != 401 => {
-            http.json().as_ref().and_then(agent::tool_result)
-        }
-        _ => None,
+    let status = http.status;
+    // A redacted copy is as long as the output: each step frees what the next no longer needs.
+    let body = http.into_json();
+    if status >= 500 && body.as_ref().and_then(agent::rpc_error).is_none() {
+        return unscanned(settings, &format!("HTTP {status}"));
+    }
+    let Some(mut result) = body.as_ref().and_then(agent::tool_result) else {
+        return HookOutcome::allow();
     };
-    let Some(result) = result else {
-        return scan_outcome(reply, settings, state, client, now);
-    };
-    if let Some(redacted) = redaction(&result) {
+    drop(body);
+    if let Some(redacted) = take_redaction(&mut result) {
         let notice = single_line(&format!(
             "AxonFlow redacted sensitive data from this tool output ({} policies evaluated){}. The redacted output follows.",
             policies_evaluated(&result),
@@ -207,13 +229,18 @@ fn replace_outcome(
         return HookOutcome {
             exit_code: 2,
             stdout: String::new(),
-            stderr_lines: vec![notice, redacted.to_string()],
+            stderr_lines: vec![notice, redacted],
         };
     }
     if result.get("allowed") == Some(&Value::Bool(false)) {
+        let reason = json_as_text(result.get("block_reason"));
+        let reason = if reason.is_empty() {
+            "Policy violation in tool output".to_string()
+        } else {
+            reason
+        };
         return HookOutcome::block(format!(
-            "AxonFlow withheld this tool output: {} ({} policies evaluated){}",
-            block_reason(&result),
+            "AxonFlow withheld this tool output: {reason} ({} policies evaluated){}",
             policies_evaluated(&result),
             decision_context(&result)
         ));
@@ -221,20 +248,23 @@ fn replace_outcome(
     HookOutcome::allow()
 }
 
-/// A usable redaction: a non-empty string other than `"null"`. Anything else (a number, an
-/// object, an empty string) counts as no redaction.
-pub(crate) fn redaction(result: &serde_json::Map<String, Value>) -> Option<&str> {
-    match result.get("redacted_message") {
-        Some(Value::String(text)) if !text.is_empty() && text != "null" => Some(text),
-        _ => None,
+/// No scan answer (transport failure, timeout, 5xx without JSON-RPC error): `closed` withholds
+/// the output from the model, `open` lets it through.
+fn unscanned(settings: &Settings, cause: &str) -> HookOutcome {
+    match settings.fail_mode {
+        FailMode::Open => HookOutcome::allow(),
+        FailMode::Closed => HookOutcome::block(format!(
+            "AxonFlow withheld this tool output: the AxonFlow agent at {} could not be reached ({cause}) to scan it, and fail_mode is closed. Run `axonflow-codex doctor` to check the connection.",
+            settings.endpoint
+        )),
     }
 }
 
-fn block_reason(result: &serde_json::Map<String, Value>) -> String {
-    let reason = json_as_text(result.get("block_reason"));
-    if reason.is_empty() {
-        "Policy violation in tool output".to_string()
-    } else {
-        reason
+/// A usable redaction, moved out of the result: a non-empty string other than `"null"`.
+/// Anything else (a number, an object, an empty string) counts as no redaction.
+pub(crate) fn take_redaction(result: &mut serde_json::Map<String, Value>) -> Option<String> {
+    match result.remove("redacted_message") {
+        Some(Value::String(text)) if !text.is_empty() && text != "null" => Some(text),
+        _ => None,
     }
 }

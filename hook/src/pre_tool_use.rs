@@ -1,12 +1,15 @@
 //! `axonflow-codex-hook pre-tool-use`: ask `check_policy` before a tool runs; block with
 //! exit 2 and one line on stderr (`axonflow-agent.md` §10).
 
+use std::time::Duration;
+
 use serde_json::{json, Map, Value};
 
 use crate::agent::{self, AgentClient, Reply};
 use crate::envelope::Envelope;
 use crate::payload::Payload;
 use crate::settings::{FailMode, HookEvent, HostEnv, Settings};
+use crate::spool::{self, Spool};
 use crate::state::{self, StateDir};
 use crate::text::json_as_text;
 use crate::tokens::{self, USER_TOKEN_HINT};
@@ -16,13 +19,20 @@ use crate::HookOutcome;
 pub const SIDE_REQUEST_SECONDS: u64 = 3;
 
 pub fn run(stdin: &[u8], env: &HostEnv) -> HookOutcome {
-    let Some(payload) = Payload::parse(stdin) else {
+    run_parsed(Payload::parse(stdin), env)
+}
+
+/// [`run`] on a payload already parsed (`None`: not a usable document).
+pub fn run_parsed(payload: Option<Payload>, env: &HostEnv) -> HookOutcome {
+    let Some(mut payload) = payload else {
         return HookOutcome::allow();
     };
     // Settings are not even read for calls that are not governed.
     let Some(statement) = payload.statement() else {
         return HookOutcome::allow();
     };
+    // Only the statement is used from here on; the input may be tens of MiB.
+    payload.tool_input = Value::Null;
     let settings = match Settings::resolve(env) {
         Ok(settings) => settings,
         Err(error) => return HookOutcome::block(config_line(&error.to_string())),
@@ -42,11 +52,11 @@ pub fn run(stdin: &[u8], env: &HostEnv) -> HookOutcome {
     );
     let client = AgentClient::new(&settings, headers);
     let timeout = settings.timeout_for(HookEvent::PreToolUse);
-    let arguments = json!({
-        "connector_type": payload.connector_type(),
-        "statement": statement,
-        "operation": "execute",
-    });
+    let arguments = agent::object([
+        ("connector_type", Value::from(payload.connector_type())),
+        ("statement", Value::from(statement.as_str())),
+        ("operation", Value::from("execute")),
+    ]);
     let reply = client.call_tool(
         "hook-pre",
         "check_policy",
@@ -54,7 +64,10 @@ pub fn run(stdin: &[u8], env: &HostEnv) -> HookOutcome {
         timeout,
         agent::DEFAULT_BODY_LIMIT,
     );
+    let spool = Spool::for_env(env);
+    spool::deliver_after_contact(&client, spool.as_ref(), &reply);
     let context = Context {
+        spool: spool.as_ref(),
         settings: &settings,
         state: &state,
         client: &client,
@@ -86,6 +99,7 @@ pub(crate) fn throttle_gate(
 }
 
 struct Context<'a> {
+    spool: Option<&'a Spool>,
     settings: &'a Settings,
     state: &'a StateDir,
     client: &'a AgentClient,
@@ -186,14 +200,10 @@ fn violation(result: &Map<String, Value>, cx: &Context<'_>) -> HookOutcome {
             "error_message": format!("Blocked by policy: {block_reason}"),
         });
         let timeout = SIDE_REQUEST_SECONDS.min(cx.settings.timeout_for(HookEvent::PreToolUse));
+        let body = agent::request_body("hook-audit-blocked", "audit_tool_call", arguments);
+        let spool = cx.spool.cloned();
         std::thread::spawn(move || {
-            client.call_tool(
-                "hook-audit-blocked",
-                "audit_tool_call",
-                arguments,
-                timeout,
-                agent::DEFAULT_BODY_LIMIT,
-            );
+            spool::send_audit(&client, spool.as_ref(), body, Duration::from_secs(timeout));
         })
     };
     let line = format!(
@@ -236,6 +246,22 @@ pub(crate) fn decision_context(result: &Map<String, Value>) -> String {
     }
     context.push(']');
     context
+}
+
+/// A payload over `limit` bytes could not be checked: it follows `fail_mode`, as an agent that
+/// cannot be reached does.
+pub fn oversize(limit: u64, env: &HostEnv) -> HookOutcome {
+    let settings = match Settings::resolve(env) {
+        Ok(settings) => settings,
+        Err(error) => return HookOutcome::block(config_line(&error.to_string())),
+    };
+    match settings.fail_mode {
+        FailMode::Open => HookOutcome::allow(),
+        FailMode::Closed => HookOutcome::block(format!(
+            "AxonFlow governance blocked: the tool call is larger than {} and could not be checked, and fail_mode is closed.",
+            crate::files::size_text(limit)
+        )),
+    }
 }
 
 pub(crate) fn unreachable(settings: &Settings, cause: &str) -> HookOutcome {

@@ -407,22 +407,24 @@ impl SettingsFile {
     /// `installed`: the file sits beside an installed hook binary, where a system-wide
     /// install may share it (see [`check_private`]).
     fn load(path: &Path, installed: bool) -> Result<SettingsFile, SettingsError> {
-        let bytes = match std::fs::read(path) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+        let file = match crate::files::read_small_file(path, crate::files::SETTINGS_FILE_LIMIT) {
+            Ok(file) => file,
+            Err(crate::files::ReadFailure::Missing) => {
                 return Ok(SettingsFile {
                     exists: false,
                     values: BTreeMap::new(),
                 })
             }
-            Err(e) => {
+            Err(failure) => {
                 return Err(SettingsError::new(format!(
-                    "{} cannot be read: {}",
+                    "{} {}",
                     path.display(),
-                    crate::text::io_cause(&e)
+                    failure.cause()
                 )))
             }
         };
+        let metadata = file.metadata;
+        let bytes = file.bytes;
         let text = String::from_utf8(bytes)
             .map_err(|_| SettingsError::new(format!("{} is not valid UTF-8", path.display())))?;
         let document: toml_edit::DocumentMut =
@@ -438,7 +440,7 @@ impl SettingsFile {
                 ))
             })?;
         let holds_secret = SECRET_KEYS.iter().any(|key| document.contains_key(key));
-        check_private(path, installed, holds_secret)?;
+        check_private(path, &metadata, installed, holds_secret)?;
         let mut values = BTreeMap::new();
         for key in KNOWN_KEYS {
             let Some(item) = document.get(key) else {
@@ -481,15 +483,13 @@ impl SettingsFile {
 /// every user: the file installed beside a root-owned hook location may be readable by all
 /// when it is owned by root and holds no secret (`auth`, `license_token`).
 #[cfg(unix)]
-fn check_private(path: &Path, installed: bool, holds_secret: bool) -> Result<(), SettingsError> {
+fn check_private(
+    path: &Path,
+    metadata: &std::fs::Metadata,
+    installed: bool,
+    holds_secret: bool,
+) -> Result<(), SettingsError> {
     use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
-    let metadata = std::fs::metadata(path).map_err(|e| {
-        SettingsError::new(format!(
-            "{} cannot be read: {}",
-            path.display(),
-            crate::text::io_cause(&e)
-        ))
-    })?;
     let mode = metadata.permissions().mode() & 0o777;
     let shared_system_file = installed && !holds_secret && metadata.uid() == 0;
     if mode & 0o022 != 0 || (mode & 0o044 != 0 && !shared_system_file) {
@@ -502,7 +502,12 @@ fn check_private(path: &Path, installed: bool, holds_secret: bool) -> Result<(),
 }
 
 #[cfg(not(unix))]
-fn check_private(_path: &Path, _installed: bool, _holds_secret: bool) -> Result<(), SettingsError> {
+fn check_private(
+    _path: &Path,
+    _metadata: &std::fs::Metadata,
+    _installed: bool,
+    _holds_secret: bool,
+) -> Result<(), SettingsError> {
     Ok(())
 }
 

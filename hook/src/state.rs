@@ -11,6 +11,9 @@ pub const THROTTLE_FILE: &str = "throttle-until";
 pub const UPGRADE_PROMPT_FILE: &str = "upgrade-prompt-last-shown";
 pub const AUTH_FAILURE_PROMPT_FILE: &str = "auth-failure-prompt-last-shown";
 pub const AUTH_FAILURE_REASON: &str = "auth_failure";
+/// No throttle lasts longer than the longest tier window: a stamp further ahead than this is
+/// never honoured, and none is written further ahead.
+pub const THROTTLE_CAP_SECONDS: i64 = 86_400;
 
 /// An active throttle: requests are suppressed until `until` (epoch seconds).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,6 +27,22 @@ impl Throttle {
     pub fn is_auth_failure(&self) -> bool {
         self.reason == AUTH_FAILURE_REASON
     }
+
+    /// A tier-limit throttle makes both hooks allow without asking the agent (an
+    /// `auth_failure` one makes pre-tool-use block instead).
+    pub fn allows_without_asking(&self) -> bool {
+        !self.is_auth_failure()
+    }
+}
+
+/// What the throttle file says, read without changing it.
+enum StampReading {
+    /// No file, or nothing a hook should act on or delete (not a regular file, oversize,
+    /// unreadable).
+    Absent,
+    /// Garbage, expired, or further ahead than the cap: ignored and deleted.
+    Stale,
+    Active(Throttle),
 }
 
 /// The state directory; `None` when no home or cache directory is known, in which case
@@ -42,11 +61,36 @@ impl StateDir {
         self.dir.as_ref().map(|d| d.join(name))
     }
 
-    /// The active throttle, if any. A stamp whose first field is not all digits, or whose
-    /// time has passed, is deleted.
+    /// The throttle as the hooks honour it, if any, without touching the file: `doctor` uses
+    /// this to say whether the hooks currently allow without asking.
+    pub fn honoured_throttle(&self, now: i64) -> Option<Throttle> {
+        match self.read_throttle(now) {
+            StampReading::Active(throttle) => Some(throttle),
+            StampReading::Absent | StampReading::Stale => None,
+        }
+    }
+
+    /// The active throttle, if any. A stamp whose first field is not all digits, whose time
+    /// has passed, or that lies further ahead than [`THROTTLE_CAP_SECONDS`] (the bash plugin
+    /// writes `resets_at` deadlines of any length; a hand-written one could switch
+    /// governance off for years) is deleted, so the agent is asked again.
     pub fn active_throttle(&self, now: i64) -> Option<Throttle> {
-        let path = self.path(THROTTLE_FILE)?;
-        let text = std::fs::read_to_string(&path).ok()?;
+        match self.read_throttle(now) {
+            StampReading::Active(throttle) => Some(throttle),
+            StampReading::Absent => None,
+            StampReading::Stale => {
+                if let Some(path) = self.path(THROTTLE_FILE) {
+                    let _ = std::fs::remove_file(path);
+                }
+                None
+            }
+        }
+    }
+
+    fn read_throttle(&self, now: i64) -> StampReading {
+        let Some(text) = self.read_stamp(THROTTLE_FILE) else {
+            return StampReading::Absent;
+        };
         let line = text.lines().next().unwrap_or("");
         let (epoch, reason) = match line.split_once(' ') {
             Some((epoch, reason)) => (epoch, reason.trim()),
@@ -56,18 +100,28 @@ impl StateDir {
             .then(|| epoch.parse::<i64>().ok())
             .flatten();
         match until {
-            Some(until) if now < until => Some(Throttle {
-                until,
-                reason: reason.to_string(),
-            }),
-            _ => {
-                let _ = std::fs::remove_file(&path);
-                None
+            Some(until) if now < until && until <= now.saturating_add(THROTTLE_CAP_SECONDS) => {
+                StampReading::Active(Throttle {
+                    until,
+                    reason: reason.to_string(),
+                })
             }
+            _ => StampReading::Stale,
         }
     }
 
+    /// A stamp's text; `None` when it is missing, not a regular file, over
+    /// [`crate::files::STATE_FILE_LIMIT`], unreadable or not UTF-8.
+    fn read_stamp(&self, name: &str) -> Option<String> {
+        let path = self.path(name)?;
+        let file = crate::files::read_small_file(&path, crate::files::STATE_FILE_LIMIT).ok()?;
+        String::from_utf8(file.bytes).ok()
+    }
+
+    /// Records a throttle until `until`, brought back to at most [`THROTTLE_CAP_SECONDS`]
+    /// from now.
     pub fn write_throttle(&self, until: i64, reason: &str) {
+        let until = until.min(now_epoch().saturating_add(THROTTLE_CAP_SECONDS));
         if let Some(path) = self.path(THROTTLE_FILE) {
             let _ = write_atomically(&path, format!("{until} {reason}\n").as_bytes());
         }
@@ -91,7 +145,7 @@ impl StateDir {
         let Some(path) = self.path(stamp_file) else {
             return true;
         };
-        let shown = std::fs::read_to_string(&path).unwrap_or_default();
+        let shown = self.read_stamp(stamp_file).unwrap_or_default();
         if shown.lines().next().map(str::trim) == Some(today) {
             return false;
         }

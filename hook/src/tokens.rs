@@ -111,32 +111,51 @@ pub fn resolve_user_token(env: &HostEnv, settings: &Settings) -> UserToken {
     }
 }
 
+/// A FIFO, device, oversize or unreadable file counts as a malformed token: it is ignored and
+/// doctor names it.
 fn read_user_token_file(file: &Path) -> Result<Option<Secret>, UserTokenProblem> {
-    let Ok(metadata) = std::fs::metadata(file) else {
-        return Ok(None);
+    let malformed = || UserTokenProblem::FileMalformed {
+        file: file.to_path_buf(),
     };
+    let read = match crate::files::read_small_file(file, crate::files::USER_TOKEN_FILE_LIMIT) {
+        Ok(read) => read,
+        Err(crate::files::ReadFailure::Missing) => return Ok(None),
+        // Say "unsafe permissions" for a file we may not open because of its mode.
+        Err(crate::files::ReadFailure::Io(_)) => {
+            return Err(std::fs::metadata(file)
+                .ok()
+                .and_then(|metadata| unsafe_permissions(file, &metadata))
+                .unwrap_or_else(malformed))
+        }
+        Err(_) => return Err(malformed()),
+    };
+    if let Some(problem) = unsafe_permissions(file, &read.metadata) {
+        return Err(problem);
+    }
+    let document: serde_json::Value =
+        serde_json::from_slice(&read.bytes).map_err(|_| malformed())?;
+    match document.get("token").and_then(|t| t.as_str()) {
+        Some(token) if is_wire_safe(token) => Ok(Some(Secret::new(token))),
+        _ => Err(malformed()),
+    }
+}
+
+/// The file must be exactly 0600 (Unix).
+fn unsafe_permissions(file: &Path, metadata: &std::fs::Metadata) -> Option<UserTokenProblem> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
         let mode = metadata.permissions().mode() & 0o777;
         if mode != 0o600 {
-            return Err(UserTokenProblem::FileUnsafePermissions {
+            return Some(UserTokenProblem::FileUnsafePermissions {
                 file: file.to_path_buf(),
                 mode,
             });
         }
     }
     #[cfg(not(unix))]
-    let _ = metadata;
-    let malformed = || UserTokenProblem::FileMalformed {
-        file: file.to_path_buf(),
-    };
-    let bytes = std::fs::read(file).map_err(|_| malformed())?;
-    let document: serde_json::Value = serde_json::from_slice(&bytes).map_err(|_| malformed())?;
-    match document.get("token").and_then(|t| t.as_str()) {
-        Some(token) if is_wire_safe(token) => Ok(Some(Secret::new(token))),
-        _ => Err(malformed()),
-    }
+    let _ = (file, metadata);
+    None
 }
 
 #[cfg(test)]

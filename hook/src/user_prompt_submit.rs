@@ -5,9 +5,9 @@
 use serde_json::{json, Value};
 
 use crate::agent::{self, AgentClient};
-use crate::post_tool_use::redaction;
+use crate::post_tool_use::take_redaction;
 use crate::pre_tool_use::{config_line, governed_result, policies_evaluated, throttle_gate};
-use crate::settings::{HookEvent, HostEnv, Settings};
+use crate::settings::{FailMode, HookEvent, HostEnv, Settings};
 use crate::state::{self, StateDir};
 use crate::text::json_as_text;
 use crate::tokens;
@@ -46,8 +46,24 @@ pub fn run(stdin: &[u8], env: &HostEnv) -> HookOutcome {
         body_limit,
     );
     match governed_result(reply, &settings, &state, &client, now) {
-        Ok(result) => decide(&result),
+        Ok(result) => decide(result),
         Err(outcome) => outcome,
+    }
+}
+
+/// A prompt over `limit` bytes could not be checked: it follows `fail_mode`, as an agent that
+/// cannot be reached does.
+pub fn oversize(limit: u64, env: &HostEnv) -> HookOutcome {
+    let settings = match Settings::resolve(env) {
+        Ok(settings) => settings,
+        Err(error) => return HookOutcome::block(config_line(&error.to_string())),
+    };
+    match settings.fail_mode {
+        FailMode::Open => HookOutcome::allow(),
+        FailMode::Closed => HookOutcome::block(format!(
+            "{BLOCK_PREFIX} it is larger than {} and could not be checked, and fail_mode is closed.",
+            crate::files::size_text(limit)
+        )),
     }
 }
 
@@ -62,11 +78,11 @@ fn prompt_of(stdin: &[u8]) -> Option<String> {
     }
 }
 
-fn decide(result: &serde_json::Map<String, Value>) -> HookOutcome {
-    if let Some(redacted) = redaction(result) {
+fn decide(mut result: serde_json::Map<String, Value>) -> HookOutcome {
+    if let Some(redacted) = take_redaction(&mut result) {
         return HookOutcome::block(format!(
             "{BLOCK_PREFIX} it contains sensitive data ({} policies evaluated). Send this redacted version instead: {redacted}",
-            policies_evaluated(result)
+            policies_evaluated(&result)
         ));
     }
     if result.get("allowed") == Some(&Value::Bool(false)) {

@@ -167,7 +167,9 @@ fn hostile_stdin_never_crashes_or_hangs() {
         for (name, input) in hostile_inputs() {
             let run = env.run(&[command], &input);
             assert!(
-                run.elapsed < Duration::from_secs(2),
+                // The stand-in (a debug build, in this process) checks the ten-megabyte
+                // command too; on a loaded 2-core machine that alone came near 2 s.
+                run.elapsed < Duration::from_secs(5),
                 "{command} {name}: took {:?}",
                 run.elapsed
             );

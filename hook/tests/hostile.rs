@@ -14,7 +14,7 @@ mod support;
 use std::io::{Read as _, Write as _};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use support::*;
 
@@ -30,86 +30,13 @@ const KILL_AFTER: Duration = Duration::from_secs(30);
 const SECRET: &str = "HostileSecret-5ac1e";
 const LICENSE: &str = "AXON-HostileLicense-77e1";
 
-/// A hook run with its peak resident set size.
-struct Measured {
-    code: i32,
-    stdout: String,
-    stderr: String,
-    elapsed: Duration,
-    max_rss_kib: i64,
-}
-
-impl Measured {
-    fn one_line(&self) -> &str {
-        let line = self.stderr.strip_suffix('\n').unwrap_or(&self.stderr);
-        assert!(!line.is_empty(), "expected a stderr line, got nothing");
-        assert!(
-            !line.contains('\n'),
-            "more than one line: {:?}",
-            self.stderr
-        );
-        line
-    }
-}
-
-/// Runs the hook binary, reaping it with `wait4` to read its `ru_maxrss`.
-// The child is reaped by `libc::wait4`, not `Child::wait`, which clippy cannot see.
-#[allow(clippy::zombie_processes)]
+/// One hook run through `support::run_measured`, held to this file's time and memory bounds.
 fn run_measured(env: &TestEnv, hook: &str, payload: &Value) -> Measured {
-    let mut child = env
-        .command(std::path::Path::new(HOOK), &[hook])
-        .spawn()
-        .expect("spawn hook");
-    let started = Instant::now();
-    let pid = child.id() as libc::pid_t;
-    let mut stdin = child.stdin.take().unwrap();
-    let input = payload.to_string().into_bytes();
-    let writer = std::thread::spawn(move || {
-        let _ = stdin.write_all(&input);
-    });
-    let pipe = |mut reader: Box<dyn std::io::Read + Send>| {
-        std::thread::spawn(move || {
-            let mut bytes = Vec::new();
-            let _ = reader.read_to_end(&mut bytes);
-            bytes
-        })
-    };
-    let stdout = pipe(Box::new(child.stdout.take().unwrap()));
-    let stderr = pipe(Box::new(child.stderr.take().unwrap()));
-    let (status, usage) = loop {
-        let mut status = 0;
-        // SAFETY: a zeroed rusage is a valid value for wait4 to fill in.
-        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-        // SAFETY: pid is our own unreaped child; both pointers are valid for the call.
-        let reaped = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut usage) };
-        if reaped == pid {
-            break (status, usage);
-        }
-        assert!(
-            reaped == 0
-                || std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted,
-            "wait4 failed: {}",
-            std::io::Error::last_os_error()
-        );
-        if started.elapsed() > KILL_AFTER {
-            let _ = child.kill();
-            panic!("the hook was still running after {KILL_AFTER:?}");
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    };
-    let elapsed = started.elapsed();
-    let _ = writer.join();
-    assert!(
-        libc::WIFEXITED(status),
-        "the hook did not exit normally (wait status {status:#x})"
+    let measured = support::run_measured(
+        env.command(std::path::Path::new(HOOK), &[hook]),
+        feed_bytes(payload.to_string().into_bytes()),
+        KILL_AFTER,
     );
-    let measured = Measured {
-        code: libc::WEXITSTATUS(status),
-        stdout: String::from_utf8(stdout.join().unwrap()).expect("stdout is UTF-8"),
-        stderr: String::from_utf8(stderr.join().unwrap()).expect("stderr is UTF-8"),
-        elapsed,
-        max_rss_kib: usage.ru_maxrss,
-    };
     env.check_output(&[hook], &measured.stdout, &measured.stderr);
     assert!(
         measured.elapsed < TIME_BOUND,

@@ -181,6 +181,8 @@ fn clear_state(home: &Path) {
     ] {
         let _ = std::fs::remove_file(dir.join(name));
     }
+    // Each case counts its own audits: none spooled by an earlier case may be delivered.
+    let _ = std::fs::remove_dir_all(home.join(".local").join("state").join("axonflow"));
 }
 
 fn new_home() -> (tempfile::TempDir, PathBuf) {

@@ -249,3 +249,20 @@ fn a_long_prompt_is_sent_whole_and_its_redaction_read_whole() {
         Some(text.as_str())
     );
 }
+
+#[test]
+fn a_prompt_over_the_stdin_cap_follows_fail_mode() {
+    let agent = StandIn::start(AgentConfig::default());
+    let mut env = TestEnv::with_agent(&agent);
+    let huge = prompt(&"x".repeat(33 * 1024 * 1024)).to_string();
+    env.set("AXONFLOW_FAIL_MODE", "closed");
+    let run = env.run(&["user-prompt-submit"], huge.as_bytes());
+    assert_blocked(
+        &run,
+        "AxonFlow blocked this prompt: it is larger than 32 MiB and could not be checked, and fail_mode is closed.",
+    );
+    env.set("AXONFLOW_FAIL_MODE", "open");
+    env.run(&["user-prompt-submit"], huge.as_bytes())
+        .assert_silent_allow();
+    assert!(agent.requests().is_empty(), "nothing was sent");
+}

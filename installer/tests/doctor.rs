@@ -153,10 +153,19 @@ fn rejected_credentials_fail_and_accepted_ones_clear_the_cooldown() {
         "--client-secret",
         "wrong-pw",
     ]);
-    // A hook run hits the 401 and starts the cooldown.
+    // A hook run hits the 401 and starts the cooldown (the hooks honour no stamp further
+    // ahead than a day).
     let stamp = env.home.join(".cache/axonflow/throttle-until");
+    let cooldown = format!(
+        "{} auth_failure\n",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            + 300
+    );
     std::fs::create_dir_all(stamp.parent().unwrap()).unwrap();
-    std::fs::write(&stamp, "9999999999 auth_failure\n").unwrap();
+    std::fs::write(&stamp, &cooldown).unwrap();
     let run = env.run(&["doctor", "--json"]);
     assert_eq!(run.code, 1);
     assert_eq!(status_of(&run, "credentials"), "fail");
@@ -170,7 +179,7 @@ fn rejected_credentials_fail_and_accepted_ones_clear_the_cooldown() {
         "--client-secret",
         "right",
     ]);
-    std::fs::write(&stamp, "9999999999 auth_failure\n").unwrap();
+    std::fs::write(&stamp, &cooldown).unwrap();
     let run = env.run(&["doctor", "--json"]);
     assert_eq!(status_of(&run, "credentials"), "pass");
     assert!(

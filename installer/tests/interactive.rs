@@ -83,7 +83,7 @@ fn questions_in_order_and_answers_persisted() {
     );
     assert_eq!(
         env.read("axonflow.toml"),
-        "# AxonFlow settings for the Codex hooks, written by `axonflow-codex install` (keep it mode 0600).\nendpoint = \"http://agent.local:8080\"\nauth = \"dGVhbTpzM2NyZXQ=\"\ntimeout_seconds = \"15\"\nfail_mode = \"closed\"\n"
+        "# AxonFlow settings for the Codex hooks, written by `axonflow-codex install` (keep it mode 0600).\nendpoint = \"http://agent.local:8080\"\nauth = \"dGVhbTpzM2NyZXQ=\"\ntimeout_seconds = \"15\"\nfail_mode = \"closed\"\noutput_mode = \"replace\"\n"
     );
     assert!(env.read("config.toml").contains("trusted_hash"));
 }

@@ -175,6 +175,14 @@ fn no_secret_escapes_its_two_files() {
             &["post-tool-use"],
             r#"{"tool_name":"Bash","tool_input":{"command":"cat"},"tool_response":"SSN 123-45-6789"}"#,
         ),
+        (
+            &["user-prompt-submit"],
+            r#"{"hook_event_name":"UserPromptSubmit","prompt":"my ssn is 123-45-6789"}"#,
+        ),
+        (
+            &["user-prompt-submit"],
+            r#"{"hook_event_name":"UserPromptSubmit","prompt":"write a haiku"}"#,
+        ),
     ] {
         let (stdout, stderr) = run_hook(&env, &hook, args, payload);
         for secret in secrets() {

@@ -260,3 +260,119 @@ pub fn basic(id: &str, secret: &str) -> String {
 pub fn tool_text(id: &str, text: &str) -> Value {
     json!({"jsonrpc":"2.0","id":id,"result":{"content":[{"type":"text","text":text}]}})
 }
+
+/// A run reaped with `wait4`, with its peak resident set. On Linux `ru_maxrss` also counts
+/// the resident set this test process had at `exec` (see `hostile.rs`), so the figure is an
+/// upper bound of the hook's own peak; the tests that use it keep their own memory small.
+pub struct Measured {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+    pub max_rss_kib: i64,
+}
+
+impl Measured {
+    pub fn one_line(&self) -> &str {
+        let line = self.stderr.strip_suffix('\n').unwrap_or(&self.stderr);
+        assert!(!line.is_empty(), "expected a stderr line, got nothing");
+        assert!(
+            !line.contains('\n'),
+            "more than one line: {:?}",
+            self.stderr
+        );
+        line
+    }
+}
+
+/// Spawns `command` (stdio as the caller set it; piped stdout and stderr are collected),
+/// feeds its stdin with `feed` on a thread, and reaps it with `wait4`. A run still going
+/// after `kill_after` is killed and the test fails, so a hang is a failure, not a stuck suite.
+// The child is reaped by `libc::wait4`, not `Child::wait`, which clippy cannot see.
+#[allow(clippy::zombie_processes)]
+pub fn run_measured(
+    mut command: Command,
+    feed: impl FnOnce(std::process::ChildStdin) + Send + 'static,
+    kill_after: Duration,
+) -> Measured {
+    use std::io::Read as _;
+    let started = Instant::now();
+    let mut child = command.spawn().expect("spawn hook");
+    let pid = child.id() as libc::pid_t;
+    let writer = child
+        .stdin
+        .take()
+        .map(|stdin| std::thread::spawn(move || feed(stdin)));
+    let collect = |reader: Option<Box<dyn std::io::Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut reader) = reader {
+                let _ = reader.read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    };
+    let stdout = collect(
+        child
+            .stdout
+            .take()
+            .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+    );
+    let stderr = collect(
+        child
+            .stderr
+            .take()
+            .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+    );
+    let (status, usage) = loop {
+        let mut status = 0;
+        // SAFETY: a zeroed rusage is a valid value for wait4 to fill in.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: pid is our own unreaped child; both pointers are valid for the call.
+        let reaped = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut usage) };
+        if reaped == pid {
+            break (status, usage);
+        }
+        if started.elapsed() > kill_after {
+            let _ = child.kill();
+            panic!("the hook was still running after {kill_after:?}");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let elapsed = started.elapsed();
+    if let Some(writer) = writer {
+        let _ = writer.join();
+    }
+    assert!(
+        libc::WIFEXITED(status),
+        "the hook did not exit normally (wait status {status:#x})"
+    );
+    let measured = Measured {
+        code: libc::WEXITSTATUS(status),
+        stdout: String::from_utf8(stdout.join().unwrap()).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(stderr.join().unwrap()).expect("stderr is UTF-8"),
+        elapsed,
+        max_rss_kib: usage.ru_maxrss,
+    };
+    assert!(
+        !measured.stderr.contains("panicked"),
+        "the hook panicked: {}",
+        measured.stderr
+    );
+    measured
+}
+
+/// Writes `bytes` to a hook's stdin and closes it.
+pub fn feed_bytes(bytes: Vec<u8>) -> impl FnOnce(std::process::ChildStdin) + Send + 'static {
+    move |mut stdin| {
+        let _ = stdin.write_all(&bytes);
+    }
+}
+
+/// Now, in epoch seconds.
+pub fn now_epoch() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}

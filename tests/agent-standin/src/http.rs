@@ -1,11 +1,15 @@
-//! A minimal HTTP/1.1 server side over one `TcpStream`: request parsing (Content-Length and
-//! chunked bodies, `Expect: 100-continue`, keep-alive) and response writing. Reads poll a stop
-//! flag so that connection threads end soon after the stand-in is dropped.
+//! A minimal HTTP/1.1 server side over one `TcpStream` (plain, or TLS with rustls): request
+//! parsing (Content-Length and chunked bodies, `Expect: 100-continue`, keep-alive) and response
+//! writing. Reads poll a stop flag so that connection threads end soon after the stand-in is
+//! dropped.
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
+
+use rustls::{ServerConfig, ServerConnection, StreamOwned};
 
 const POLL: Duration = Duration::from_millis(50);
 const MAX_HEAD: usize = 1024 * 1024;
@@ -51,17 +55,69 @@ pub enum ReadError {
     Io,
 }
 
+/// The connection's byte stream; the TLS handshake runs inside the first read.
+pub enum Stream {
+    Plain(TcpStream),
+    Tls(Box<StreamOwned<ServerConnection, TcpStream>>),
+}
+
+impl Stream {
+    fn tcp(&self) -> &TcpStream {
+        match self {
+            Stream::Plain(tcp) => tcp,
+            Stream::Tls(tls) => tls.get_ref(),
+        }
+    }
+}
+
+impl Read for Stream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Stream::Plain(tcp) => tcp.read(buf),
+            Stream::Tls(tls) => tls.read(buf),
+        }
+    }
+}
+
+impl Write for Stream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Stream::Plain(tcp) => tcp.write(buf),
+            Stream::Tls(tls) => tls.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Stream::Plain(tcp) => tcp.flush(),
+            Stream::Tls(tls) => tls.flush(),
+        }
+    }
+}
+
 pub struct Conn<'a> {
-    pub stream: TcpStream,
+    pub stream: Stream,
     buf: Vec<u8>,
     stop: &'a AtomicBool,
 }
 
 impl<'a> Conn<'a> {
-    pub fn new(stream: TcpStream, stop: &'a AtomicBool) -> io::Result<Self> {
+    /// Serves `stream` in plain HTTP, or over TLS with `tls`.
+    pub fn new(
+        stream: TcpStream,
+        tls: Option<Arc<ServerConfig>>,
+        stop: &'a AtomicBool,
+    ) -> io::Result<Self> {
         stream.set_read_timeout(Some(POLL))?;
         stream.set_write_timeout(Some(Duration::from_secs(30)))?;
         stream.set_nodelay(true)?;
+        let stream = match tls {
+            None => Stream::Plain(stream),
+            Some(config) => {
+                let server = ServerConnection::new(config).map_err(io::Error::other)?;
+                Stream::Tls(Box::new(StreamOwned::new(server, stream)))
+            }
+        };
         Ok(Conn {
             stream,
             buf: Vec::new(),
@@ -270,8 +326,12 @@ impl<'a> Conn<'a> {
         self.close();
     }
 
-    pub fn close(&self) {
-        let _ = self.stream.shutdown(Shutdown::Both);
+    pub fn close(&mut self) {
+        if let Stream::Tls(tls) = &mut self.stream {
+            tls.conn.send_close_notify();
+            let _ = tls.flush();
+        }
+        let _ = self.stream.tcp().shutdown(Shutdown::Both);
     }
 
     pub fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {

@@ -17,6 +17,7 @@
 mod agent;
 mod config;
 mod http;
+mod tls;
 mod util;
 
 use std::collections::BTreeMap;
@@ -30,6 +31,7 @@ use regex::Regex;
 use serde_json::Value;
 
 pub use config::{default_policies, default_redaction_policies, AgentConfig, HealthMode, Policy};
+pub use tls::{TestCa, TlsIdentity};
 pub use util::{go_pretty_sorted, sort_keys};
 
 /// The governance / MCP path.
@@ -253,6 +255,8 @@ impl Compiled {
 
 pub(crate) struct Shared {
     pub stop: AtomicBool,
+    /// Served over TLS when set.
+    tls: Option<Arc<rustls::ServerConfig>>,
     pub compiled: RwLock<Arc<Compiled>>,
     requests: Mutex<Vec<RecordedRequest>>,
     requests_changed: Condvar,
@@ -298,13 +302,27 @@ impl StandIn {
         Self::try_start(config).expect("bind the AxonFlow agent stand-in on 127.0.0.1")
     }
 
+    /// Like [`StandIn::start`], served over TLS (`https://127.0.0.1:<port>`) with `identity`.
+    pub fn start_tls(config: AgentConfig, identity: &TlsIdentity) -> StandIn {
+        Self::try_start_serving(config, Some(identity.config.clone()))
+            .expect("bind the AxonFlow agent stand-in on 127.0.0.1")
+    }
+
     /// Like [`StandIn::start`] but returns the bind error.
     pub fn try_start(config: AgentConfig) -> std::io::Result<StandIn> {
+        Self::try_start_serving(config, None)
+    }
+
+    fn try_start_serving(
+        config: AgentConfig,
+        tls: Option<Arc<rustls::ServerConfig>>,
+    ) -> std::io::Result<StandIn> {
         let listener = TcpListener::bind(("127.0.0.1", config.port))?;
         let addr = listener.local_addr()?;
         let overrides = config.active_overrides.clone();
         let shared = Arc::new(Shared {
             stop: AtomicBool::new(false),
+            tls,
             compiled: RwLock::new(Arc::new(Compiled::new(config))),
             requests: Mutex::new(Vec::new()),
             requests_changed: Condvar::new(),
@@ -326,12 +344,17 @@ impl StandIn {
         })
     }
 
-    /// `http://127.0.0.1:<port>`.
+    /// `http://127.0.0.1:<port>`, or `https://` when served over TLS.
     pub fn endpoint(&self) -> String {
-        format!("http://127.0.0.1:{}", self.addr.port())
+        let scheme = if self.shared.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://127.0.0.1:{}", self.addr.port())
     }
 
-    /// `http://127.0.0.1:<port>/api/v1/mcp-server`.
+    /// `<endpoint>/api/v1/mcp-server`.
     pub fn mcp_url(&self) -> String {
         format!("{}{MCP_PATH}", self.endpoint())
     }
@@ -487,7 +510,7 @@ fn record(shared: &Shared, req: &http::Request) -> RecordedRequest {
 }
 
 fn serve_connection(stream: TcpStream, shared: Arc<Shared>) {
-    let Ok(mut conn) = http::Conn::new(stream, &shared.stop) else {
+    let Ok(mut conn) = http::Conn::new(stream, shared.tls.clone(), &shared.stop) else {
         return;
     };
     loop {

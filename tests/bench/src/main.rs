@@ -8,8 +8,12 @@
 //!
 //! Cases run round-robin (curl, allow, block, post …, prompt …, curl, …) so machine noise hits all of them
 //! alike. Every run's exit code and output are checked; a broken hook aborts the benchmark.
+//! The https cases run against a second stand-in served over TLS (see `https.rs`). When
+//! valgrind is on PATH, each case also runs once under callgrind for its instruction count.
 //! Exit status: 0 all targets met, 1 a target missed, 2 the benchmark could not run.
 
+mod callgrind;
+mod https;
 mod spawner;
 
 use std::path::{Path, PathBuf};
@@ -40,6 +44,9 @@ const PROMPT_PII_STDIN: &str =
 const ALLOW_VS_CURL_MAX: f64 = 1.5;
 /// Post-tool-use in replace mode and user-prompt-submit (issue 11).
 const PROTECT_VS_CURL_MAX: f64 = 0.4;
+const HTTPS_ALLOW_VS_CURL_MAX: f64 = 0.5;
+const HTTPS_ALLOW_MAX_INSTRUCTIONS: u64 = 5_000_000;
+const HTTPS_POST_MAX_INSTRUCTIONS: u64 = 9_000_000;
 const RSS_MAX_MIB: f64 = 10.0;
 const BINARY_MAX_MIB: f64 = 3.0;
 
@@ -71,6 +78,24 @@ enum Kind {
     PostReplace,
     Prompt,
     PromptBlock,
+    HttpsCurl,
+    HttpsAllow,
+    HttpsPost,
+}
+
+impl Kind {
+    fn over_tls(self) -> bool {
+        matches!(self, Kind::HttpsCurl | Kind::HttpsAllow | Kind::HttpsPost)
+    }
+
+    /// The curl case this one is compared with.
+    fn baseline(self) -> Kind {
+        if self.over_tls() {
+            Kind::HttpsCurl
+        } else {
+            Kind::Curl
+        }
+    }
 }
 
 struct Case {
@@ -190,32 +215,34 @@ fn run(opts: &Options) -> Result<bool, String> {
         ("XDG_CACHE_HOME".into(), path_str(&cache)),
         ("AXONFLOW_ENDPOINT".into(), agent.endpoint()),
     ];
+    let tls = https::HttpsSetup::start(tmp.path())?;
+    let mut https_env = env.clone();
+    https_env.retain(|(k, _)| k != "AXONFLOW_ENDPOINT");
+    https_env.push(("AXONFLOW_ENDPOINT".into(), tls.agent.endpoint()));
+    https_env.push(("SSL_CERT_FILE".into(), path_str(&tls.bundle)));
+    if let Some(dir) = &tls.system_dir {
+        https_env.push(("SSL_CERT_DIR".into(), path_str(dir)));
+    }
+    let mut https_curl_args = curl_args(&tls.agent.mcp_url());
+    https_curl_args.splice(0..0, ["--cacert".to_string(), path_str(&tls.ca_file)]);
+    let alert = ("AXONFLOW_OUTPUT_MODE".to_string(), "alert".to_string());
     let mut alert_env = env.clone();
-    alert_env.push(("AXONFLOW_OUTPUT_MODE".into(), "alert".into()));
-    let curl_args: Vec<String> = [
-        "-s",
-        "-o",
-        "/dev/null",
-        "-X",
-        "POST",
-        &agent.mcp_url(),
-        "-H",
-        "Content-Type: application/json",
-        "-H",
-        "Accept: application/json",
-        "-H",
-        CLIENT_HEADER,
-        "--data-binary",
-        CURL_BODY,
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    let pre_args = vec!["pre-tool-use".to_string()];
-    let post_args = vec!["post-tool-use".to_string()];
-    let prompt_args = vec!["user-prompt-submit".to_string()];
-    let curl_prog = path_str(&curl);
-    let hook_prog = path_str(&hook);
+    alert_env.push(alert.clone());
+    let mut https_alert_env = https_env.clone();
+    https_alert_env.push(alert);
+    let programs = Programs {
+        curl: path_str(&curl),
+        hook: path_str(&hook),
+        curl_args: curl_args(&agent.mcp_url()),
+        https_curl_args,
+        pre_args: vec!["pre-tool-use".to_string()],
+        post_args: vec!["post-tool-use".to_string()],
+        prompt_args: vec!["user-prompt-submit".to_string()],
+        env,
+        https_env,
+        alert_env,
+        https_alert_env,
+    };
 
     let mut cases = vec![
         Case::new(
@@ -250,71 +277,35 @@ fn run(opts: &Options) -> Result<bool, String> {
             &["check_output"],
         ),
     ];
+    cases.extend(https_cases());
 
     let mut spawner = Spawner::start(&self_exe)?;
     let mut spawner_hwm_kib = 0u64;
     let mut allow_body_checked = false;
     let total = opts.warmup + opts.rounds;
     eprintln!(
-        "axonflow-bench: {} warm-up + {} measured rounds of {} cases against {} ...",
+        "axonflow-bench: {} warm-up + {} measured rounds of {} cases against {} and {} ...",
         opts.warmup,
         opts.rounds,
         cases.len(),
-        agent.endpoint()
+        agent.endpoint(),
+        tls.agent.endpoint()
     );
     for round in 0..total {
         let measured = round >= opts.warmup;
         for case in cases.iter_mut() {
-            let job = match case.kind {
-                Kind::Curl => Job {
-                    program: &curl_prog,
-                    args: &curl_args,
-                    env: &env,
-                    stdin: None,
-                },
-                Kind::Allow => Job {
-                    program: &hook_prog,
-                    args: &pre_args,
-                    env: &env,
-                    stdin: Some(ALLOW_STDIN),
-                },
-                Kind::Block => Job {
-                    program: &hook_prog,
-                    args: &pre_args,
-                    env: &env,
-                    stdin: Some(BLOCK_STDIN),
-                },
-                Kind::Post => Job {
-                    program: &hook_prog,
-                    args: &post_args,
-                    env: &alert_env,
-                    stdin: Some(POST_STDIN),
-                },
-                Kind::PostReplace => Job {
-                    program: &hook_prog,
-                    args: &post_args,
-                    env: &env,
-                    stdin: Some(POST_STDIN),
-                },
-                Kind::Prompt => Job {
-                    program: &hook_prog,
-                    args: &prompt_args,
-                    env: &env,
-                    stdin: Some(PROMPT_STDIN),
-                },
-                Kind::PromptBlock => Job {
-                    program: &hook_prog,
-                    args: &prompt_args,
-                    env: &env,
-                    stdin: Some(PROMPT_PII_STDIN),
-                },
+            let job = programs.job(case.kind);
+            let case_agent = if case.kind.over_tls() {
+                &tls.agent
+            } else {
+                &agent
             };
-            agent.clear_requests();
+            case_agent.clear_requests();
             let out = spawner
                 .run(&job)
                 .map_err(|e| format!("{} (round {}): {e}", case.label, round + 1))?;
             // Checked outside the timed window.
-            check_outcome(case, &out, &agent)
+            check_outcome(case, &out, case_agent)
                 .map_err(|e| format!("{} (round {}): {e}", case.label, round + 1))?;
             if case.kind == Kind::Allow && !allow_body_checked {
                 check_curl_body_matches_hook(&agent)?;
@@ -330,7 +321,13 @@ fn run(opts: &Options) -> Result<bool, String> {
     drop(spawner);
 
     // Report.
-    let curl_median = median(&cases[0].wall_ns);
+    let median_of = |kind: Kind| {
+        cases
+            .iter()
+            .find(|c| c.kind == kind)
+            .map_or(f64::NAN, |c| median(&c.wall_ns))
+    };
+    let curl_median = median_of(Kind::Curl);
     println!(
         "| case | runs | median ms | p90 ms | mean ms | peak RSS max (MiB) | median / curl median |"
     );
@@ -345,7 +342,7 @@ fn run(opts: &Options) -> Result<bool, String> {
             p90(&case.wall_ns) / 1e6,
             mean(&case.wall_ns) / 1e6,
             max_rss_mib(case),
-            med / curl_median,
+            med / median_of(case.kind.baseline()),
         );
     }
     println!();
@@ -365,6 +362,16 @@ fn run(opts: &Options) -> Result<bool, String> {
     );
     println!("- curl: {curl_version}");
     println!(
+        "- https: the stand-in behind rustls with an ECDSA P-256 certificate from a CA made by \
+         this run; the hook trusts it through SSL_CERT_FILE = a copy of the system bundle plus \
+         that CA ({} certificates) and SSL_CERT_DIR = {}; curl is given the CA file alone \
+         (--cacert)",
+        tls.bundle_certs,
+        tls.system_dir
+            .as_deref()
+            .map_or("(no system directory)".into(), path_str)
+    );
+    println!(
         "- {} warm-up + {} measured rounds, round-robin; wall time = spawn to reap (wait4); \
          peak RSS = wait4 ru_maxrss",
         opts.warmup, opts.rounds
@@ -377,26 +384,13 @@ fn run(opts: &Options) -> Result<bool, String> {
     );
     println!();
 
-    let allow_median = median(&cases[1].wall_ns);
-    let hook_rss_mib = cases[1..].iter().map(max_rss_mib).fold(0.0f64, f64::max);
-    let protect = |kind: Kind| {
-        let case = cases.iter().find(|c| c.kind == kind).expect("a case");
-        let med = median(&case.wall_ns);
-        (
-            format!(
-                "{} median ≤ {PROTECT_VS_CURL_MAX} × curl median: {:.2} ms vs {:.2} ms ({:.2}×)",
-                case.label,
-                med / 1e6,
-                PROTECT_VS_CURL_MAX * curl_median / 1e6,
-                med / curl_median
-            ),
-            med <= PROTECT_VS_CURL_MAX * curl_median,
-        )
-    };
-    let checks = [
-        protect(Kind::PostReplace),
-        protect(Kind::Prompt),
-        protect(Kind::PromptBlock),
+    let allow_median = median_of(Kind::Allow);
+    let hook_rss_mib = cases
+        .iter()
+        .filter(|c| !matches!(c.kind, Kind::Curl | Kind::HttpsCurl))
+        .map(max_rss_mib)
+        .fold(0.0f64, f64::max);
+    let mut checks = vec![
         (
             format!(
                 "pre-tool-use allow median ≤ {ALLOW_VS_CURL_MAX} × curl median: {:.2} ms vs {:.2} ms ({:.2}×)",
@@ -418,6 +412,30 @@ fn run(opts: &Options) -> Result<bool, String> {
             hook_size as f64 <= BINARY_MAX_MIB * MIB,
         ),
     ];
+    for kind in [Kind::PostReplace, Kind::Prompt, Kind::PromptBlock] {
+        let case = cases.iter().find(|c| c.kind == kind).expect("a case");
+        let med = median(&case.wall_ns);
+        checks.push((
+            format!(
+                "{} median ≤ {PROTECT_VS_CURL_MAX} × curl median: {:.2} ms vs {:.2} ms ({:.2}×)",
+                case.label,
+                med / 1e6,
+                PROTECT_VS_CURL_MAX * curl_median / 1e6,
+                med / curl_median
+            ),
+            med <= PROTECT_VS_CURL_MAX * curl_median,
+        ));
+    }
+    checks.push(https_wall_check(
+        median_of(Kind::HttpsAllow),
+        median_of(Kind::HttpsCurl),
+    ));
+    match callgrind::find_valgrind(&path_var) {
+        Some(valgrind) => {
+            checks.extend(report_instructions(&valgrind, &programs, &cases)?);
+        }
+        None => println!("(valgrind is not on PATH: no instruction counts)\n"),
+    }
     println!("Targets:");
     let mut all = true;
     for (what, ok) in &checks {
@@ -425,6 +443,149 @@ fn run(opts: &Options) -> Result<bool, String> {
         all &= ok;
     }
     Ok(all)
+}
+
+/// What the cases run: programs, arguments and environments.
+struct Programs {
+    curl: String,
+    hook: String,
+    curl_args: Vec<String>,
+    https_curl_args: Vec<String>,
+    pre_args: Vec<String>,
+    post_args: Vec<String>,
+    prompt_args: Vec<String>,
+    env: Vec<(String, String)>,
+    https_env: Vec<(String, String)>,
+    /// The same with `AXONFLOW_OUTPUT_MODE=alert`.
+    alert_env: Vec<(String, String)>,
+    https_alert_env: Vec<(String, String)>,
+}
+
+impl Programs {
+    fn job(&self, kind: Kind) -> Job<'_> {
+        let env = match kind {
+            Kind::Post => &self.alert_env,
+            Kind::HttpsPost => &self.https_alert_env,
+            _ if kind.over_tls() => &self.https_env,
+            _ => &self.env,
+        };
+        let (program, args, stdin) = match kind {
+            Kind::Curl => (&self.curl, &self.curl_args, None),
+            Kind::HttpsCurl => (&self.curl, &self.https_curl_args, None),
+            Kind::Allow | Kind::HttpsAllow => (&self.hook, &self.pre_args, Some(ALLOW_STDIN)),
+            Kind::Block => (&self.hook, &self.pre_args, Some(BLOCK_STDIN)),
+            Kind::Post | Kind::PostReplace | Kind::HttpsPost => {
+                (&self.hook, &self.post_args, Some(POST_STDIN))
+            }
+            Kind::Prompt => (&self.hook, &self.prompt_args, Some(PROMPT_STDIN)),
+            Kind::PromptBlock => (&self.hook, &self.prompt_args, Some(PROMPT_PII_STDIN)),
+        };
+        Job {
+            program,
+            args,
+            env,
+            stdin,
+        }
+    }
+}
+
+/// The curl POST of the hook's check_policy request to `url`.
+fn curl_args(url: &str) -> Vec<String> {
+    [
+        "-s",
+        "-o",
+        "/dev/null",
+        "-X",
+        "POST",
+        url,
+        "-H",
+        "Content-Type: application/json",
+        "-H",
+        "Accept: application/json",
+        "-H",
+        CLIENT_HEADER,
+        "--data-binary",
+        CURL_BODY,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
+fn https_cases() -> Vec<Case> {
+    vec![
+        Case::new(
+            Kind::HttpsCurl,
+            "https: curl POST check_policy (baseline)",
+            &["check_policy"],
+        ),
+        Case::new(
+            Kind::HttpsAllow,
+            "https: hook pre-tool-use, allow",
+            &["check_policy"],
+        ),
+        Case::new(
+            Kind::HttpsPost,
+            "https: hook post-tool-use, alert mode, PII redaction",
+            &["audit_tool_call", "check_output"],
+        ),
+    ]
+}
+
+fn https_wall_check(allow_median: f64, curl_median: f64) -> (String, bool) {
+    (
+        format!(
+            "https pre-tool-use allow median ≤ {HTTPS_ALLOW_VS_CURL_MAX} × https curl median: {:.2} ms vs {:.2} ms ({:.2}×)",
+            allow_median / 1e6,
+            HTTPS_ALLOW_VS_CURL_MAX * curl_median / 1e6,
+            allow_median / curl_median
+        ),
+        allow_median <= HTTPS_ALLOW_VS_CURL_MAX * curl_median,
+    )
+}
+
+/// One callgrind run of every case; prints the counts and returns the instruction targets.
+fn report_instructions(
+    valgrind: &Path,
+    programs: &Programs,
+    cases: &[Case],
+) -> Result<Vec<(String, bool)>, String> {
+    eprintln!("axonflow-bench: counting instructions with callgrind ...");
+    println!("| case | instructions (callgrind) |");
+    println!("|---|---:|");
+    let mut counts = Vec::new();
+    for case in cases {
+        let job = programs.job(case.kind);
+        let count = callgrind::count(valgrind, job.program, job.args, job.env, job.stdin)
+            .map_err(|e| format!("{}: {e}", case.label))?;
+        println!("| {} | {:.2} M |", case.label, count as f64 / 1e6);
+        counts.push((case.kind, count));
+    }
+    println!();
+    let count_of = |kind: Kind| counts.iter().find(|(k, _)| *k == kind).map(|(_, n)| *n);
+    let target = |kind: Kind, what: &str, max: u64| {
+        let n = count_of(kind).unwrap_or(u64::MAX);
+        (
+            format!(
+                "{what} ≤ {:.1} M instructions: {:.2} M",
+                max as f64 / 1e6,
+                n as f64 / 1e6
+            ),
+            n <= max,
+        )
+    };
+    Ok(vec![
+        target(
+            Kind::HttpsAllow,
+            "https pre-tool-use allow",
+            HTTPS_ALLOW_MAX_INSTRUCTIONS,
+        ),
+        target(
+            Kind::HttpsPost,
+            "https post-tool-use",
+            HTTPS_POST_MAX_INSTRUCTIONS,
+        ),
+    ])
 }
 
 impl Case {
@@ -464,14 +625,14 @@ fn check_outcome(case: &Case, out: &Outcome, agent: &StandIn) -> Result<(), Stri
         (None, None) => return Err(format!("ended with an unknown wait status{}", describe())),
     }
     let output_ok = match case.kind {
-        Kind::Curl => true,
-        Kind::Allow => out.stdout.is_empty() && out.stderr.is_empty(),
+        Kind::Curl | Kind::HttpsCurl => true,
+        Kind::Allow | Kind::HttpsAllow => out.stdout.is_empty() && out.stderr.is_empty(),
         Kind::Block => {
             out.stdout.is_empty()
                 && out.stderr.starts_with("AxonFlow policy violation: ")
                 && out.stderr.trim_end().lines().count() == 1
         }
-        Kind::Post => out.stdout.contains("GOVERNANCE ALERT"),
+        Kind::Post | Kind::HttpsPost => out.stdout.contains("GOVERNANCE ALERT"),
         Kind::PostReplace => {
             out.stdout.is_empty()
                 && out
@@ -545,7 +706,7 @@ fn locate_hook(opts: &Options, self_exe: &Path) -> Result<PathBuf, String> {
     Ok(hook)
 }
 
-fn find_on_path(name: &str, path_var: &str) -> Option<PathBuf> {
+pub(crate) fn find_on_path(name: &str, path_var: &str) -> Option<PathBuf> {
     use std::os::unix::fs::PermissionsExt;
     std::env::split_paths(path_var)
         .map(|dir| dir.join(name))

@@ -1,0 +1,108 @@
+//! Reading the hook's own small files (`axonflow.toml`, `user-token.json`, the throttle and
+//! prompt stamps) so that nothing placed at their paths can cost time or memory: a FIFO must
+//! not block, a link to `/dev/zero` must not be read, a huge file must not be loaded.
+
+use std::fs::{File, Metadata};
+use std::io::Read as _;
+use std::path::Path;
+
+/// `axonflow.toml`: a handful of `key = "value"` lines.
+pub const SETTINGS_FILE_LIMIT: u64 = 1024 * 1024;
+/// `user-token.json`: one JSON object with one token.
+pub const USER_TOKEN_FILE_LIMIT: u64 = 64 * 1024;
+/// The throttle and prompt stamps: one short line.
+pub const STATE_FILE_LIMIT: u64 = 4 * 1024;
+
+/// A small regular file, read whole, with the metadata of the opened file.
+#[derive(Debug)]
+pub struct SmallFile {
+    pub bytes: Vec<u8>,
+    pub metadata: Metadata,
+}
+
+/// Why a small file was not read.
+#[derive(Debug)]
+pub enum ReadFailure {
+    /// Nothing at the path (or a parent is not a directory).
+    Missing,
+    /// A FIFO, device, directory or socket (after following links).
+    NotRegular,
+    /// Larger than the limit, in bytes.
+    TooLarge {
+        limit: u64,
+    },
+    Io(std::io::Error),
+}
+
+impl ReadFailure {
+    /// What went wrong, to follow the file's path in a message.
+    pub fn cause(&self) -> String {
+        match self {
+            ReadFailure::Missing => "does not exist".to_string(),
+            ReadFailure::NotRegular => "is not a regular file".to_string(),
+            ReadFailure::TooLarge { limit } => format!("is larger than {}", size_text(*limit)),
+            ReadFailure::Io(error) => format!("cannot be read: {}", crate::text::io_cause(error)),
+        }
+    }
+}
+
+/// Opens `path` without blocking (a FIFO with no writer opens at once), refuses anything but
+/// a regular file by the opened descriptor's own metadata, and reads at most `limit` bytes.
+pub fn read_small_file(path: &Path, limit: u64) -> Result<SmallFile, ReadFailure> {
+    let file = open_without_blocking(path).map_err(|error| match error.kind() {
+        std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory => ReadFailure::Missing,
+        _ => ReadFailure::Io(error),
+    })?;
+    let metadata = file.metadata().map_err(ReadFailure::Io)?;
+    if !metadata.is_file() {
+        return Err(ReadFailure::NotRegular);
+    }
+    if metadata.len() > limit {
+        return Err(ReadFailure::TooLarge { limit });
+    }
+    let mut bytes = Vec::with_capacity(metadata.len() as usize);
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(ReadFailure::Io)?;
+    if bytes.len() as u64 > limit {
+        return Err(ReadFailure::TooLarge { limit });
+    }
+    Ok(SmallFile { bytes, metadata })
+}
+
+#[cfg(unix)]
+fn open_without_blocking(path: &Path) -> std::io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn open_without_blocking(path: &Path) -> std::io::Result<File> {
+    File::open(path)
+}
+
+/// `4 KiB`, `1 MiB`, `32 MiB`: limits are whole KiB or MiB.
+pub fn size_text(bytes: u64) -> String {
+    if bytes >= 1024 * 1024 && bytes.is_multiple_of(1024 * 1024) {
+        format!("{} MiB", bytes / (1024 * 1024))
+    } else if bytes >= 1024 && bytes.is_multiple_of(1024) {
+        format!("{} KiB", bytes / 1024)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_read_as_units() {
+        assert_eq!(size_text(STATE_FILE_LIMIT), "4 KiB");
+        assert_eq!(size_text(SETTINGS_FILE_LIMIT), "1 MiB");
+        assert_eq!(size_text(100), "100 bytes");
+    }
+}
