@@ -13,8 +13,8 @@ use crate::text::json_as_text;
 use crate::tokens;
 use crate::HookOutcome;
 
-pub const CONNECTOR_TYPE: &str = "codex.UserPromptSubmit";
-pub const BLOCK_PREFIX: &str = "AxonFlow blocked this prompt:";
+pub(crate) const CONNECTOR_TYPE: &str = "codex.UserPromptSubmit";
+pub(crate) const BLOCK_PREFIX: &str = "AxonFlow blocked this prompt:";
 
 pub fn run(stdin: &[u8], env: &HostEnv) -> HookOutcome {
     let Some(prompt) = prompt_of(stdin) else {
