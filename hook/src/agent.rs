@@ -134,6 +134,16 @@ impl AgentClient {
         }
     }
 
+    /// A client for an endpoint not (yet) in the settings: the installer probes an answer
+    /// before saving it.
+    pub fn for_endpoint(endpoint: &str, headers: Vec<(&'static str, String)>) -> Self {
+        AgentClient {
+            agent: new_http_agent(),
+            url: format!("{endpoint}/api/v1/mcp-server"),
+            headers,
+        }
+    }
+
     /// Whether an `X-User-Token` header goes on the requests.
     pub fn sends_user_token(&self) -> bool {
         self.headers.iter().any(|(name, _)| *name == "X-User-Token")

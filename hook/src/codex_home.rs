@@ -18,13 +18,24 @@ pub const INSTALLED_HOOK_DIR: [&str; 2] = ["axonflow", "bin"];
 pub fn resolve(env: &HostEnv) -> Result<PathBuf, SettingsError> {
     if let Some(value) = env.var("CODEX_HOME") {
         let path = PathBuf::from(value);
-        if !path.is_dir() {
-            return Err(SettingsError::new(format!(
-                "CODEX_HOME points to \"{}\", but that path does not exist",
-                path.display()
-            )));
+        if path.is_dir() {
+            return Ok(path);
         }
-        return Ok(path);
+        let problem = if path.exists() {
+            "that is not a directory"
+        } else {
+            "that path does not exist"
+        };
+        // A shell expands `~` only at the start of an unquoted word; Codex never does.
+        let tilde = if value.contains('~') {
+            " (a `~` in CODEX_HOME is not expanded: write the full path, e.g. $HOME/.codex)"
+        } else {
+            ""
+        };
+        return Err(SettingsError::new(format!(
+            "CODEX_HOME points to \"{}\", but {problem}{tilde}",
+            path.display()
+        )));
     }
     if let Some(home) = env.current_exe().and_then(installed_codex_home) {
         return Ok(home);

@@ -70,6 +70,22 @@ pub fn read_small_file(path: &Path, limit: u64) -> Result<SmallFile, ReadFailure
     Ok(SmallFile { bytes, metadata })
 }
 
+/// Whether only this user could have written the file: ours, and not writable by group or
+/// others. A file in a directory others can write to (a state directory under a shared
+/// `XDG_CACHE_HOME`) may have been put there by anyone.
+#[cfg(unix)]
+pub fn written_only_by_this_user(metadata: &Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let euid = unsafe { libc::geteuid() };
+    metadata.uid() == euid && metadata.mode() & 0o022 == 0
+}
+
+#[cfg(not(unix))]
+pub fn written_only_by_this_user(_metadata: &Metadata) -> bool {
+    true
+}
+
 #[cfg(unix)]
 fn open_without_blocking(path: &Path) -> std::io::Result<File> {
     use std::os::unix::fs::OpenOptionsExt as _;

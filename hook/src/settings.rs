@@ -322,6 +322,12 @@ fn describe(source: &Source, key: &str, file: &Path) -> String {
 
 /// An `http(s)://` URL without trailing `/`; `what` names the source in the error.
 pub fn parse_endpoint(value: &str, what: &str) -> Result<String, SettingsError> {
+    // Never echo the value: a user name and password would be printed with it.
+    if userinfo_span(value).is_some() {
+        return Err(SettingsError::new(format!(
+            "{what} must not hold a user name or password (`user:password@host`): credentials go in `auth`, never in the URL"
+        )));
+    }
     let trimmed = value.trim_end_matches('/');
     let lower = trimmed.to_ascii_lowercase();
     let rest = lower
@@ -337,6 +343,29 @@ pub fn parse_endpoint(value: &str, what: &str) -> Result<String, SettingsError> 
         _ => Err(SettingsError::new(format!(
             "{what} must be an http:// or https:// URL"
         ))),
+    }
+}
+
+/// The byte range of `userinfo@` in a URL's authority, if it has one.
+fn userinfo_span(url: &str) -> Option<std::ops::Range<usize>> {
+    let start = url.find("://")? + 3;
+    let authority_len = url[start..]
+        .find(['/', '?', '#'])
+        .unwrap_or(url.len() - start);
+    let at = url[start..start + authority_len].rfind('@')?;
+    Some(start..start + at + 1)
+}
+
+/// Whether a URL carries `user:password@` in its authority.
+pub fn has_userinfo(url: &str) -> bool {
+    userinfo_span(url).is_some()
+}
+
+/// The URL for display: any `user:password@` replaced, so a password never reaches output.
+pub fn without_userinfo(url: &str) -> String {
+    match userinfo_span(url) {
+        Some(span) => format!("{}<redacted>@{}", &url[..span.start], &url[span.end..]),
+        None => url.to_string(),
     }
 }
 
@@ -539,6 +568,13 @@ mod tests {
         assert!(parse_endpoint("ftp://h", "x").is_err());
         assert!(parse_endpoint("http://", "x").is_err());
         assert!(parse_endpoint("http://a b", "x").is_err());
+        let error = parse_endpoint("http://id:PASS@h:8080/x", "x").unwrap_err();
+        assert!(!error.to_string().contains("PASS"), "{error}");
+        assert!(parse_endpoint("http://h:8080/a@b", "x").is_ok());
+        assert_eq!(
+            without_userinfo("https://u:p@h/x@y"),
+            "https://<redacted>@h/x@y"
+        );
     }
 
     #[test]

@@ -198,6 +198,9 @@ impl Spool {
         // The bound plus a margin: a larger file was not written by a hook of this version.
         let limit = MAX_BYTES + MAX_BYTES / 4;
         match crate::files::read_small_file(&self.file(), limit) {
+            Ok(file) if !crate::files::written_only_by_this_user(&file.metadata) => {
+                Err(not_only_ours(&self.file()))
+            }
             Ok(file) => Ok(parse(&file.bytes)),
             Err(crate::files::ReadFailure::Missing) => Ok(Contents::default()),
             Err(crate::files::ReadFailure::TooLarge { .. }) => Ok(Contents {
@@ -454,13 +457,26 @@ fn open_for_append(path: &Path) -> std::io::Result<File> {
     options.read(true).append(true).create(true);
     private_no_follow(&mut options);
     let file = options.open(path)?;
-    if !file.metadata()?.is_file() {
+    let metadata = file.metadata()?;
+    if !metadata.is_file() {
         return Err(std::io::Error::other(format!(
             "{} is not a regular file",
             path.display()
         )));
     }
+    if !crate::files::written_only_by_this_user(&metadata) {
+        return Err(not_only_ours(path));
+    }
     Ok(file)
+}
+
+/// A spool someone else could have written (a shared `XDG_STATE_HOME`): its bodies would be
+/// sent with this user's credentials, and audits appended to it read by that someone.
+fn not_only_ours(path: &Path) -> std::io::Error {
+    std::io::Error::other(format!(
+        "{} is not this user's own file, or others can write it",
+        path.display()
+    ))
 }
 
 /// The state directory, created 0700 when missing.

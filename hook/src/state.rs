@@ -38,7 +38,7 @@ impl Throttle {
 /// What the throttle file says, read without changing it.
 enum StampReading {
     /// No file, or nothing a hook should act on or delete (not a regular file, oversize,
-    /// unreadable).
+    /// unreadable, or a file someone else could have written).
     Absent,
     /// Garbage, expired, or further ahead than the cap: ignored and deleted.
     Stale,
@@ -87,8 +87,14 @@ impl StateDir {
         }
     }
 
+    /// A stamp that another user could have written is not honoured (it would switch
+    /// governance off, or block every tool, for a day); nor deleted: it is not ours.
     fn read_throttle(&self, now: i64) -> StampReading {
-        let Some(text) = self.read_stamp(THROTTLE_FILE) else {
+        let Some(text) = self
+            .read_stamp_file(THROTTLE_FILE)
+            .filter(|file| crate::files::written_only_by_this_user(&file.metadata))
+            .and_then(|file| String::from_utf8(file.bytes).ok())
+        else {
             return StampReading::Absent;
         };
         let line = text.lines().next().unwrap_or("");
@@ -113,9 +119,12 @@ impl StateDir {
     /// A stamp's text; `None` when it is missing, not a regular file, over
     /// [`crate::files::STATE_FILE_LIMIT`], unreadable or not UTF-8.
     fn read_stamp(&self, name: &str) -> Option<String> {
+        String::from_utf8(self.read_stamp_file(name)?.bytes).ok()
+    }
+
+    fn read_stamp_file(&self, name: &str) -> Option<crate::files::SmallFile> {
         let path = self.path(name)?;
-        let file = crate::files::read_small_file(&path, crate::files::STATE_FILE_LIMIT).ok()?;
-        String::from_utf8(file.bytes).ok()
+        crate::files::read_small_file(&path, crate::files::STATE_FILE_LIMIT).ok()
     }
 
     /// Records a throttle until `until`, brought back to at most [`THROTTLE_CAP_SECONDS`]
@@ -169,7 +178,7 @@ pub fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
         .unwrap_or(0);
     let temp = dir.join(format!(".{file_name}.{}.{nanos}.tmp", std::process::id()));
     let result = (|| {
-        let mut file = std::fs::File::create(&temp)?;
+        let mut file = create_private_file(&temp)?;
         file.write_all(contents)?;
         file.sync_all()?;
         std::fs::rename(&temp, path)
@@ -178,6 +187,16 @@ pub fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
         let _ = std::fs::remove_file(&temp);
     }
     result
+}
+
+/// 0600 from its creation whatever the umask: a stamp that others can write is not honoured
+/// (see [`crate::files::written_only_by_this_user`]).
+fn create_private_file(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
 }
 
 fn create_private_dir(dir: &Path) -> std::io::Result<()> {

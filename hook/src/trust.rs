@@ -1,7 +1,7 @@
 //! Which server certificates the hook trusts: the operating system's.
 //!
 //! - Linux and the other Unix systems without a platform verifier: the trust anchors of the
-//!   system store, read exactly as `rustls-native-certs` reads them (`SSL_CERT_FILE` and
+//!   system store, from where `rustls-native-certs` reads them (`SSL_CERT_FILE` and
 //!   `SSL_CERT_DIR` when either is set, otherwise the bundle and directories that
 //!   `openssl-probe` finds), verified by rustls' WebPKI verifier. This is what
 //!   `rustls-platform-verifier` does on these systems; the hook does it itself so that the
@@ -47,6 +47,7 @@ pub(crate) fn server_cert_verifier(
 #[cfg(all(unix, not(target_os = "android"), not(target_vendor = "apple")))]
 pub(crate) mod system_store {
     use std::ffi::OsString;
+    use std::os::unix::fs::MetadataExt as _;
     use std::path::{Path, PathBuf};
 
     use rustls::pki_types::CertificateDer;
@@ -135,22 +136,29 @@ pub(crate) mod system_store {
         }
 
         /// Every certificate of the file and the directories, sorted and without duplicates
-        /// (what `rustls_native_certs::load_native_certs` returns), except that a file that
-        /// is not a regular file (a FIFO would block the read forever, `/dev/zero` never end)
-        /// is skipped, as `rustls-native-certs` already skips such entries in a directory,
-        /// and so is a file larger than any bundle (its reader holds a line in memory whole).
+        /// (what `rustls_native_certs::load_native_certs` returns), except that only regular
+        /// files no larger than any bundle are read, each opened without blocking and checked
+        /// by its open descriptor: a FIFO would block the read forever, `/dev/zero` never
+        /// end, and a huge file would be held in memory whole (its PEM reader keeps a line).
         fn read_certificates(&self) -> Vec<CertificateDer<'static>> {
             let mut certs = Vec::new();
             if let Some(file) = &self.file {
-                let readable = std::fs::metadata(file)
-                    .is_ok_and(|m| m.is_file() && m.len() <= MAX_BUNDLE_BYTES);
-                if readable {
-                    certs
-                        .extend(rustls_native_certs::load_certs_from_paths(Some(file), None).certs);
-                }
+                read_pem_file(file, &mut certs);
             }
+            let mut seen = std::collections::HashSet::new();
             for dir in &self.dirs {
-                certs.extend(rustls_native_certs::load_certs_from_paths(None, Some(dir)).certs);
+                let Ok(entries) = std::fs::read_dir(dir) else {
+                    continue;
+                };
+                for entry in entries.flatten() {
+                    // `openssl rehash` links several names to one file: read it once.
+                    let path = entry.path();
+                    let first_visit = std::fs::metadata(&path)
+                        .is_ok_and(|m| m.is_file() && seen.insert((m.dev(), m.ino())));
+                    if first_visit {
+                        read_pem_file(&path, &mut certs);
+                    }
+                }
             }
             certs.sort_unstable_by(|a, b| a.as_ref().cmp(b.as_ref()));
             certs.dedup();
@@ -197,7 +205,6 @@ pub(crate) mod system_store {
 
     impl Manifest {
         fn put_identity(&mut self, metadata: std::io::Result<std::fs::Metadata>) {
-            use std::os::unix::fs::MetadataExt;
             let Ok(m) = metadata else {
                 self.bytes.push(b'-');
                 return;
@@ -216,6 +223,14 @@ pub(crate) mod system_store {
             ] {
                 self.bytes.extend_from_slice(&n.to_le_bytes());
             }
+        }
+    }
+
+    /// The certificates of one PEM file; nothing when it is not a small regular file.
+    fn read_pem_file(path: &Path, certs: &mut Vec<CertificateDer<'static>>) {
+        use rustls::pki_types::pem::PemObject as _;
+        if let Ok(file) = crate::files::read_small_file(path, MAX_BUNDLE_BYTES) {
+            certs.extend(CertificateDer::pem_slice_iter(&file.bytes).filter_map(Result::ok));
         }
     }
 

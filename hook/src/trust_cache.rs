@@ -9,7 +9,7 @@
 
 use std::fs::OpenOptions;
 use std::io::Write as _;
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::Path;
 
 use rustls::pki_types::{Der, TrustAnchor};
@@ -134,9 +134,7 @@ fn checksum(bytes: &[u8]) -> u64 {
 /// the cap.
 fn read_own_file(path: &Path) -> Option<Vec<u8>> {
     let file = crate::files::read_small_file(path, MAX_CACHE_BYTES).ok()?;
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    let euid = unsafe { libc::geteuid() };
-    (file.metadata.uid() == euid && file.metadata.mode() & 0o022 == 0).then_some(file.bytes)
+    crate::files::written_only_by_this_user(&file.metadata).then_some(file.bytes)
 }
 
 /// Writes `dir/name` through a temporary file created 0600 (so no byte is ever readable by

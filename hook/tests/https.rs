@@ -279,3 +279,32 @@ fn a_huge_or_endless_ssl_cert_file_is_skipped_in_bounded_time_and_memory() {
         );
     }
 }
+
+#[test]
+fn a_huge_file_in_ssl_cert_dir_is_skipped_in_bounded_memory() {
+    let tls = tls_agent(&["127.0.0.1"]);
+    let dir = tempfile::tempdir().unwrap();
+    write_bundle(&dir.path().join("corporate.pem"), &[tls.ca.cert_pem()]);
+    // A sparse gigabyte with no newline beside the CA: as skipped as it is in SSL_CERT_FILE.
+    std::fs::File::create(dir.path().join("huge.pem"))
+        .unwrap()
+        .set_len(1024 * 1024 * 1024)
+        .unwrap();
+    let mut env = TestEnv::with_agent(&tls.agent);
+    env.set("AXONFLOW_FAIL_MODE", "closed");
+    env.set("SSL_CERT_DIR", &dir.path().display().to_string());
+    let mut command = env.command(Path::new(HOOK), &["pre-tool-use"]);
+    command.stdin(std::process::Stdio::piped());
+    let run = run_measured(
+        command,
+        feed_bytes(bash("ls").to_string().into_bytes()),
+        std::time::Duration::from_secs(30),
+    );
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""));
+    assert!(
+        run.max_rss_kib < 64 * 1024,
+        "peak RSS {} KiB",
+        run.max_rss_kib
+    );
+    assert_eq!(tls.agent.rpc_calls_of("check_policy").len(), 1);
+}

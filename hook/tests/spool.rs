@@ -371,3 +371,47 @@ fn a_fifo_at_the_spool_path_does_not_hang_the_hook() {
     run.assert_silent_allow();
     assert!(run.elapsed < Duration::from_secs(10), "{:?}", run.elapsed);
 }
+
+/// `XDG_STATE_HOME` pointed at a shared directory: a spool there may be another user's. Its
+/// bodies would go to the agent with this user's credentials, and this user's audits (the
+/// commands run) would be appended to a file the other user reads.
+#[test]
+fn a_spool_others_could_have_written_is_neither_sent_nor_appended_to() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let agent = StandIn::start(AgentConfig::default());
+    let shared = tempfile::tempdir().unwrap();
+    let mut env = TestEnv::with_agent(&agent);
+    env.set("XDG_STATE_HOME", &shared.path().display().to_string());
+    let dir = shared.path().join("axonflow");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let spool = dir.join("audit-spool.jsonl");
+    let planted = spool_line("1-1-0", &audit_body("forged by someone else"));
+    let plant = |mode: u32| {
+        write_private(&spool, &planted, mode);
+    };
+
+    // Writable by others, and (only root can give a file away) another user's.
+    let mut owners = vec![None];
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    if unsafe { libc::geteuid() } == 0 {
+        owners.push(Some(65534));
+    }
+    for owner in owners {
+        plant(if owner.is_some() { 0o644 } else { 0o666 });
+        if let Some(uid) = owner {
+            std::os::unix::fs::chown(&spool, Some(uid), Some(uid)).unwrap();
+        }
+        env.pre(&bash("ls")).assert_silent_allow();
+        env.set("AXONFLOW_ENDPOINT", &closed_port_endpoint());
+        env.post(&post_echo(1)).assert_silent_allow();
+        env.set("AXONFLOW_ENDPOINT", &agent.endpoint());
+        assert!(audits(&agent).is_empty(), "{owner:?}: nothing sent from it");
+        assert_eq!(
+            std::fs::read_to_string(&spool).unwrap(),
+            planted,
+            "{owner:?}: left as it was"
+        );
+        std::fs::remove_file(&spool).unwrap();
+    }
+}

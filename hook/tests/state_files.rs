@@ -200,7 +200,7 @@ fn hostile_auth_failure_prompt_stamp_counts_as_not_shown() {
 fn write_stamp(env: &TestEnv, text: &str) {
     let path = env.state_file("throttle-until");
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
+    write_private(&path, text, 0o600);
 }
 
 #[test]
@@ -286,5 +286,81 @@ fn a_long_auth_cooldown_is_written_capped_at_a_day() {
         "{}",
         run.stderr
     );
+    assert!(agent.requests().is_empty());
+}
+
+// ---- a throttle stamp someone else could have written --------------------------------------
+
+/// `XDG_CACHE_HOME` pointed at a shared directory: the state directory is writable by anyone,
+/// and a stamp there may be another user's. Honoured, it would switch governance off for a day
+/// (a tier limit) or block every tool (an auth failure).
+#[test]
+fn a_throttle_stamp_others_could_have_written_is_not_honoured() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let agent = StandIn::start(AgentConfig::default());
+    let shared = tempfile::tempdir().unwrap();
+    let mut env = TestEnv::with_agent(&agent);
+    env.set("XDG_CACHE_HOME", &shared.path().display().to_string());
+    let state_dir = shared.path().join("axonflow");
+    std::fs::create_dir(&state_dir).unwrap();
+    std::fs::set_permissions(&state_dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let stamp = state_dir.join("throttle-until");
+    let planted = format!("{} daily_quota\n", now_epoch() + 3600);
+
+    // Writable by others.
+    write_private(&stamp, &planted, 0o666);
+    let run = env.pre(&bash(DROP));
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.one_line().starts_with("AxonFlow policy violation: "));
+    assert_eq!(
+        std::fs::read_to_string(&stamp).unwrap(),
+        planted,
+        "not ours to delete"
+    );
+
+    // Another user's (only root can give a file away; others see the mode case above).
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    if unsafe { libc::geteuid() } == 0 {
+        write_private(&stamp, &planted, 0o644);
+        std::os::unix::fs::chown(&stamp, Some(65534), Some(65534)).unwrap();
+        let run = env.pre(&bash(DROP));
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert!(run.one_line().starts_with("AxonFlow policy violation: "));
+    }
+
+    // The same stamp written by this user alone is honoured.
+    std::fs::remove_file(&stamp).unwrap();
+    write_private(&stamp, &planted, 0o600);
+    agent.clear_requests();
+    env.pre(&bash(DROP)).assert_silent_allow();
+    assert!(agent.requests().is_empty());
+}
+
+/// So the hook's own stamps are always honoured: written 0600 whatever the umask.
+#[test]
+fn the_hooks_own_stamp_is_private_under_any_umask() {
+    use std::os::unix::fs::PermissionsExt as _;
+    use std::os::unix::process::CommandExt as _;
+    let agent = StandIn::start(AgentConfig::default().with_daily_quota(0));
+    let env = TestEnv::with_agent(&agent);
+    let mut command = env.command(Path::new(HOOK), &["pre-tool-use"]);
+    // SAFETY: umask is async-signal-safe and touches nothing but the child's own mask.
+    unsafe {
+        command.pre_exec(|| {
+            libc::umask(0);
+            Ok(())
+        });
+    }
+    let run = run_measured(
+        command,
+        feed_bytes(bash("ls").to_string().into_bytes()),
+        KILL_AFTER,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let stamp = std::fs::metadata(env.state_file("throttle-until")).unwrap();
+    assert_eq!(stamp.permissions().mode() & 0o777, 0o600);
+
+    agent.clear_requests();
+    env.pre(&bash(DROP)).assert_silent_allow();
     assert!(agent.requests().is_empty());
 }

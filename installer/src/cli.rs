@@ -67,6 +67,12 @@ pub fn main_entry() -> ExitCode {
         Command::Status(options) => status::run(options, &env),
         Command::Update(options) => update::run(options, &env),
     };
+    // A failed write of the output fails a command that otherwise succeeded; a closed pipe
+    // does not (the reader chose to stop reading).
+    let result = result.and_then(|()| match crate::output::finish() {
+        Some(message) => Err(CommandError::failure(message)),
+        None => Ok(()),
+    });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use axonflow_codex_hook::agent::{self, AgentClient, Reply};
-use axonflow_codex_hook::settings::{HookEvent, HostEnv, OutputMode, Settings, Source};
+use axonflow_codex_hook::settings::{FailMode, HookEvent, HostEnv, OutputMode, Settings, Source};
 use axonflow_codex_hook::state::{self, StateDir};
 use axonflow_codex_hook::tokens;
 use serde_json::{json, Value};
@@ -42,6 +42,8 @@ pub enum Status {
     Pass,
     Warn,
     Fail,
+    /// Not checked, because an earlier link of the chain failed (the detail says which).
+    Skip,
 }
 
 impl Status {
@@ -50,6 +52,7 @@ impl Status {
             Status::Pass => "pass",
             Status::Warn => "warn",
             Status::Fail => "fail",
+            Status::Skip => "skip",
         }
     }
 }
@@ -80,6 +83,15 @@ fn warn(name: &'static str, detail: impl Into<String>, fix: impl Into<String>) -
     }
 }
 
+fn skip(name: &'static str, reason: &str) -> Row {
+    Row {
+        name,
+        status: Status::Skip,
+        detail: format!("not checked: {reason}"),
+        fix: None,
+    }
+}
+
 fn fail(name: &'static str, detail: impl Into<String>, fix: impl Into<String>) -> Row {
     Row {
         name,
@@ -104,6 +116,7 @@ pub fn run(options: &DoctorOptions, env: &HostEnv) -> Result<()> {
                 Status::Pass => "PASS",
                 Status::Warn => "WARN",
                 Status::Fail => "FAIL",
+                Status::Skip => "SKIP",
             };
             println!("{label}  {:<16} {}", row.name, row.detail);
             if let Some(fix) = &row.fix {
@@ -111,8 +124,12 @@ pub fn run(options: &DoctorOptions, env: &HostEnv) -> Result<()> {
             }
         }
         let count = |s: Status| rows.iter().filter(|r| r.status == s).count();
+        let skipped = match count(Status::Skip) {
+            0 => String::new(),
+            n => format!(", {n} not checked"),
+        };
         println!(
-            "doctor: {} pass, {} warn, {} fail",
+            "doctor: {} pass, {} warn, {} fail{skipped}",
             count(Status::Pass),
             count(Status::Warn),
             failed
@@ -136,7 +153,11 @@ pub fn check(options: &DoctorOptions, env: &HostEnv) -> Vec<Row> {
         Ok(paths) => {
             rows.push(fail(
                 "codex home",
-                format!("{} does not exist", paths.home.display()),
+                if paths.home.exists() {
+                    format!("{} is not a directory", paths.home.display())
+                } else {
+                    format!("{} does not exist", paths.home.display())
+                },
                 "run Codex once, then `axonflow-codex install`",
             ));
             return rows;
@@ -198,6 +219,7 @@ pub fn check(options: &DoctorOptions, env: &HostEnv) -> Vec<Row> {
         rows.push(trust_row(&paths, receipt, hooks_text, codex.as_deref()));
         rows.push(prompt_hook_row(&paths, receipt, hooks_text));
     }
+    rows.extend(features_rows(&paths));
     let settings = settings_rows(env, &mut rows);
     if let Some(settings) = &settings {
         rows.push(output_mode_row(settings));
@@ -209,8 +231,10 @@ pub fn check(options: &DoctorOptions, env: &HostEnv) -> Vec<Row> {
             rows.push(registration_row(expiry));
         }
     }
-    if !options.offline {
-        if let Some(settings) = &settings {
+    if let Some(settings) = &settings {
+        if options.offline {
+            rows.extend(throttle_row(settings));
+        } else {
             rows.extend(network_rows(
                 env,
                 settings,
@@ -455,6 +479,88 @@ fn output_mode_row(settings: &Settings) -> Row {
     }
 }
 
+/// `[features] hooks = false` (or the deprecated `codex_hooks`) makes Codex run no hooks at
+/// all: a failure in the user's config.toml, a warning in the config of a trusted project that
+/// contains the current directory (Codex reads `.codex/config.toml` from the working directory
+/// up to the project root).
+fn features_rows(paths: &CodexPaths) -> Vec<Row> {
+    const NAME: &str = "codex features";
+    let user_config = read_toml(&paths.config_toml);
+    let mut rows = Vec::new();
+    if let Some(key) = user_config.as_ref().and_then(hooks_switched_off) {
+        rows.push(fail(
+            NAME,
+            format!(
+                "{} sets [features] {key} = false: Codex runs no hooks, so nothing is governed",
+                paths.config_toml.display()
+            ),
+            format!(
+                "remove `{key} = false` from [features] in {}",
+                paths.config_toml.display()
+            ),
+        ));
+    }
+    let Ok(cwd) = std::env::current_dir() else {
+        return rows;
+    };
+    for dir in cwd.ancestors() {
+        let project_config = dir.join(".codex").join("config.toml");
+        // Under HOME, `~/.codex/config.toml` is the user's own config, not a project's.
+        let is_user_config = project_config.canonicalize().ok()
+            == paths.config_toml.canonicalize().ok()
+            || dir.join(".codex").canonicalize().ok() == paths.home.canonicalize().ok();
+        if !is_user_config {
+            if let Some(key) = read_toml(&project_config)
+                .as_ref()
+                .and_then(hooks_switched_off)
+            {
+                if project_trusted(user_config.as_ref(), &cwd) {
+                    rows.push(warn(
+                        NAME,
+                        format!(
+                            "{} sets [features] {key} = false: in this project Codex runs no hooks, so nothing is governed",
+                            project_config.display()
+                        ),
+                        format!("remove `{key} = false` from [features] in {}", project_config.display()),
+                    ));
+                }
+            }
+        }
+        if dir.join(".git").exists() {
+            break;
+        }
+    }
+    rows
+}
+
+fn read_toml(path: &Path) -> Option<toml_edit::DocumentMut> {
+    let bytes = fsio::read_optional(path).ok()??;
+    std::str::from_utf8(&bytes).ok()?.parse().ok()
+}
+
+/// The key that switches hooks off, if one does.
+fn hooks_switched_off(config: &toml_edit::DocumentMut) -> Option<&'static str> {
+    let features = config.get("features")?;
+    ["hooks", "codex_hooks"]
+        .into_iter()
+        .find(|key| features.get(key).and_then(toml_edit::Item::as_bool) == Some(false))
+}
+
+/// Whether the user trusts the project holding `cwd` (`[projects."<dir>"] trust_level =
+/// "trusted"` for the project root or any directory above `cwd`).
+fn project_trusted(user_config: Option<&toml_edit::DocumentMut>, cwd: &Path) -> bool {
+    let Some(projects) = user_config.and_then(|c| c.get("projects")) else {
+        return false;
+    };
+    cwd.ancestors().any(|candidate| {
+        projects
+            .get(candidate.to_string_lossy().as_ref())
+            .and_then(|p| p.get("trust_level"))
+            .and_then(toml_edit::Item::as_str)
+            == Some("trusted")
+    })
+}
+
 fn mcp_row(paths: &CodexPaths, receipt: &Receipt, settings: Option<&Settings>) -> Row {
     const NAME: &str = "mcp server";
     if !receipt.config_toml.as_ref().is_some_and(|c| c.mcp_server) {
@@ -477,14 +583,17 @@ fn mcp_row(paths: &CodexPaths, receipt: &Receipt, settings: Option<&Settings>) -
             format!("http_headers_helper is {helper:?}, not our mcp-headers"),
             "axonflow-codex install",
         ),
-        Some((Some(url), _)) => match settings {
-            Some(settings) if url != settings.mcp_url() => warn(
-                NAME,
-                format!("url {url} differs from the endpoint {}", settings.endpoint),
-                "axonflow-codex install (re-writes the url)",
-            ),
-            _ => pass(NAME, format!("axonflow -> {url}")),
-        },
+        Some((Some(url), _)) => {
+            let url = axonflow_codex_hook::settings::without_userinfo(&url);
+            match settings {
+                Some(settings) if url != settings.mcp_url() => warn(
+                    NAME,
+                    format!("url {url} differs from the endpoint {}", settings.endpoint),
+                    "axonflow-codex install (re-writes the url)",
+                ),
+                _ => pass(NAME, format!("axonflow -> {url}")),
+            }
+        }
         Some((None, _)) => fail(
             NAME,
             "[mcp_servers.axonflow] has no url",
@@ -588,27 +697,41 @@ fn settings_rows(env: &HostEnv, rows: &mut Vec<Row>) -> Option<Settings> {
             "re-provision the token (user-token.json, mode 600)",
         ));
     }
-    let state = StateDir::new(settings.state_dir.clone());
-    if let Some(throttle) = state.active_throttle(state::now_epoch()) {
-        let until = state::rfc3339(throttle.until);
-        if throttle.is_auth_failure() {
-            rows.push(fail(
-                "throttle",
-                format!("auth-failure cooldown until {until}: every governed tool call is blocked"),
-                "fix the credentials; a passing credentials check below clears it",
-            ));
-        } else {
-            rows.push(warn(
-                "throttle",
-                format!(
-                    "tier limit `{}` until {until}: tool calls are not checked",
-                    throttle.reason
-                ),
-                "wait, or upgrade: https://getaxonflow.com/pricing/",
-            ));
-        }
-    }
     Some(settings)
+}
+
+/// The throttle as the hooks will see it on their next call.
+fn current_throttle(settings: &Settings) -> Option<state::Throttle> {
+    StateDir::new(settings.state_dir.clone()).honoured_throttle(state::now_epoch())
+}
+
+fn throttle_row(settings: &Settings) -> Option<Row> {
+    let throttle = current_throttle(settings)?;
+    let until = state::rfc3339(throttle.until);
+    Some(if throttle.is_auth_failure() {
+        fail(
+            "throttle",
+            format!("auth-failure cooldown until {until}: every governed tool call is blocked"),
+            "fix the credentials; a passing credentials check clears it",
+        )
+    } else {
+        warn(
+            "throttle",
+            format!(
+                "tier limit `{}` until {until}: the hooks allow every tool call without asking the agent",
+                throttle.reason
+            ),
+            "wait, or upgrade: https://getaxonflow.com/pricing/",
+        )
+    })
+}
+
+/// How far the probes got: what the rows after them can still check.
+enum Reach {
+    /// The agent accepted the credentials and answered.
+    Answered,
+    /// Why the later rows are not checked.
+    Stopped(String),
 }
 
 /// The network rows, concurrently, each bounded.
@@ -622,17 +745,48 @@ fn network_rows(env: &HostEnv, settings: &Settings, hook_binary: Option<&Path>) 
         user_token.as_ref(),
     );
     let client = AgentClient::new(settings, headers);
-    std::thread::scope(|scope| {
+    let (mut rows, reach) = std::thread::scope(|scope| {
         let health = scope.spawn(|| health_rows(settings));
         let probes = scope.spawn(|| probe_rows(&client, settings, timeout));
-        let hook = hook_binary.map(|binary| scope.spawn(move || hook_row(binary, env)));
         let mut rows = health.join().unwrap_or_default();
-        rows.extend(probes.join().unwrap_or_default());
-        if let Some(hook) = hook {
-            rows.extend(hook.join().ok());
-        }
-        rows
-    })
+        let (probe_rows, reach) = probes
+            .join()
+            .unwrap_or_else(|_| (Vec::new(), Reach::Stopped("the probe failed".into())));
+        rows.extend(probe_rows);
+        (rows, reach)
+    });
+    // After the probes: an accepted credentials check has cleared the auth cooldown, so the
+    // throttle and the hook are reported as the next tool call will meet them.
+    let throttle = current_throttle(settings).filter(state::Throttle::allows_without_asking);
+    if let Some(throttle) = &throttle {
+        say_enforcement_is_throttled(&mut rows, throttle);
+    }
+    rows.extend(throttle_row(settings));
+    if let Some(binary) = hook_binary {
+        rows.push(match &reach {
+            Reach::Answered => hook_row(binary, env, throttle.as_ref()),
+            Reach::Stopped(reason) => skip("hook binary", reason),
+        });
+    }
+    rows
+}
+
+/// The agent enforces, but a tier-limit throttle makes the hooks allow without asking it.
+fn say_enforcement_is_throttled(rows: &mut [Row], throttle: &state::Throttle) {
+    if let Some(row) = rows
+        .iter_mut()
+        .find(|r| r.name == "enforcement" && r.status == Status::Pass)
+    {
+        *row = warn(
+            "enforcement",
+            format!(
+                "the agent blocks `{DANGEROUS_PROBE}`, but until {} (tier limit `{}`) the hooks allow every tool call without asking it",
+                state::rfc3339(throttle.until),
+                throttle.reason
+            ),
+            "wait for the limit to reset, or upgrade: https://getaxonflow.com/pricing/",
+        );
+    }
 }
 
 fn health_rows(settings: &Settings) -> Vec<Row> {
@@ -655,11 +809,14 @@ fn health_rows(settings: &Settings) -> Vec<Row> {
     let mut response = match response {
         Ok(response) => response,
         Err(error) => {
-            return vec![fail(
-                "agent health",
-                format!("cannot reach {url}: {error}"),
-                fix_reach,
-            )]
+            return vec![
+                fail(
+                    "agent health",
+                    format!("cannot reach {url}: {error}"),
+                    fix_reach,
+                ),
+                skip("plugin version", "the agent's health document was not read"),
+            ]
         }
     };
     let status = response.status().as_u16();
@@ -671,11 +828,14 @@ fn health_rows(settings: &Settings) -> Vec<Row> {
         .ok()
         .and_then(|text| serde_json::from_str(&text).ok());
     let Some(body) = body.filter(|_| status == 200) else {
-        return vec![fail(
-            "agent health",
-            format!("{url} answered HTTP {status} without the agent's health document"),
-            "check that the endpoint is an AxonFlow agent",
-        )];
+        return vec![
+            fail(
+                "agent health",
+                format!("{url} answered HTTP {status} without the agent's health document"),
+                "check that the endpoint is an AxonFlow agent",
+            ),
+            skip("plugin version", "the agent's health document was not read"),
+        ];
     };
     let version = body["version"].as_str().unwrap_or("unknown").to_string();
     let mut rows = Vec::new();
@@ -754,7 +914,22 @@ fn probe(client: &AgentClient, statement: &str, id: &str, timeout: u64) -> (Repl
     (reply, started.elapsed())
 }
 
-fn probe_rows(client: &AgentClient, settings: &Settings, timeout: u64) -> Vec<Row> {
+/// The rows a probe could not reach, each saying why.
+fn stopped(mut rows: Vec<Row>, reason: &str) -> (Vec<Row>, Reach) {
+    for name in [
+        "harmless check",
+        "latency",
+        "enforcement",
+        "output scanning",
+    ] {
+        if !rows.iter().any(|r| r.name == name) {
+            rows.push(skip(name, reason));
+        }
+    }
+    (rows, Reach::Stopped(reason.to_string()))
+}
+
+fn probe_rows(client: &AgentClient, settings: &Settings, timeout: u64) -> (Vec<Row>, Reach) {
     let mut rows = Vec::new();
     let (reply, elapsed) = probe(client, HARMLESS_PROBE, "doctor-harmless", timeout);
     let fix_reach = format!(
@@ -768,14 +943,21 @@ fn probe_rows(client: &AgentClient, settings: &Settings, timeout: u64) -> Vec<Ro
                 format!("no answer from {}: {failure}", settings.mcp_url()),
                 fix_reach,
             ));
-            return rows;
+            let reason = match settings.fail_mode {
+                FailMode::Open => "the agent cannot be reached, so with fail_mode open the hooks allow every tool call unchecked",
+                FailMode::Closed => "the agent cannot be reached, so with fail_mode closed the hooks block every governed tool call",
+            };
+            return stopped(rows, reason);
         }
         Reply::Http(http) => http,
     };
     match http.status {
         401 => {
             rows.push(fail("credentials", "the agent rejected the credentials (HTTP 401)", "axonflow-codex install --client-id ID --client-secret SECRET (or fix AXONFLOW_AUTH / the user token)"));
-            return rows;
+            return stopped(
+                rows,
+                "the agent rejected the credentials, so the hooks block every governed tool call",
+            );
         }
         404 => {
             rows.push(fail(
@@ -786,7 +968,7 @@ fn probe_rows(client: &AgentClient, settings: &Settings, timeout: u64) -> Vec<Ro
                 ),
                 "upgrade the AxonFlow agent, or fix `endpoint`",
             ));
-            return rows;
+            return stopped(rows, "the endpoint is not a governance endpoint");
         }
         _ => {}
     }
@@ -801,7 +983,7 @@ fn probe_rows(client: &AgentClient, settings: &Settings, timeout: u64) -> Vec<Ro
             ),
             "check the agent's configuration",
         ));
-        return rows;
+        return stopped(rows, "the agent answered with an error");
     }
     rows.push(pass(
         "credentials",
@@ -827,7 +1009,7 @@ fn probe_rows(client: &AgentClient, settings: &Settings, timeout: u64) -> Vec<Ro
         )),
         _ => {
             rows.push(fail("harmless check", "the answer held no policy decision: the endpoint does not enforce anything (every tool call would be allowed)", "point `endpoint` at an AxonFlow agent"));
-            return rows;
+            return stopped(rows, "the agent gave no policy decision");
         }
     }
     if elapsed > SLOW_ROUND_TRIP {
@@ -856,7 +1038,7 @@ fn probe_rows(client: &AgentClient, settings: &Settings, timeout: u64) -> Vec<Ro
         _ => rows.push(fail("enforcement", "no decision for the dangerous probe", "check the agent")),
     }
     rows.push(output_scan_row(client, timeout));
-    rows
+    (rows, Reach::Answered)
 }
 
 /// Proves output scanning is live the way the enforcement row proves blocking: a synthetic
@@ -906,13 +1088,17 @@ fn output_scan_row(client: &AgentClient, timeout: u64) -> Row {
 }
 
 /// The installed hook answering a real PreToolUse payload, as Codex would run it.
-fn hook_row(binary: &Path, env: &HostEnv) -> Row {
+///
+/// Run with fail_mode closed, so that an allow is the agent's answer and never one fail-open
+/// made up because the agent could not be reached.
+fn hook_row(binary: &Path, env: &HostEnv, throttle: Option<&state::Throttle>) -> Row {
     const NAME: &str = "hook binary";
     let payload = json!({"hook_event_name": "PreToolUse", "tool_name": "Bash", "tool_input": {"command": HARMLESS_PROBE}}).to_string();
     let child = Command::new(binary)
         .arg("pre-tool-use")
         .env_clear()
         .envs(env_pairs(env))
+        .env("AXONFLOW_FAIL_MODE", "closed")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -956,12 +1142,26 @@ fn hook_row(binary: &Path, env: &HostEnv) -> Row {
     };
     let stderr = String::from_utf8_lossy(&output.stderr).trim().to_string();
     match output.status.code() {
+        Some(0) if throttle.is_some() => warn(
+            NAME,
+            format!(
+                "{} pre-tool-use allowed `{HARMLESS_PROBE}` without asking the agent: a tier-limit throttle is active until {}",
+                binary.display(),
+                throttle.map(|t| state::rfc3339(t.until)).unwrap_or_default()
+            ),
+            "wait for the limit to reset, or upgrade: https://getaxonflow.com/pricing/",
+        ),
         Some(0) => pass(
             NAME,
             format!(
-                "{} pre-tool-use allowed `{HARMLESS_PROBE}`",
+                "{} pre-tool-use asked the agent, which allowed `{HARMLESS_PROBE}`",
                 binary.display()
             ),
+        ),
+        Some(2) if stderr.contains("could not be reached") => fail(
+            NAME,
+            format!("the hook could not reach the agent ({stderr}); with fail_mode open it would have allowed the call unchecked"),
+            "check that the hook sees the same settings as doctor (axonflow.toml beside it, AXONFLOW_* variables)",
         ),
         Some(2) => fail(
             NAME,

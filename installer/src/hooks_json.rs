@@ -108,39 +108,13 @@ pub fn check(path: &Path, bytes: Option<&[u8]>) -> Result<String> {
             path.display()
         ))
     })?;
-    let Value::Object(top) = &value else {
+    if !value.is_object() {
         return Err(CommandError::failure(format!(
             "{} must hold a JSON object (Codex rejects anything else)",
             path.display()
         )));
-    };
-    if let Some(key) = top.keys().find(|k| *k != "description" && *k != "hooks") {
-        return Err(CommandError::failure(format!(
-            "{} has the unknown top-level key \"{key}\"; Codex rejects the whole file (only \"description\" and \"hooks\" are allowed)",
-            path.display()
-        ))
-        .hint("remove or move that key, then run the command again; nothing was changed"));
     }
-    if let Some(hooks) = top.get("hooks") {
-        let Some(events) = hooks.as_object() else {
-            return Err(CommandError::failure(format!(
-                "\"hooks\" in {} must be an object",
-                path.display()
-            )));
-        };
-        for event in Event::ALL {
-            if events
-                .get(event.json_name())
-                .is_some_and(|groups| !groups.is_array())
-            {
-                return Err(CommandError::failure(format!(
-                    "\"hooks\".\"{}\" in {} must be an array of groups",
-                    event.json_name(),
-                    path.display()
-                )));
-            }
-        }
-    }
+    crate::hooks_schema::validate(path, &text)?;
     Ok(text)
 }
 

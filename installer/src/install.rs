@@ -96,9 +96,12 @@ pub struct InstallOptions {
     /// Do not add [mcp_servers.axonflow] to config.toml
     #[arg(long)]
     pub no_mcp: bool,
-    /// Print the unified diff of every file it would touch; write nothing
+    /// Print the unified diff of every file it would touch; write nothing (and probe no agent)
     #[arg(long)]
     pub dry_run: bool,
+    /// Fail (exit 1, nothing written) unless the agent answers a harmless policy check
+    #[arg(long)]
+    pub require_agent: bool,
     /// Machine-readable summary on stdout
     #[arg(long)]
     pub json: bool,
@@ -204,6 +207,14 @@ pub fn run(options: &InstallOptions, cx: InstallContext<'_>) -> Result<()> {
         answers.auth = None;
         answers.license_token = None;
     }
+
+    // Governance live? Asked before anything is written, so --require-agent changes nothing
+    // when the agent does not answer.
+    let not_live = if options.dry_run {
+        None
+    } else {
+        settle_agent(options, env, &mut answers, prompter.as_deref_mut())?
+    };
 
     // The hooks and their trust.
     let ours = our_hooks(&options.govern, &paths.hook_binary, answers.timeout);
@@ -380,16 +391,88 @@ pub fn run(options: &InstallOptions, cx: InstallContext<'_>) -> Result<()> {
     } else {
         "not recorded".to_string()
     };
-    report(
-        options,
-        &paths,
-        &ours,
-        &answers,
+    let outcome = Outcome {
         changed,
-        &verification,
-        env,
-    );
+        trust: &verification,
+        not_live: not_live.as_deref(),
+    };
+    report(options, &paths, &ours, &answers, &outcome, env);
+    if let Some(reason) = &not_live {
+        eprintln!("{}", not_live_warning(reason, answers.fail_mode));
+    }
     Ok(())
+}
+
+/// Probes the agent the answers point at. Interactive: when it does not answer, offers to
+/// re-enter the endpoint until it does or the user goes on without it. Returns why governance
+/// is not live, if it is not (with --require-agent that is an error instead).
+fn settle_agent(
+    options: &InstallOptions,
+    env: &HostEnv,
+    answers: &mut Answers,
+    mut prompter: Option<&mut (dyn Prompter + '_)>,
+) -> Result<Option<String>> {
+    // The user token does not depend on the answers; it is found as the hooks find it.
+    let user_token = || {
+        hook_settings::Settings::resolve(env)
+            .ok()
+            .and_then(|settings| {
+                axonflow_codex_hook::tokens::resolve_user_token(env, &settings).token
+            })
+    };
+    loop {
+        let spinner = crate::progress::spinner(&format!(
+            "Checking the AxonFlow agent at {}",
+            answers.endpoint
+        ));
+        let result = crate::liveness::check(&crate::liveness::Target {
+            endpoint: &answers.endpoint,
+            auth: answers.auth.as_deref(),
+            license_token: answers.license_token.as_deref(),
+            user_token: user_token(),
+            timeout_seconds: answers.timeout.unwrap_or(8),
+        });
+        spinner.finish_and_clear();
+        let Err(reason) = result else {
+            return Ok(None);
+        };
+        let retry = match prompter.as_deref_mut() {
+            Some(prompter) => {
+                prompter.show(&not_live_warning(&reason, answers.fail_mode));
+                prompter.confirm("Enter another AxonFlow agent URL?", true)?
+            }
+            None => false,
+        };
+        if !retry {
+            if options.require_agent {
+                return Err(CommandError::failure(format!(
+                    "AxonFlow governance is not live: {reason}; nothing was changed (--require-agent)"
+                ))
+                .hint("start the agent or fix --endpoint, then run install again; `axonflow-codex doctor` shows each link of the chain"));
+            }
+            return Ok(Some(reason));
+        }
+        if let Some(prompter) = prompter.as_deref_mut() {
+            let url = prompter.input("AxonFlow agent URL", Some(&answers.endpoint), &|text| {
+                endpoint_answer(text, "the URL")
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            })?;
+            answers.endpoint = endpoint_answer(&url, "the URL")?;
+        }
+    }
+}
+
+fn not_live_warning(reason: &str, fail_mode: FailMode) -> String {
+    let consequence = match fail_mode {
+        FailMode::Open => "with fail_mode open, every tool call is allowed unchecked until it does",
+        FailMode::Closed => {
+            "with fail_mode closed, every governed tool call is blocked until it does"
+        }
+    };
+    format!(
+        "warning: AxonFlow governance is not live yet: {reason}. The hooks are installed, but {consequence}. Run `axonflow-codex doctor` once the agent is up."
+    )
 }
 
 fn write_receipt(paths: &CodexPaths, old: Option<&Receipt>, new: &Receipt) -> Result<()> {
@@ -490,7 +573,7 @@ fn settings_file(existing: Option<DocumentMut>, answers: &Answers) -> String {
     let mut set = |key: &str, value: Option<String>| match value {
         Some(value) => {
             if doc.get(key).and_then(|i| i.as_str()) != Some(value.as_str()) {
-                doc.insert(key, toml_edit::value(value));
+                set_keeping_comments(&mut doc, key, value);
             }
         }
         None => {
@@ -507,6 +590,24 @@ fn settings_file(existing: Option<DocumentMut>, answers: &Answers) -> String {
     );
     set("license_token", answers.license_token.clone());
     doc.to_string()
+}
+
+/// Sets `key` to a string. An existing key is changed in place: `insert` would replace the
+/// key with a fresh one and drop the comments above it (the file's header sits on its first
+/// key) and the one after its value.
+fn set_keeping_comments(doc: &mut DocumentMut, key: &str, value: String) {
+    let mut new_value = toml_edit::Value::from(value);
+    match doc.get_mut(key) {
+        Some(item) => {
+            if let Some(old) = item.as_value() {
+                *new_value.decor_mut() = old.decor().clone();
+            }
+            *item = toml_edit::Item::Value(new_value);
+        }
+        None => {
+            doc.insert(key, toml_edit::Item::Value(new_value));
+        }
+    }
 }
 
 /// A system install is readable by every user: refuse to put credentials in it.
@@ -567,10 +668,10 @@ fn resolve_answers(
     // Endpoint: a flag, the variable, the choice of Community SaaS, or a question.
     let mut registration = None;
     let flag_endpoint = match &options.endpoint {
-        Some(url) => Some(hook_settings::parse_endpoint(url, "--endpoint").map_err(usage)?),
+        Some(url) => Some(endpoint_answer(url, "--endpoint")?),
         None => env
             .var("AXONFLOW_ENDPOINT")
-            .map(|url| hook_settings::parse_endpoint(url, "AXONFLOW_ENDPOINT").map_err(usage))
+            .map(|url| endpoint_answer(url, "AXONFLOW_ENDPOINT"))
             .transpose()?,
     };
     let mut wants_saas = options.community_saas;
@@ -599,11 +700,11 @@ fn resolve_answers(
                     .clone()
                     .unwrap_or_else(|| hook_settings::DEFAULT_ENDPOINT.to_string());
                 let url = prompter.input("AxonFlow agent URL", Some(&default), &|text| {
-                    hook_settings::parse_endpoint(text, "the URL")
+                    endpoint_answer(text, "the URL")
                         .map(|_| ())
                         .map_err(|e| e.to_string())
                 })?;
-                hook_settings::parse_endpoint(&url, "the URL").map_err(usage)?
+                endpoint_answer(&url, "the URL")?
             }
         }
         (None, _) if wants_saas => String::new(),
@@ -633,6 +734,10 @@ fn resolve_answers(
             let result = registration::register(env.var("AXONFLOW_REGISTRATION_URL"));
             spinner.finish_and_clear();
             let registered = result?;
+            match prompter.as_deref_mut() {
+                Some(prompter) => prompter.show(registration::CONNECTED),
+                None => eprintln!("{}", registration::CONNECTED),
+            }
             let endpoint = registered.endpoint.clone();
             registration = Some(registered);
             endpoint
@@ -777,6 +882,18 @@ fn resolve_output_mode(
     )
 }
 
+/// An endpoint given as an answer (flag, variable, prompt), checked as the hooks check it.
+fn endpoint_answer(url: &str, what: &str) -> Result<String> {
+    hook_settings::parse_endpoint(url, what).map_err(|e| {
+        let error = CommandError::usage(e.to_string());
+        if hook_settings::has_userinfo(url) {
+            error.hint("give the agent's credentials with --client-id ID --client-secret SECRET (or --auth); they are stored in axonflow.toml (0600), never in config.toml")
+        } else {
+            error
+        }
+    })
+}
+
 fn encode_pair(id: &str, secret: &str) -> Result<String> {
     if id.is_empty() || id.contains(':') || secret.is_empty() {
         return Err(CommandError::usage(
@@ -822,15 +939,27 @@ fn verify_trust(env: &HostEnv, paths: &CodexPaths, expected: &[TrustEntry]) -> R
     Ok("recorded and verified with codex app-server".to_string())
 }
 
+/// What the install did and found, for its report.
+struct Outcome<'a> {
+    changed: bool,
+    trust: &'a str,
+    /// Why governance is not live, when the agent did not answer the probe.
+    not_live: Option<&'a str>,
+}
+
 fn report(
     options: &InstallOptions,
     paths: &CodexPaths,
     ours: &[OurHook],
     answers: &Answers,
-    changed: bool,
-    trust: &str,
+    outcome: &Outcome<'_>,
     env: &HostEnv,
 ) {
+    let Outcome {
+        changed,
+        trust,
+        not_live,
+    } = *outcome;
     let codex = codex_cli::find(env);
     let codex_version = codex.as_deref().and_then(codex_cli::version);
     if options.json {
@@ -849,6 +978,10 @@ fn report(
             "settings": paths.settings,
             "endpoint": answers.endpoint,
             "fail_mode": answers.fail_mode.as_str(),
+            "agent": match not_live {
+                None => json!({"live": true}),
+                Some(reason) => json!({"live": false, "reason": reason}),
+            },
         });
         println!("{summary}");
         return;
@@ -902,6 +1035,10 @@ fn report(
         answers.fail_mode.as_str(),
         answers.output_mode.as_str()
     );
+    match not_live {
+        None => println!("  agent     answering at {}", answers.endpoint),
+        Some(reason) => println!("  agent     NOT LIVE: {reason}"),
+    }
     println!("Next: axonflow-codex doctor");
 }
 

@@ -114,10 +114,9 @@ impl Plan {
         }
     }
 
-    /// Unified diffs of every change (binary files summarised).
     /// Unified diffs of every change (binary files summarised). In `secret_file` (the
-    /// settings), the values of secret keys are shown as `<redacted>`: a dry run must not
-    /// print credentials.
+    /// settings) and every other TOML file, the values of secret keys are shown as
+    /// `<redacted>`: a dry run must not print credentials.
     pub fn diff(&self, secret_file: &Path) -> String {
         let mut out = String::new();
         for change in &self.changes {
@@ -129,11 +128,19 @@ impl Plan {
                 ));
                 continue;
             }
-            let redact = change.path == secret_file;
+            // The settings, and any other TOML file (config.toml may carry the user's tokens
+            // in its context lines).
+            let redact =
+                change.path == secret_file || change.path.extension().is_some_and(|e| e == "toml");
             let text = |bytes: &Option<Vec<u8>>| {
                 bytes.as_ref().map(|b| {
-                    String::from_utf8(b.clone())
-                        .map(|t| if redact { redact_secrets(&t) } else { t })
+                    String::from_utf8(b.clone()).map(|t| {
+                        if redact {
+                            crate::redact::toml_secrets(&t)
+                        } else {
+                            t
+                        }
+                    })
                 })
             };
             match (text(&change.before), text(&change.after)) {
@@ -229,21 +236,6 @@ impl Plan {
         }
         Ok(())
     }
-}
-
-/// `auth = "…"` and `license_token = "…"` lines with their values replaced.
-fn redact_secrets(text: &str) -> String {
-    text.split_inclusive('\n')
-        .map(|line| {
-            let key = line.split('=').next().unwrap_or_default().trim();
-            if matches!(key, "auth" | "license_token") {
-                let newline = &line[line.trim_end_matches(['\r', '\n']).len()..];
-                format!("{key} = \"<redacted>\"{newline}")
-            } else {
-                line.to_string()
-            }
-        })
-        .collect()
 }
 
 /// `skills/axonflow-x/SKILL.md` → `skills__axonflow-x__SKILL.md`.

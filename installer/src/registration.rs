@@ -9,11 +9,15 @@ use crate::error::{CommandError, Result};
 pub const SAAS_ENDPOINT: &str = "https://try.getaxonflow.com";
 const REGISTER_URL: &str = "https://try.getaxonflow.com/api/v1/register";
 
-pub const NOTICE: &str =
-    "[AxonFlow] Connected to AxonFlow Community SaaS at https://try.getaxonflow.com.
-Intended for basic testing and evaluation. For real workflows, real systems,
+/// Shown before registering: nothing has been connected to yet.
+pub const NOTICE: &str = "[AxonFlow] AxonFlow Community SaaS (https://try.getaxonflow.com) is
+intended for basic testing and evaluation. For real workflows, real systems,
 or sensitive data, we recommend self-hosting AxonFlow from day one:
   https://docs.getaxonflow.com/quickstart";
+
+/// Shown once the registration succeeded, and only then.
+pub const CONNECTED: &str =
+    "[AxonFlow] Connected to AxonFlow Community SaaS at https://try.getaxonflow.com.";
 
 /// What a registration gives: the endpoint and `base64(tenant_id:secret)`.
 #[derive(Debug, Clone)]

@@ -78,7 +78,9 @@ pub fn run(options: &StatusOptions, env: &HostEnv) -> Result<()> {
             |key| json!({"key": key, "trusted_hash": config_toml::trusted_hash(&config_text, key)}),
         )
         .collect();
-    let mcp = config_toml::mcp_entry(&config_text).map(|(url, _)| url);
+    // A URL an older install wrote with a password in it is never shown with it.
+    let mcp = config_toml::mcp_entry(&config_text)
+        .map(|(url, _)| url.map(|u| axonflow_codex_hook::settings::without_userinfo(&u)));
     let skills_present = receipt
         .skills
         .iter()

@@ -27,6 +27,38 @@ const MAX_ARCHIVE_BYTES: u64 = 200 * 1024 * 1024;
 const BUILT_IN_KEYS: &str = include_str!("../../dist/update-verifying-keys.txt");
 /// More trusted release-signing keys: mirrors that re-sign, or a key newer than this build.
 pub const KEYS_VARIABLE: &str = "AXONFLOW_CODEX_UPDATE_KEYS";
+/// Bounds every request of an update (seconds); a server or proxy that accepts the connection
+/// and never answers must not hang the command.
+pub const TIMEOUT_VARIABLE: &str = "AXONFLOW_CODEX_UPDATE_TIMEOUT_SECONDS";
+const LISTING_TIMEOUT: Duration = Duration::from_secs(30);
+const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// The bound of each request: the listing and checksums, and the (larger) downloads.
+#[derive(Debug, Clone, Copy)]
+struct Timeouts {
+    listing: Duration,
+    download: Duration,
+}
+
+impl Timeouts {
+    fn from_env(env: &HostEnv) -> Result<Timeouts> {
+        match env.var(TIMEOUT_VARIABLE) {
+            None => Ok(Timeouts {
+                listing: LISTING_TIMEOUT,
+                download: DOWNLOAD_TIMEOUT,
+            }),
+            Some(value) => {
+                let seconds = axonflow_codex_hook::settings::parse_timeout(value, TIMEOUT_VARIABLE)
+                    .map_err(|e| CommandError::usage(e.to_string()))?;
+                let bound = Duration::from_secs(seconds);
+                Ok(Timeouts {
+                    listing: bound,
+                    download: bound,
+                })
+            }
+        }
+    }
+}
 
 /// The zipsign (ed25519) keys an archive must be signed with: the built-in ones and those in
 /// `AXONFLOW_CODEX_UPDATE_KEYS` (standard base64, separated by commas or whitespace). No key
@@ -106,7 +138,7 @@ impl Source {
         }
     }
 
-    fn releases(&self, env: &HostEnv) -> Result<Vec<Release>> {
+    fn releases(&self, env: &HostEnv, timeout: Duration) -> Result<Vec<Release>> {
         let failed = |e: self_update::errors::Error| {
             CommandError::failure(format!(
                 "cannot list releases from {}: {e}",
@@ -116,14 +148,15 @@ impl Source {
         };
         match self {
             Source::Manifest(url) => {
-                let body = fetch_text(url)?;
+                let body = fetch_text(url, timeout)?;
                 self_update::backends::manifest::parse_manifest(&body, url).map_err(failed)
             }
             Source::GitHub { api_base } => {
                 let mut list = self_update::backends::github::ReleaseList::configure();
                 list.repo_owner(REPO_OWNER)
                     .repo_name(REPO_NAME)
-                    .api_base_url(api_base.as_str());
+                    .api_base_url(api_base.as_str())
+                    .timeout(timeout);
                 if let Some(token) = env.var("GITHUB_TOKEN") {
                     list.auth_token(token);
                 }
@@ -136,12 +169,12 @@ impl Source {
     }
 }
 
-fn fetch_text(url: &str) -> Result<String> {
+fn fetch_text(url: &str, timeout: Duration) -> Result<String> {
     let agent = axonflow_codex_hook::agent::new_http_agent();
     let mut response = agent
         .get(url)
         .config()
-        .timeout_global(Some(Duration::from_secs(30)))
+        .timeout_global(Some(timeout))
         .build()
         .call()
         .map_err(|e| CommandError::failure(format!("cannot fetch {url}: {e}")))?;
@@ -189,7 +222,7 @@ fn archive_for(release: &Release, package: &str) -> Option<ReleaseAsset> {
 
 /// The archive's expected sha256: the asset's own digest, else a `<name>.sha256` or
 /// `SHA256SUMS` asset of the same release.
-fn expected_sha256(release: &Release, archive: &ReleaseAsset) -> Result<String> {
+fn expected_sha256(release: &Release, archive: &ReleaseAsset, timeout: Duration) -> Result<String> {
     if let Some(digest) = archive.digest() {
         return match self_update::Checksum::parse_digest(digest) {
             Ok(self_update::Checksum::Sha256(hex)) => Ok(hex.to_ascii_lowercase()),
@@ -211,7 +244,7 @@ fn expected_sha256(release: &Release, archive: &ReleaseAsset) -> Result<String> 
             archive.name()
         )));
     };
-    let text = fetch_text(sums.download_url())?;
+    let text = fetch_text(sums.download_url(), timeout)?;
     match self_update::Checksum::from_sums_file(&text, archive.name()) {
         Ok(self_update::Checksum::Sha256(hex)) => Ok(hex.to_ascii_lowercase()),
         _ => Err(CommandError::failure(format!(
@@ -225,8 +258,16 @@ fn expected_sha256(release: &Release, archive: &ReleaseAsset) -> Result<String> 
 pub fn run(options: &UpdateOptions, env: &HostEnv) -> Result<()> {
     let current = crate::VERSION;
     let keys = verifying_keys(env)?;
+    let timeouts = Timeouts::from_env(env)?;
     let source = Source::from_env(env);
-    let releases = source.releases(env)?;
+    let spinner = crate::progress::spinner(&format!(
+        "Looking for releases in {} (at most {} s)",
+        source.describe(),
+        timeouts.listing.as_secs()
+    ));
+    let releases = source.releases(env, timeouts.listing);
+    spinner.finish_and_clear();
+    let releases = releases?;
     let mut candidates: Vec<(&Release, (u64, u64, u64))> = releases
         .iter()
         .filter_map(|r| parse_version(r.version()).map(|v| (r, v)))
@@ -298,11 +339,14 @@ pub fn run(options: &UpdateOptions, env: &HostEnv) -> Result<()> {
     })?;
     // cargo-dist ships each package in its own archive; a single archive may also hold both.
     let hook_archive = archive_for(release, "axonflow-codex-hook");
-    let mut archives = vec![(archive.clone(), expected_sha256(release, &archive)?)];
+    let mut archives = vec![(
+        archive.clone(),
+        expected_sha256(release, &archive, timeouts.listing)?,
+    )];
     if let Some(hook_archive) = &hook_archive {
         archives.push((
             hook_archive.clone(),
-            expected_sha256(release, hook_archive)?,
+            expected_sha256(release, hook_archive, timeouts.listing)?,
         ));
     }
 
@@ -323,7 +367,7 @@ pub fn run(options: &UpdateOptions, env: &HostEnv) -> Result<()> {
     let unpacked = staging.path().join("unpacked");
     for (asset, expected) in &archives {
         let archive_path = staging.path().join(asset.name());
-        download(asset, &archive_path)?;
+        download(asset, &archive_path, timeouts.download)?;
         let actual = fsio::sha256_hex(
             &std::fs::read(&archive_path)
                 .map_err(|e| CommandError::io("read", &archive_path, &e))?,
@@ -460,13 +504,13 @@ fn signature_failure(error: &self_update::errors::Error) -> String {
     }
 }
 
-fn download(asset: &ReleaseAsset, to: &Path) -> Result<()> {
+fn download(asset: &ReleaseAsset, to: &Path, timeout: Duration) -> Result<()> {
     let file = std::fs::File::create(to).map_err(|e| CommandError::io("create", to, &e))?;
     let mut download = self_update::Download::from_url(asset.download_url());
     download
         .show_download_progress(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .max_download_size(MAX_ARCHIVE_BYTES)
-        .timeout(Duration::from_secs(300))
+        .timeout(timeout)
         .request_header(
             self_update::http_client::header::ACCEPT,
             "application/octet-stream",

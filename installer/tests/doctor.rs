@@ -166,6 +166,8 @@ fn rejected_credentials_fail_and_accepted_ones_clear_the_cooldown() {
     );
     std::fs::create_dir_all(stamp.parent().unwrap()).unwrap();
     std::fs::write(&stamp, &cooldown).unwrap();
+    // 0600 as a hook writes it (a stamp others could write is not honoured).
+    std::fs::set_permissions(&stamp, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
     let run = env.run(&["doctor", "--json"]);
     assert_eq!(run.code, 1);
     assert_eq!(status_of(&run, "credentials"), "fail");
@@ -180,6 +182,8 @@ fn rejected_credentials_fail_and_accepted_ones_clear_the_cooldown() {
         "right",
     ]);
     std::fs::write(&stamp, &cooldown).unwrap();
+    // 0600 as a hook writes it (a stamp others could write is not honoured).
+    std::fs::set_permissions(&stamp, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
     let run = env.run(&["doctor", "--json"]);
     assert_eq!(status_of(&run, "credentials"), "pass");
     assert!(

@@ -81,12 +81,12 @@ fn malformed_hooks_json_stops_with_file_line_and_cause() {
         ),
         (
             "{\"hooks\": {}, \"version\": 2}",
-            "has the unknown top-level key \"version\"",
+            "line 1, column 15: unknown field \"version\", expected \"description\" or \"hooks\"",
         ),
         ("[1, 2]", "must hold a JSON object"),
         (
             "{\"hooks\": {\"PreToolUse\": {}}}",
-            "must be an array of groups",
+            "\"hooks\".\"PreToolUse\" (a list of groups) must be an array",
         ),
     ] {
         let env = TestEnv::new();

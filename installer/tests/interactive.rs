@@ -55,6 +55,7 @@ fn questions_in_order_and_answers_persisted() {
             "s3cret",
             "15",
             "closed",
+            "n",
             "",
             "y",
         ],
@@ -70,12 +71,18 @@ fn questions_in_order_and_answers_persisted() {
             "Client secret",
             "Request timeout in seconds",
             "When the agent cannot be reached",
+            "Enter another AxonFlow agent URL?",
             "Record trust for these hooks now?",
             "Apply these changes?",
         ]
     );
     assert!(
-        prompter.shown[0].contains(&format!(
+        prompter.shown[0].starts_with("warning: AxonFlow governance is not live yet: cannot reach http://agent.local:8080/health"),
+        "{}",
+        prompter.shown[0]
+    );
+    assert!(
+        prompter.shown[1].contains(&format!(
             "{}/axonflow/bin/axonflow-codex-hook pre-tool-use",
             env.codex_home.display()
         )),
@@ -98,13 +105,14 @@ fn flags_and_variables_skip_their_questions() {
             ("AXONFLOW_FAIL_MODE", "open"),
             ("AXONFLOW_TIMEOUT_SECONDS", "9"),
         ],
-        &["n", "", ""],
+        &["n", "n", "", ""],
     );
     result.unwrap();
     assert_eq!(
         prompter.asked,
         [
             "Does the agent require credentials (client id and secret)?",
+            "Enter another AxonFlow agent URL?",
             "Record trust for these hooks now?",
             "Apply these changes?"
         ]
@@ -114,13 +122,13 @@ fn flags_and_variables_skip_their_questions() {
 #[test]
 fn declining_trust_records_none_and_declining_changes_writes_nothing() {
     let env = TestEnv::new();
-    let (result, _) = install_with(&env, &[], &["", "", "n", "", "", "n", "y"]);
+    let (result, _) = install_with(&env, &[], &["", "", "n", "", "", "n", "n", "y"]);
     result.unwrap();
     assert!(!env.read("config.toml").contains("hooks.state"));
 
     let env = TestEnv::new();
     let before = env.snapshot();
-    let (result, _) = install_with(&env, &[], &["", "", "n", "", "", "", "n"]);
+    let (result, _) = install_with(&env, &[], &["", "", "n", "", "", "n", "", "n"]);
     assert_eq!(
         result.unwrap_err().message,
         "install cancelled; nothing was changed"
@@ -133,6 +141,9 @@ fn declining_trust_records_none_and_declining_changes_writes_nothing() {
 #[test]
 fn choosing_community_saas_shows_the_notice_and_registers() {
     let agent = StandIn::start(AgentConfig::default());
+    // The registration hands out the stand-in as the endpoint, so the probe stays on loopback.
+    let endpoint = agent.endpoint();
+    agent.update_config(|c| c.registration_endpoint = Some(endpoint.clone()));
     let url = format!("{}/api/v1/register", agent.endpoint());
     let env = TestEnv::new();
     let (result, prompter) = install_with(
@@ -142,8 +153,12 @@ fn choosing_community_saas_shows_the_notice_and_registers() {
     );
     result.unwrap();
     assert!(prompter.shown[0].starts_with(
-        "[AxonFlow] Connected to AxonFlow Community SaaS at https://try.getaxonflow.com."
+        "[AxonFlow] AxonFlow Community SaaS (https://try.getaxonflow.com) is\nintended for basic testing"
     ));
+    assert_eq!(
+        prompter.shown[1],
+        "[AxonFlow] Connected to AxonFlow Community SaaS at https://try.getaxonflow.com."
+    );
     assert_eq!(
         prompter.asked[1],
         "Register with AxonFlow Community SaaS now?"
@@ -154,7 +169,7 @@ fn choosing_community_saas_shows_the_notice_and_registers() {
     );
     assert!(env
         .read("axonflow.toml")
-        .contains("endpoint = \"https://try.getaxonflow.com\""));
+        .contains(&format!("endpoint = \"{endpoint}\"")));
 }
 
 // ---- a real terminal ----------------------------------------------------------------------
@@ -192,6 +207,7 @@ fn dialoguer_prompts_on_a_real_terminal() {
     answer(&mut p, "Client secret", "hidden-pty-secret\r");
     answer(&mut p, "Request timeout in seconds", "\r"); // keep the default
     answer(&mut p, "When the agent cannot be reached", "\x1b[B\r"); // arrow down: closed
+    answer(&mut p, "Enter another AxonFlow agent URL?", "n"); // nothing listens there
     answer(&mut p, "Record trust for these hooks now?", "y");
     answer(&mut p, "Apply these changes?", "y");
     let rest = p.exp_eof().unwrap();
@@ -222,4 +238,37 @@ fn uninstall_asks_before_removing() {
     let rest = p.exp_eof().unwrap();
     assert!(rest.contains("uninstall cancelled"), "{rest}");
     assert!(env.path("hooks.json").exists());
+}
+
+#[test]
+fn an_agent_that_does_not_answer_offers_to_re_enter_the_endpoint() {
+    let agent = StandIn::start(AgentConfig::default());
+    let env = TestEnv::new();
+    let (result, prompter) = install_with(
+        &env,
+        &[("AXONFLOW_ENDPOINT", "http://127.0.0.1:9")],
+        &["n", "", "", "y", &agent.endpoint(), "", ""],
+    );
+    result.unwrap();
+    assert_eq!(
+        prompter.asked,
+        [
+            "Does the agent require credentials (client id and secret)?",
+            "Request timeout in seconds",
+            "When the agent cannot be reached",
+            "Enter another AxonFlow agent URL?",
+            "AxonFlow agent URL",
+            "Record trust for these hooks now?",
+            "Apply these changes?"
+        ]
+    );
+    assert!(
+        prompter.shown[0].contains("not live yet: cannot reach http://127.0.0.1:9/health"),
+        "{}",
+        prompter.shown[0]
+    );
+    assert!(env
+        .read("axonflow.toml")
+        .contains(&format!("endpoint = \"{}\"", agent.endpoint())));
+    assert!(!agent.rpc_calls_of("check_policy").is_empty(), "probed");
 }

@@ -110,6 +110,19 @@ impl TestEnv {
         self.run_binary(Path::new(INSTALLER), args)
     }
 
+    /// The installer as a command with this environment, for tests that wire its stdio
+    /// themselves (closed pipes, full devices).
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(INSTALLER);
+        command
+            .args(args)
+            .env_clear()
+            .envs(self.vars.iter().map(|(k, v)| (k, v)))
+            .current_dir(&self.root)
+            .stdin(Stdio::null());
+        command
+    }
+
     /// Runs another copy of the installer (the update tests replace the binary they run).
     pub fn run_binary(&self, binary: &Path, args: &[&str]) -> Run {
         let started = Instant::now();
