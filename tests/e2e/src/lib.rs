@@ -517,6 +517,8 @@ impl E2e {
         args.extend_from_slice(extra);
         let run = self.installer(&args);
         run.assert_ok("axonflow-codex install");
+        // Install probes the agent (`install-probe`); the tests look at what Codex sends.
+        self.agent.clear_requests();
         self.add_model_provider();
         run
     }
