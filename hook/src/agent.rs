@@ -251,10 +251,12 @@ fn http_agent(state_dir: Option<PathBuf>) -> ureq::Agent {
         .max_redirects_will_error(false)
         .user_agent(format!("axonflow-codex-hook/{}", crate::VERSION))
         .build();
-    // ureq's default chain less its SOCKS warning and with our TLS connector for its own.
+    // ureq's default chain less its SOCKS warning, every connection bounded by its request's
+    // deadline, and our TLS connector for its own.
     let connector =
         ().chain(ConnectProxyConnector::default())
             .chain(TcpConnector::default())
+            .chain(crate::deadline::DeadlineConnector)
             .chain(crate::tls::HookTlsConnector::new(state_dir));
     ureq::Agent::with_parts(config, connector, DefaultResolver::default())
 }

@@ -10,6 +10,7 @@
 pub mod agent;
 pub mod cli;
 pub mod codex_home;
+mod deadline;
 pub mod envelope;
 pub mod files;
 pub mod mcp_headers;

@@ -3,6 +3,9 @@
 //! Nothing in the payload is trusted: every field may be missing, of another type, huge or
 //! hostile. Parsing never panics; anything unusable means "nothing to govern".
 
+use std::collections::HashMap;
+
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::text::first_chars;
@@ -38,18 +41,26 @@ pub enum ToolKind {
 impl Payload {
     /// Parses a hook document. `None` for invalid JSON, a non-object, or a missing, empty or
     /// non-string `tool_name`.
+    ///
+    /// Each member is parsed on its own: Codex accepts arguments (and MCP results) as deep as
+    /// serde_json's nesting limit, and the document holds them one level deeper, so parsing it
+    /// whole would fail on a call Codex runs, and let it through unchecked.
     pub fn parse(stdin: &[u8]) -> Option<Payload> {
-        let Value::Object(mut document) = serde_json::from_slice(stdin).ok()? else {
-            return None;
+        let document: HashMap<String, &RawValue> = serde_json::from_slice(stdin).ok()?;
+        let member = |name: &str| -> Option<Value> {
+            match document.get(name) {
+                Some(raw) => serde_json::from_str(raw.get()).ok(),
+                None => Some(Value::Null),
+            }
         };
-        let tool_name = match document.remove("tool_name") {
-            Some(Value::String(name)) if !name.is_empty() => name,
+        let tool_name = match member("tool_name")? {
+            Value::String(name) if !name.is_empty() => name,
             _ => return None,
         };
         Some(Payload {
             tool_name,
-            tool_input: document.remove("tool_input").unwrap_or(Value::Null),
-            tool_response: document.remove("tool_response").unwrap_or(Value::Null),
+            tool_input: member("tool_input")?,
+            tool_response: member("tool_response")?,
         })
     }
 

@@ -29,14 +29,18 @@ pub fn check(path: &Path, bytes: Option<&[u8]>) -> Result<String> {
     let Some(bytes) = bytes else {
         return Ok(String::new());
     };
-    let text = String::from_utf8(bytes.to_vec())
-        .map_err(|_| CommandError::failure(format!("{} is not valid UTF-8", path.display())))?;
-    parse(path, &text)?;
-    Ok(text)
+    let text = crate::fsio::utf8_text(path, bytes)?;
+    parse(path, text)?;
+    Ok(text.to_string())
 }
 
 fn parse(path: &Path, text: &str) -> Result<DocumentMut> {
-    text.parse::<DocumentMut>().map_err(|e| {
+    parse_spanned(path, text).map(toml_edit::Document::into_mut)
+}
+
+/// The parsed file with the byte spans of its parts, for edits made as text insertions.
+fn parse_spanned<'a>(path: &Path, text: &'a str) -> Result<toml_edit::Document<&'a str>> {
+    toml_edit::Document::parse(text).map_err(|e| {
         let (line, column) = e
             .span()
             .map(|span| line_and_column(text, span.start))
@@ -79,19 +83,34 @@ pub fn merge(
     mcp: Option<&McpEntry>,
     trust: &[TrustEntry],
 ) -> Result<Merged> {
-    let mut doc = parse(path, text)?;
-    let untouched = doc.clone();
-    let mut merged = Merged::default();
-    if let Some(entry) = mcp {
-        merge_mcp(path, &mut doc, entry, &mut merged)?;
-    }
-    if !trust.is_empty() {
-        merge_trust(path, &mut doc, trust, &mut merged)?;
-    }
-    merged.text = match appended(&untouched, text, mcp, trust) {
-        Some(appended) if means(&appended, &doc) => appended,
-        _ => keep_line_endings(text, keep_user_lines(text, &doc)),
+    // One document at a time (a big file's tree costs many times its size): the text
+    // insertion is planned on the parsed file, which is then edited in place, reduced to
+    // what it means, and dropped before the insertion's result is parsed to compare.
+    let edit = |doc: &mut DocumentMut| -> Result<Merged> {
+        let mut merged = Merged::default();
+        if let Some(entry) = mcp {
+            merge_mcp(path, doc, entry, &mut merged)?;
+        }
+        if !trust.is_empty() {
+            merge_trust(path, doc, trust, &mut merged)?;
+        }
+        Ok(merged)
     };
+    let spanned = parse_spanned(path, text)?;
+    let inserted = appended(&spanned, text, mcp, trust);
+    let mut doc = spanned.into_mut();
+    let mut merged = edit(&mut doc)?;
+    if let Some(inserted) = inserted {
+        let wanted = canonical(doc.as_item());
+        drop(doc);
+        if means(&inserted, &wanted) {
+            merged.text = inserted;
+            return Ok(merged);
+        }
+        doc = parse(path, text)?;
+        edit(&mut doc)?;
+    }
+    merged.text = keep_line_endings(text, keep_user_lines(text, &doc));
     Ok(merged)
 }
 
@@ -99,7 +118,7 @@ pub fn merge(
 /// has to do (each entry absent, or already exactly ours) and the file lets a table header
 /// follow; `None` otherwise. The user's file is then a byte-exact prefix of the result.
 fn appended(
-    doc: &DocumentMut,
+    doc: &toml_edit::Document<&str>,
     text: &str,
     mcp: Option<&McpEntry>,
     trust: &[TrustEntry],
@@ -118,7 +137,7 @@ fn appended(
             Some(Item::Table(existing)) if our_mcp_table(existing) == Some(entry.clone()) => {}
             Some(Item::Table(_)) => {
                 let block = mcp_block(&entry.url, &entry.http_headers_helper, nl);
-                text = std::borrow::Cow::Owned(taken_over(&text, &block)?);
+                text = std::borrow::Cow::Owned(taken_over(doc, &text, &block)?);
             }
             Some(_) => return None,
         }
@@ -155,7 +174,7 @@ fn appended(
         if let std::borrow::Cow::Owned(_) = text {
             return None; // an older server taken over as well: leave it to toml_edit
         }
-        text = std::borrow::Cow::Owned(extended_inline_state(&text, &inline_entries)?);
+        text = std::borrow::Cow::Owned(extended_inline_state(doc, &text, &inline_entries)?);
     }
     let mut out = text.into_owned();
     if !blocks.is_empty() && !out.is_empty() && !out.ends_with('\n') {
@@ -175,8 +194,7 @@ fn appended(
 /// header to its last line that is not blank or a comment, are cut, and `block` stands where
 /// the first of them stood. Comments and blank lines before the next table stay. `None` when
 /// the old entry is not made of headed tables alone (dotted keys, arrays of tables).
-fn taken_over(text: &str, block: &str) -> Option<String> {
-    let doc = toml_edit::Document::parse(text).ok()?;
+fn taken_over(doc: &toml_edit::Document<&str>, text: &str, block: &str) -> Option<String> {
     let server = doc.get("mcp_servers")?.get(MCP_SERVER_NAME)?.as_table()?;
     let mut ours = Vec::new();
     collect_headed(server, &mut ours)?;
@@ -221,8 +239,11 @@ fn taken_over(text: &str, block: &str) -> Option<String> {
 
 /// `hooks.state = { … }` with `entries` added inside its braces, after the user's last entry;
 /// every other byte stays.
-fn extended_inline_state(text: &str, entries: &[String]) -> Option<String> {
-    let doc = toml_edit::Document::parse(text).ok()?;
+fn extended_inline_state(
+    doc: &toml_edit::Document<&str>,
+    text: &str,
+    entries: &[String],
+) -> Option<String> {
     let span = doc.get("hooks")?.get("state")?.as_inline_table()?.span()?;
     let inside = text.get(span.start + 1..span.end - 1)?;
     let (at, addition) = match inside.trim_end().len() {
@@ -274,13 +295,18 @@ fn all_headers(table: &Table, out: &mut Vec<usize>) {
 /// exactly as we append them (with the blank line before them); `None` when one is not there
 /// in that form (edited since, or written by an older version), and toml_edit does it instead.
 fn cut_out(doc: &DocumentMut, text: &str, removal: &Removal) -> Option<String> {
+    // Our blocks carry the line ending the file had when we wrote them; the user may since
+    // have added lines with the other one, so both are looked for (the file's own first).
     let nl = newline_of(text);
-    let mut blocks = Vec::new();
+    let other = if nl == "\n" { "\r\n" } else { "\n" };
+    let mut blocks: Vec<[(String, &str); 2]> = Vec::new();
     let mut inline_entries = Vec::new();
     if removal.mcp_server {
         if let Some(server) = doc.get("mcp_servers").and_then(|s| s.get(MCP_SERVER_NAME)) {
             let entry = server.as_table().and_then(our_mcp_table)?;
-            blocks.push(mcp_block(&entry.url, &entry.http_headers_helper, nl));
+            blocks.push(
+                [nl, other].map(|nl| (mcp_block(&entry.url, &entry.http_headers_helper, nl), nl)),
+            );
         }
     }
     for key in &removal.trust_keys {
@@ -298,7 +324,8 @@ fn cut_out(doc: &DocumentMut, text: &str, removal: &Removal) -> Option<String> {
             continue;
         }
         let table = existing.as_table().filter(|t| t.len() == 1)?;
-        blocks.push(trust_block(key, table.get("trusted_hash")?.as_str()?, nl));
+        let hash = table.get("trusted_hash")?.as_str()?;
+        blocks.push([nl, other].map(|nl| (trust_block(key, hash, nl), nl)));
     }
     let mut out = text.to_string();
     for entry in inline_entries {
@@ -307,21 +334,28 @@ fn cut_out(doc: &DocumentMut, text: &str, removal: &Removal) -> Option<String> {
             .find_map(|needle| out.find(needle.as_str()).map(|at| (at, needle.len())))?;
         out.replace_range(at..at + len, "");
     }
-    for block in blocks {
-        let separated = format!("{nl}{block}");
-        let at = if out.starts_with(&block) && !out.starts_with(&separated) {
-            Some((0, block.len()))
-        } else {
-            // Appended (with our blank line), else standing where an older entry stood.
-            [&separated, &block].into_iter().find_map(|needle| {
-                out.match_indices(needle.as_str())
-                    .find(|(i, _)| out[..*i].ends_with('\n'))
-                    .map(|(i, _)| (i, needle.len()))
-            })
-        }?;
+    for variants in blocks {
+        let at = variants
+            .iter()
+            .find_map(|(block, nl)| block_position(&out, block, nl))?;
         out.replace_range(at.0..at.0 + at.1, "");
     }
     Some(out)
+}
+
+/// Where `block` stands in `text` as we put it (start, length): at the very start, appended
+/// with our blank line before it, or standing alone where an older entry stood.
+fn block_position(text: &str, block: &str, nl: &str) -> Option<(usize, usize)> {
+    let separated = format!("{nl}{block}");
+    if text.starts_with(block) && !text.starts_with(&separated) {
+        return Some((0, block.len()));
+    }
+    let found = [separated.as_str(), block].into_iter().find_map(|needle| {
+        text.match_indices(needle)
+            .find(|(i, _)| text[..*i].ends_with('\n'))
+            .map(|(i, _)| (i, needle.len()))
+    });
+    found
 }
 
 /// The line ending our lines take: CRLF in a file that uses only CRLF, else LF.
@@ -378,10 +412,10 @@ fn our_mcp_table(table: &Table) -> Option<McpEntry> {
     })
 }
 
-/// Whether `text` parses to a document that means exactly what `doc` does.
-fn means(text: &str, doc: &DocumentMut) -> bool {
+/// Whether `text` parses to a document whose [`canonical`] form is `wanted`.
+fn means(text: &str, wanted: &str) -> bool {
     text.parse::<DocumentMut>()
-        .is_ok_and(|parsed| canonical(parsed.as_item()) == canonical(doc.as_item()))
+        .is_ok_and(|parsed| canonical(parsed.as_item()) == wanted)
 }
 
 fn merge_mcp(
@@ -549,36 +583,61 @@ pub struct Removal {
 }
 
 pub fn remove(path: &Path, text: &str, removal: &Removal) -> Result<String> {
+    remove_owned(path, text, removal, &[])
+}
+
+/// [`remove`], taking out only those of `removal.trust_keys` that hold one of
+/// `trust_hashes` (every one when it is empty): the others are the user's now.
+pub fn remove_owned(
+    path: &Path,
+    text: &str,
+    removal: &Removal,
+    trust_hashes: &[String],
+) -> Result<String> {
     if text.is_empty() {
         return Ok(String::new());
     }
     let mut doc = parse(path, text)?;
-    let untouched = doc.clone();
-    if removal.mcp_server {
-        if let Some(servers) = doc.get_mut("mcp_servers").and_then(Item::as_table_like_mut) {
-            servers.remove(MCP_SERVER_NAME);
-            if removal.created_mcp_servers && servers.is_empty() {
-                doc.remove("mcp_servers");
+    let removal = &Removal {
+        trust_keys: keys_holding(&doc, &removal.trust_keys, trust_hashes),
+        ..removal.clone()
+    };
+    let edit = |doc: &mut DocumentMut| {
+        if removal.mcp_server {
+            if let Some(servers) = doc.get_mut("mcp_servers").and_then(Item::as_table_like_mut) {
+                servers.remove(MCP_SERVER_NAME);
+                if removal.created_mcp_servers && servers.is_empty() {
+                    doc.remove("mcp_servers");
+                }
             }
         }
-    }
-    if let Some(hooks) = doc.get_mut("hooks").and_then(Item::as_table_like_mut) {
-        if let Some(state) = hooks.get_mut("state").and_then(Item::as_table_like_mut) {
-            for key in &removal.trust_keys {
-                state.remove(key);
+        if let Some(hooks) = doc.get_mut("hooks").and_then(Item::as_table_like_mut) {
+            if let Some(state) = hooks.get_mut("state").and_then(Item::as_table_like_mut) {
+                for key in &removal.trust_keys {
+                    state.remove(key);
+                }
+                if removal.created_hooks_state && state.is_empty() {
+                    hooks.remove("state");
+                }
             }
-            if removal.created_hooks_state && state.is_empty() {
-                hooks.remove("state");
+            if removal.created_hooks && hooks.is_empty() {
+                doc.remove("hooks");
             }
         }
-        if removal.created_hooks && hooks.is_empty() {
-            doc.remove("hooks");
+    };
+    // One document at a time, as in merge.
+    let cut = cut_out(&doc, text, removal);
+    edit(&mut doc);
+    if let Some(cut) = cut {
+        let wanted = canonical(doc.as_item());
+        drop(doc);
+        if means(&cut, &wanted) {
+            return Ok(cut);
         }
+        doc = parse(path, text)?;
+        edit(&mut doc);
     }
-    match cut_out(&untouched, text, removal) {
-        Some(cut) if means(&cut, &doc) => Ok(cut),
-        _ => Ok(keep_line_endings(text, keep_user_lines(text, &doc))),
-    }
+    Ok(keep_line_endings(text, keep_user_lines(text, &doc)))
 }
 
 /// The edited document as text, with the user's own lines wherever we did not edit.
@@ -775,6 +834,25 @@ pub fn trusted_hash(text: &str, key: &str) -> Option<String> {
         .get("trusted_hash")?
         .as_str()
         .map(str::to_string)
+}
+
+/// Those of `keys` whose entry in `[hooks.state]` holds one of `hashes` (all of them when
+/// `hashes` is empty).
+fn keys_holding(doc: &DocumentMut, keys: &[String], hashes: &[String]) -> Vec<String> {
+    if hashes.is_empty() {
+        return keys.to_vec();
+    }
+    let state = doc.get("hooks").and_then(|h| h.get("state"));
+    keys.iter()
+        .filter(|key| {
+            state
+                .and_then(|s| s.get(key.as_str()))
+                .and_then(|entry| entry.get("trusted_hash"))
+                .and_then(Item::as_str)
+                .is_some_and(|hash| hashes.iter().any(|h| h == hash))
+        })
+        .cloned()
+        .collect()
 }
 
 /// Our MCP server's entry, if present: (url, http_headers_helper).

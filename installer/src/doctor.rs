@@ -337,11 +337,10 @@ fn is_executable(path: &Path) -> bool {
 
 fn trust_row(paths: &CodexPaths, receipt: &Receipt, hooks_text: &str, codex: Option<&Path>) -> Row {
     const NAME: &str = "hook trust";
-    let config_text = fsio::read_optional(&paths.config_toml)
-        .ok()
-        .flatten()
-        .map(|b| String::from_utf8_lossy(&b).into_owned())
-        .unwrap_or_default();
+    let config_text = match readable_config(paths, NAME) {
+        Ok(text) => text,
+        Err(row) => return row,
+    };
     let trust_path = paths.hooks_json_trust_path();
     let mut expected = Vec::new();
     for (event, command) in receipt.hooks_json.clone().unwrap_or_default().groups {
@@ -479,6 +478,17 @@ fn output_mode_row(settings: &Settings) -> Row {
     }
 }
 
+/// config.toml's text, or (for a file that cannot be read or parsed) a failing row naming
+/// the file, line and cause: Codex cannot load it either.
+fn readable_config(paths: &CodexPaths, row: &'static str) -> std::result::Result<String, Row> {
+    fsio::read_optional(&paths.config_toml)
+        .and_then(|bytes| config_toml::check(&paths.config_toml, bytes.as_deref()))
+        .map_err(|error| {
+            let fix = format!("fix {} by hand", paths.config_toml.display());
+            fail(row, error.message, fix)
+        })
+}
+
 /// `[features] hooks = false` (or the deprecated `codex_hooks`) makes Codex run no hooks at
 /// all: a failure in the user's config.toml, a warning in the config of a trusted project that
 /// contains the current directory (Codex reads `.codex/config.toml` from the working directory
@@ -566,11 +576,10 @@ fn mcp_row(paths: &CodexPaths, receipt: &Receipt, settings: Option<&Settings>) -
     if !receipt.config_toml.as_ref().is_some_and(|c| c.mcp_server) {
         return pass(NAME, "not installed (--no-mcp)");
     }
-    let config_text = fsio::read_optional(&paths.config_toml)
-        .ok()
-        .flatten()
-        .map(|b| String::from_utf8_lossy(&b).into_owned())
-        .unwrap_or_default();
+    let config_text = match readable_config(paths, NAME) {
+        Ok(text) => text,
+        Err(row) => return row,
+    };
     let expected_helper = crate::paths::command_for(&receipt.hook_binary, "mcp-headers");
     match config_toml::mcp_entry(&config_text) {
         None => fail(

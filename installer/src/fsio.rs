@@ -8,16 +8,45 @@ use std::path::{Path, PathBuf};
 use crate::error::{CommandError, Result};
 
 /// The file a path really names: a symlink (a dotfile manager's) is followed, so we write
-/// its target and keep the link.
+/// its target and keep the link. A dangling link (or chain of links) names the file it would
+/// resolve to.
 pub fn write_target(path: &Path) -> PathBuf {
-    match std::fs::canonicalize(path) {
-        Ok(real) => real,
-        Err(_) => match std::fs::read_link(path) {
-            // A dangling link: write where it points.
-            Ok(target) if target.is_absolute() => target,
-            Ok(target) => path.parent().unwrap_or(Path::new(".")).join(target),
-            Err(_) => path.to_path_buf(),
-        },
+    if let Ok(real) = std::fs::canonicalize(path) {
+        return real;
+    }
+    let mut current = path.to_path_buf();
+    // As the kernel does, give up on a loop after 40 links.
+    for _ in 0..40 {
+        match std::fs::read_link(&current) {
+            Ok(target) => {
+                current = current.parent().unwrap_or(Path::new(".")).join(target);
+            }
+            Err(_) => break,
+        }
+    }
+    current
+}
+
+/// Refuses a link whose target does not exist and whose target's directory does not either:
+/// install writes through a dangling link into a directory that exists, but does not create
+/// directories elsewhere on the user's behalf.
+pub fn check_link_target(path: &Path) -> Result<()> {
+    let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    if !is_link || path.exists() {
+        return Ok(());
+    }
+    let target = write_target(path);
+    match target.parent() {
+        Some(dir) if dir.is_dir() => Ok(()),
+        _ => Err(CommandError::failure(format!(
+            "{} is a link to {}, which does not exist, nor does its directory",
+            path.display(),
+            target.display()
+        ))
+        .hint(format!(
+            "create {} (or point the link at an existing file), then run the command again; nothing was changed",
+            target.parent().unwrap_or(Path::new("/")).display()
+        ))),
     }
 }
 
@@ -28,6 +57,29 @@ pub fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(CommandError::io("read", path, &e)),
     }
+}
+
+/// `bytes` as text; invalid UTF-8 is an error naming the file and the line and column of
+/// the first bad byte.
+pub fn utf8_text<'a>(path: &Path, bytes: &'a [u8]) -> Result<&'a str> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        let valid = &bytes[..e.valid_up_to()];
+        let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
+        let line_start = valid.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        let column = String::from_utf8_lossy(&valid[line_start..])
+            .chars()
+            .count()
+            + 1;
+        CommandError::failure(format!(
+            "{} is not valid UTF-8 (line {line}, column {column}: byte 0x{:02x})",
+            path.display(),
+            bytes[e.valid_up_to()]
+        ))
+        .hint(format!(
+            "fix {} by hand (save it as UTF-8), then run the command again; nothing was changed",
+            path.display()
+        ))
+    })
 }
 
 /// Writes `contents` to `path` atomically: a temporary file in the same directory, flushed,
@@ -50,13 +102,13 @@ pub fn write_atomic_with_mode(path: &Path, contents: &[u8], mode: u32) -> Result
         .unwrap_or_default();
     let temp = dir.join(format!(".{name}.axonflow-{}.tmp", std::process::id()));
     let result = (|| -> std::io::Result<()> {
-        let mut file = File::create(&temp)?;
+        let mut file = create_new_with_mode(&temp, mode)?;
         file.write_all(contents)?;
         file.sync_all()?;
-        set_mode(&temp, mode)?;
-        crash_point();
+        crash_point(true)?;
         std::fs::rename(&temp, &target)?;
-        crash_point();
+        // After the rename the file is written: a fail point here would misreport it.
+        let _ = crash_point(false);
         if let Ok(dir) = File::open(dir) {
             let _ = dir.sync_all();
         }
@@ -69,9 +121,41 @@ pub fn write_atomic_with_mode(path: &Path, contents: &[u8], mode: u32) -> Result
     Ok(())
 }
 
-/// Removes a file (a symlink's target is left alone: the link is removed). Missing is fine.
+/// Creates `path` afresh (never through an existing file or link: a stale one is removed
+/// first) with exactly `mode` before its first byte, so a private file is never readable by
+/// others, not even while it is written.
+pub fn create_new_with_mode(path: &Path, mode: u32) -> std::io::Result<File> {
+    let open = || {
+        let mut options = File::options();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            // The umask can only narrow this; the exact mode is set on the empty file below.
+            options.mode(mode & 0o700);
+        }
+        options.open(path)
+    };
+    let file = match open() {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            std::fs::remove_file(path)?;
+            open()?
+        }
+        other => other?,
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        file.set_permissions(std::fs::Permissions::from_mode(mode))?;
+    }
+    Ok(file)
+}
+
+/// Removes a file. Through a symlink, the file it names is removed and the link stays, as
+/// it was before we wrote through it. Missing is fine.
 pub fn remove_file(path: &Path) -> Result<()> {
-    crash_point();
+    crash_point(true).map_err(|e| CommandError::io("remove", path, &e))?;
+    let path = &write_target(path);
     match std::fs::remove_file(path) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
@@ -133,29 +217,60 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Test-only fail point: with `AXONFLOW_CODEX_TEST_CRASH_POINT=N` the process kills itself
-/// (SIGKILL: no destructor, no flush) at the N-th file-system step: each write's "temporary
-/// file complete" and "renamed" moments and each removal. The crash-safety tests use it to
-/// interrupt install and uninstall everywhere; unset, it costs one relaxed load.
-pub fn crash_point() {
+/// Test-only fail points, at each file-system step: each write's "temporary file complete"
+/// and "renamed" moments and each removal. With `AXONFLOW_CODEX_TEST_CRASH_POINT=N` the
+/// process kills itself (SIGKILL: no destructor, no flush) at the N-th step; with
+/// `AXONFLOW_CODEX_TEST_FAIL_POINT=N` that step fails with an I/O error instead (a full
+/// disk, say; never after a rename, which has written the file). The crash-safety and partial-failure tests use them to interrupt install and
+/// uninstall everywhere; unset, each costs one relaxed load.
+pub fn crash_point(can_fail: bool) -> std::io::Result<()> {
     use std::sync::atomic::{AtomicU64, Ordering};
     use std::sync::OnceLock;
-    static TARGET: OnceLock<Option<u64>> = OnceLock::new();
+    static TARGETS: OnceLock<(Option<u64>, Option<u64>)> = OnceLock::new();
     static STEPS: AtomicU64 = AtomicU64::new(0);
-    let Some(target) = *TARGET.get_or_init(|| {
-        std::env::var("AXONFLOW_CODEX_TEST_CRASH_POINT")
-            .ok()
-            .and_then(|v| v.parse().ok())
-    }) else {
-        return;
-    };
-    if STEPS.fetch_add(1, Ordering::Relaxed) + 1 == target {
+    let point = |name: &str| std::env::var(name).ok().and_then(|v| v.parse().ok());
+    let (crash, fail) = *TARGETS.get_or_init(|| {
+        (
+            point("AXONFLOW_CODEX_TEST_CRASH_POINT"),
+            point("AXONFLOW_CODEX_TEST_FAIL_POINT"),
+        )
+    });
+    if crash.is_none() && fail.is_none() {
+        return Ok(());
+    }
+    let step = STEPS.fetch_add(1, Ordering::Relaxed) + 1;
+    if crash == Some(step) {
         #[cfg(unix)]
         unsafe {
             // SAFETY: kill(2) on our own pid has no memory-safety preconditions.
             libc::kill(libc::getpid(), libc::SIGKILL);
         }
         std::process::abort();
+    }
+    if can_fail && fail == Some(step) {
+        return Err(std::io::Error::other("test fail point"));
+    }
+    Ok(())
+}
+
+/// Whether a file can be written into `dir` (or, when it does not exist yet, into the
+/// nearest directory above it that does): a file is created there and removed again. Run
+/// before the first write, so an unwritable target stops a run that has changed nothing.
+pub fn check_writable(dir: &Path) -> Result<()> {
+    let mut existing = dir;
+    while !existing.exists() {
+        match existing.parent() {
+            Some(parent) => existing = parent,
+            None => break,
+        }
+    }
+    let probe = existing.join(format!(".probe.axonflow-{}.tmp", std::process::id()));
+    match create_new_with_mode(&probe, 0o600) {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            Ok(())
+        }
+        Err(e) => Err(CommandError::io("write in", existing, &e)),
     }
 }
 

@@ -90,8 +90,7 @@ pub fn check(path: &Path, bytes: Option<&[u8]>) -> Result<String> {
     let Some(bytes) = bytes else {
         return Ok(String::new());
     };
-    let text = String::from_utf8(bytes.to_vec())
-        .map_err(|_| CommandError::failure(format!("{} is not valid UTF-8", path.display())))?;
+    let text = crate::fsio::utf8_text(path, bytes)?.to_string();
     if text.trim().is_empty() {
         return Ok(text);
     }

@@ -135,8 +135,7 @@ fn read_existing(path: &Path, bytes: Option<&[u8]>) -> Result<(Option<DocumentMu
     let Some(bytes) = bytes else {
         return Ok((None, Existing::default()));
     };
-    let text = std::str::from_utf8(bytes)
-        .map_err(|_| CommandError::failure(format!("{} is not valid UTF-8", path.display())))?;
+    let text = fsio::utf8_text(path, bytes)?;
     // Same error shape as config.toml (file, line, cause).
     config_toml::check(path, Some(bytes))?;
     let doc: DocumentMut = text.parse().expect("checked above");
@@ -158,6 +157,53 @@ fn read_existing(path: &Path, bytes: Option<&[u8]>) -> Result<(Option<DocumentMu
         license_token: get("license_token"),
     };
     Ok((Some(doc), existing))
+}
+
+/// The files install merges into, read and checked.
+struct Inputs {
+    config_before: Option<Vec<u8>>,
+    config_text: String,
+    hooks_before: Option<Vec<u8>>,
+    hooks_text: String,
+    settings_before: Option<Vec<u8>>,
+    settings_doc: Option<DocumentMut>,
+    existing: Existing,
+    old_receipt: Option<Receipt>,
+}
+
+fn read_inputs(paths: &CodexPaths) -> Result<Inputs> {
+    for file in [&paths.config_toml, &paths.hooks_json, &paths.settings] {
+        fsio::check_link_target(file)?;
+    }
+    let config_before = fsio::read_optional(&paths.config_toml)?;
+    let config_text = config_toml::check(&paths.config_toml, config_before.as_deref())?;
+    let hooks_before = fsio::read_optional(&paths.hooks_json)?;
+    let hooks_text = hooks_json::check(&paths.hooks_json, hooks_before.as_deref())?;
+    let settings_before = fsio::read_optional(&paths.settings)?;
+    let (settings_doc, existing) = read_existing(&paths.settings, settings_before.as_deref())?;
+    let old_receipt = Receipt::load(&paths.receipt)?;
+    Ok(Inputs {
+        config_before,
+        config_text,
+        hooks_before,
+        hooks_text,
+        settings_before,
+        settings_doc,
+        existing,
+        old_receipt,
+    })
+}
+
+impl Inputs {
+    /// Whether the files still hold what was read (another run may have written since).
+    fn still_current(&self, paths: &CodexPaths) -> Result<bool> {
+        Ok(
+            fsio::read_optional(&paths.config_toml)? == self.config_before
+                && fsio::read_optional(&paths.hooks_json)? == self.hooks_before
+                && fsio::read_optional(&paths.settings)? == self.settings_before
+                && Receipt::load(&paths.receipt)? == self.old_receipt,
+        )
+    }
 }
 
 pub struct InstallContext<'a> {
@@ -184,16 +230,29 @@ pub fn run(options: &InstallOptions, cx: InstallContext<'_>) -> Result<()> {
         refuse_shared_secrets(options, env)?;
     }
     let paths = CodexPaths::for_scope(env, options.scope, !options.dry_run)?;
-    let _lock = paths.prepare_to_write(options.dry_run)?;
 
-    // Read and check everything first: a malformed file stops us before any question.
-    let config_before = fsio::read_optional(&paths.config_toml)?;
-    let config_text = config_toml::check(&paths.config_toml, config_before.as_deref())?;
-    let hooks_before = fsio::read_optional(&paths.hooks_json)?;
-    let hooks_text = hooks_json::check(&paths.hooks_json, hooks_before.as_deref())?;
-    let settings_before = fsio::read_optional(&paths.settings)?;
-    let (settings_doc, existing) = read_existing(&paths.settings, settings_before.as_deref())?;
-    let old_receipt = Receipt::load(&paths.receipt)?;
+    // Read and check everything first: a malformed file stops us before any question, and
+    // before the lock, so a refusal creates nothing. Under the lock it is all read again:
+    // another run may have written in between.
+    let checked = read_inputs(&paths)?;
+    // Declared before the lock, so it runs after the lock is released.
+    let mut cleanup = RefusalCleanup::new(&paths);
+    let _lock = paths.prepare_to_write(options.dry_run)?;
+    let inputs = if checked.still_current(&paths)? {
+        checked
+    } else {
+        read_inputs(&paths)?
+    };
+    let Inputs {
+        config_before,
+        config_text,
+        hooks_before,
+        hooks_text,
+        settings_before,
+        settings_doc,
+        existing,
+        old_receipt,
+    } = inputs;
     let hook_bytes = std::fs::read(&hook_source).map_err(|e| {
         CommandError::io("read the hook binary", &hook_source, &e).hint(
             "install both binaries side by side (`cargo install --path hook` and `--path installer`, or a release archive)",
@@ -252,7 +311,9 @@ pub fn run(options: &InstallOptions, cx: InstallContext<'_>) -> Result<()> {
         url: format!("{}/api/v1/mcp-server", answers.endpoint),
         http_headers_helper: paths::command_for(&paths.hook_binary, "mcp-headers"),
     });
-    let config_merged = config_toml::merge(&paths.config_toml, &config_text, mcp.as_ref(), &trust)?;
+    let mut config_merged =
+        config_toml::merge(&paths.config_toml, &config_text, mcp.as_ref(), &trust)?;
+    drop(config_text);
 
     // The plan.
     let mut plan = Plan::default();
@@ -292,7 +353,7 @@ pub fn run(options: &InstallOptions, cx: InstallContext<'_>) -> Result<()> {
     );
     // No config.toml and nothing to put in it: do not create an empty one.
     let config_after = (config_before.is_some() || !config_merged.text.is_empty())
-        .then(|| config_merged.text.clone().into_bytes());
+        .then(|| std::mem::take(&mut config_merged.text).into_bytes());
     plan.set(
         &paths.config_toml,
         config_before.clone(),
@@ -326,6 +387,10 @@ pub fn run(options: &InstallOptions, cx: InstallContext<'_>) -> Result<()> {
         trust_keys: union(
             &old_config.trust_keys,
             &trust.iter().map(|t| t.key.clone()).collect::<Vec<_>>(),
+        ),
+        trust_hashes: union(
+            &old_config.trust_hashes,
+            &trust.iter().map(|t| t.hash.clone()).collect::<Vec<_>>(),
         ),
         created_mcp_servers: old_config.created_mcp_servers || config_merged.created_mcp_servers,
         created_hooks: old_config.created_hooks || config_merged.created_hooks,
@@ -374,9 +439,13 @@ pub fn run(options: &InstallOptions, cx: InstallContext<'_>) -> Result<()> {
     if changed {
         // Backups, then the receipt describing the result, then the files: a run killed
         // anywhere leaves a receipt uninstall can trust, and the next install finishes.
+        plan.check_writable(&[&paths.backups, &paths.ours])?;
+        cleanup.disarm();
         plan.record(&mut receipt, &paths.backups, &paths.home, &paths.settings)?;
         write_receipt(&paths, old_receipt.as_ref(), &receipt)?;
-        plan.write_files()?;
+        plan.write_files(
+            "fix the cause and run `axonflow-codex install` again to finish, or `axonflow-codex uninstall` to take back what was done (the receipt already lists every file)",
+        )?;
     }
     // Settings changed: a stale auth-failure cooldown must not outlive the fix.
     if let Ok(settings) = hook_settings::Settings::resolve(env) {
@@ -401,6 +470,34 @@ pub fn run(options: &InstallOptions, cx: InstallContext<'_>) -> Result<()> {
         eprintln!("{}", not_live_warning(reason, answers.fail_mode));
     }
     Ok(())
+}
+
+/// Until the first write: a run that ends (refused, cancelled, failed) before it takes back
+/// the lock file and our directory when this run created them, so "nothing was changed"
+/// holds.
+struct RefusalCleanup {
+    ours: Option<PathBuf>,
+}
+
+impl RefusalCleanup {
+    fn new(paths: &CodexPaths) -> RefusalCleanup {
+        RefusalCleanup {
+            ours: (!paths.ours.exists()).then(|| paths.ours.clone()),
+        }
+    }
+
+    fn disarm(&mut self) {
+        self.ours = None;
+    }
+}
+
+impl Drop for RefusalCleanup {
+    fn drop(&mut self) {
+        if let Some(ours) = &self.ours {
+            let _ = std::fs::remove_file(ours.join(".lock"));
+            let _ = std::fs::remove_dir(ours);
+        }
+    }
 }
 
 /// Probes the agent the answers point at. Interactive: when it does not answer, offers to

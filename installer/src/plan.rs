@@ -199,14 +199,19 @@ impl Plan {
         no_backup: &Path,
     ) -> Result<()> {
         for change in &self.changes {
+            let first_change = !receipt.files.contains_key(&change.path);
             let owned = receipt
                 .files
                 .entry(change.path.clone())
                 .or_insert_with(|| OwnedFile {
                     existed_before: change.before.is_some(),
-                    backup: None,
-                    written_sha256: String::new(),
+                    ..OwnedFile::default()
                 });
+            // A file somebody else wrote since our last write (a user's edit, another tool)
+            // is no longer the backup plus our entries: it must never be restored from it.
+            owned.only_ours_since_backup = first_change
+                || (owned.only_ours_since_backup
+                    && found_as_we_left_it(owned, change.before.as_deref()));
             if owned.existed_before && owned.backup.is_none() && change.path != no_backup {
                 if let Some(before) = &change.before {
                     let backup = backups.join(backup_name(&change.path, codex_home));
@@ -223,15 +228,54 @@ impl Plan {
         Ok(())
     }
 
-    /// Writes (or removes) every file, each atomically.
-    pub fn write_files(&self) -> Result<()> {
+    /// Before the first write: every directory the plan writes into (and `also`) takes a
+    /// new file, so an unwritable target stops the run while nothing is changed.
+    pub fn check_writable(&self, also: &[&Path]) -> Result<()> {
+        let mut dirs: Vec<PathBuf> = also.iter().map(|p| p.to_path_buf()).collect();
         for change in &self.changes {
-            match &change.after {
+            let target = fsio::write_target(&change.path);
+            dirs.extend(target.parent().map(Path::to_path_buf));
+        }
+        dirs.sort();
+        dirs.dedup();
+        for dir in dirs {
+            fsio::check_writable(&dir).map_err(|e| {
+                e.hint("make it writable (or point the link elsewhere), then run the command again; nothing was changed")
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Writes (or removes) every file, each atomically, in the plan's order. A failure
+    /// midway says which files were written and which were not, and how to finish.
+    pub fn write_files(&self, finish: &str) -> Result<()> {
+        for (done, change) in self.changes.iter().enumerate() {
+            let result = match &change.after {
                 Some(after) if change.exact_mode => {
-                    fsio::write_atomic_with_mode(&change.path, after, change.mode)?
+                    fsio::write_atomic_with_mode(&change.path, after, change.mode)
                 }
-                Some(after) => fsio::write_atomic(&change.path, after, change.mode)?,
-                None => fsio::remove_file(&change.path)?,
+                Some(after) => fsio::write_atomic(&change.path, after, change.mode),
+                None => fsio::remove_file(&change.path),
+            };
+            if let Err(mut error) = result {
+                let list = |changes: &[FileChange]| {
+                    let paths: Vec<String> = changes
+                        .iter()
+                        .map(|c| c.path.display().to_string())
+                        .collect();
+                    if paths.is_empty() {
+                        "none".to_string()
+                    } else {
+                        paths.join(", ")
+                    }
+                };
+                error.message = format!(
+                    "{}; stopped midway: already done: {}; not done: {}",
+                    error.message,
+                    list(&self.changes[..done]),
+                    list(&self.changes[done..])
+                );
+                return Err(error.hint(finish.to_string()));
             }
         }
         Ok(())
@@ -247,4 +291,18 @@ fn backup_name(path: &Path, codex_home: &Path) -> String {
         .filter(|c| c != "/")
         .collect::<Vec<_>>()
         .join("__")
+}
+
+/// Whether a file we own holds what we last wrote, or exactly what it held before our first
+/// change (a run killed between writing the receipt and the file leaves that).
+fn found_as_we_left_it(owned: &OwnedFile, now: Option<&[u8]>) -> bool {
+    let now_hash = now.map(fsio::sha256_hex).unwrap_or_default();
+    if now_hash == owned.written_sha256 {
+        return true;
+    }
+    match (&owned.backup, now) {
+        (Some(backup), Some(now)) => std::fs::read(backup).is_ok_and(|original| original == now),
+        (None, None) => !owned.existed_before,
+        _ => false,
+    }
 }

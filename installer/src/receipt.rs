@@ -30,9 +30,14 @@ pub struct OwnedFile {
     pub existed_before: bool,
     /// Copy of the file as it was before our first change.
     pub backup: Option<PathBuf>,
-    /// SHA-256 of what we last wrote: when the file still hashes to it, uninstall restores
-    /// the backup byte for byte.
+    /// SHA-256 of what we last wrote.
     pub written_sha256: String,
+    /// Whether every write to the file since the backup was ours: each install found it as
+    /// we had left it (or as it was before us). Only then, and when it still hashes to
+    /// `written_sha256`, does uninstall restore the backup byte for byte; otherwise it takes
+    /// out our entries and keeps everything else. Receipts from before this field: `false`.
+    #[serde(default)]
+    pub only_ours_since_backup: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -47,6 +52,11 @@ pub struct HooksJsonEntries {
 pub struct ConfigTomlEntries {
     pub mcp_server: bool,
     pub trust_keys: Vec<String>,
+    /// Every trusted hash we wrote: a key of ours is removed only while it holds one of
+    /// them (the user may since have trusted their own group at that index). Empty in
+    /// receipts from before this field: every key is ours then.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trust_hashes: Vec<String>,
     pub created_mcp_servers: bool,
     pub created_hooks: bool,
     pub created_hooks_state: bool,

@@ -47,7 +47,12 @@ pub fn run(options: &StatusOptions, env: &HostEnv) -> Result<()> {
         Duration::from_secs(5),
     )
     .map(|out| String::from_utf8_lossy(&out).trim().to_string());
-    let hooks_text = fsio::read_optional(&paths.hooks_json)?
+    let hooks_bytes = fsio::read_optional(&paths.hooks_json)?;
+    // A file Codex cannot read is named with its parse error, not reported as "missing".
+    let hooks_error = hooks_json::check(&paths.hooks_json, hooks_bytes.as_deref())
+        .err()
+        .map(|e| e.message);
+    let hooks_text = hooks_bytes
         .map(|b| String::from_utf8_lossy(&b).into_owned())
         .unwrap_or_default();
     let groups: Vec<Value> = receipt
@@ -67,7 +72,11 @@ pub fn run(options: &StatusOptions, env: &HostEnv) -> Result<()> {
     let output_mode = axonflow_codex_hook::settings::Settings::resolve(env)
         .ok()
         .map(|s| s.output_mode.as_str());
-    let config_text = fsio::read_optional(&paths.config_toml)?
+    let config_bytes = fsio::read_optional(&paths.config_toml)?;
+    let config_error = config_toml::check(&paths.config_toml, config_bytes.as_deref())
+        .err()
+        .map(|e| e.message);
+    let config_text = config_bytes
         .map(|b| String::from_utf8_lossy(&b).into_owned())
         .unwrap_or_default();
     let trust: Vec<Value> = receipt
@@ -94,7 +103,8 @@ pub fn run(options: &StatusOptions, env: &HostEnv) -> Result<()> {
         "codex_home": paths.home,
         "codex": codex_version,
         "hook_binary": {"path": receipt.hook_binary, "version": hook_version},
-        "hooks_json": {"path": paths.hooks_json, "groups": groups},
+        "hooks_json": {"path": paths.hooks_json, "groups": groups, "error": hooks_error},
+        "config_toml": {"path": paths.config_toml, "error": config_error},
         "governed": governed,
         "output_mode": output_mode,
         "trust": trust,
@@ -123,6 +133,12 @@ pub fn run(options: &StatusOptions, env: &HostEnv) -> Result<()> {
             .as_str()
             .unwrap_or("missing or not runnable")
     );
+    if let Some(error) = &hooks_error {
+        println!("  hooks     UNREADABLE: {error}");
+    }
+    if let Some(error) = &config_error {
+        println!("  config    UNREADABLE: {error}");
+    }
     for group in status["hooks_json"]["groups"]
         .as_array()
         .into_iter()

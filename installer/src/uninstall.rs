@@ -69,8 +69,17 @@ pub fn run(
     let _lock = paths.prepare_to_write(options.dry_run)?;
 
     let mut plan = Plan::default();
+    let mut edited_skills = Vec::new();
     for (path, owned) in &receipt.files {
         let current = fsio::read_optional(path)?;
+        // A skill file someone edited since we wrote it holds their bytes now: it stays.
+        let edited = current
+            .as_deref()
+            .is_some_and(|c| fsio::sha256_hex(c) != owned.written_sha256);
+        if path.starts_with(&paths.skills) && edited {
+            edited_skills.push(path.clone());
+            continue;
+        }
         // Settings that were there before us are kept: they are not backed up, because a
         // backup would be one more copy of the credentials in them.
         let keep_settings =
@@ -92,6 +101,11 @@ pub fn run(
         plan.set(path, current, restored, 0o644);
     }
 
+    // What refers to the hook binary goes first and the binary last, so a run stopped
+    // anywhere never leaves hooks.json or config.toml pointing at a missing file.
+    plan.changes
+        .sort_by_key(|change| removal_rank(&change.path, &paths));
+
     if options.dry_run {
         plan.set(
             &paths.receipt,
@@ -111,24 +125,35 @@ pub fn run(
         )?;
     }
 
-    plan.write_files()?;
+    plan.check_writable(&[&paths.ours])?;
+    plan.write_files(
+        "fix the cause and run `axonflow-codex uninstall` again to finish (the receipt still lists every file)",
+    )?;
     // Our own directories, when nothing else was left in them.
     for dir in &receipt.skills {
         let _ = std::fs::remove_dir(dir);
     }
     let _ = std::fs::remove_dir(&paths.skills);
-    for owned in receipt.files.values() {
-        if let Some(backup) = &owned.backup {
-            fsio::remove_file(backup)?;
+    let leftovers = || -> Result<()> {
+        for owned in receipt.files.values() {
+            if let Some(backup) = &owned.backup {
+                fsio::remove_file(backup)?;
+            }
         }
-    }
-    fsio::remove_file(&paths.receipt)?;
-    remove_our_directories(&paths)?;
+        fsio::remove_file(&paths.receipt)?;
+        remove_our_directories(&paths)
+    };
+    leftovers().map_err(|e| {
+        e.hint(format!(
+            "every file of yours is restored; what is left is ours in {}: run `axonflow-codex uninstall` again to finish",
+            paths.ours.display()
+        ))
+    })?;
 
     if options.json {
         println!(
             "{}",
-            json!({"installed": false, "changed": true, "codex_home": paths.home, "files": plan.paths(), "kept_settings": paths.settings.exists()})
+            json!({"installed": false, "changed": true, "codex_home": paths.home, "files": plan.paths(), "kept_settings": paths.settings.exists(), "kept_edited": edited_skills})
         );
     } else {
         println!("Removed AxonFlow governance from {}", paths.home.display());
@@ -143,8 +168,23 @@ pub fn run(
         if paths.settings.exists() {
             println!("  kept     {}", paths.settings.display());
         }
+        for path in &edited_skills {
+            println!("  kept     {} (edited since install)", path.display());
+        }
     }
     Ok(())
+}
+
+fn removal_rank(path: &Path, paths: &CodexPaths) -> u8 {
+    if path == paths.hooks_json {
+        0
+    } else if path == paths.config_toml {
+        1
+    } else if path == paths.hook_binary {
+        3
+    } else {
+        2
+    }
 }
 
 /// Our directories, when nothing else is in them, and the lock file.
@@ -177,11 +217,12 @@ fn restore_edited(
     owned: &OwnedFile,
     current: &[u8],
 ) -> Result<Option<Vec<u8>>> {
-    if fsio::sha256_hex(current) == owned.written_sha256 {
+    if owned.only_ours_since_backup && fsio::sha256_hex(current) == owned.written_sha256 {
         return original(owned);
     }
     let removed = if path == paths.config_toml.as_path() {
-        let text = config_toml::check(path, Some(current))?;
+        // remove_owned parses (and refuses) the file itself: one TOML tree, not three.
+        let text = fsio::utf8_text(path, current)?;
         let entries = receipt.config_toml.clone().unwrap_or_default();
         let removal = Removal {
             mcp_server: entries.mcp_server,
@@ -190,7 +231,7 @@ fn restore_edited(
             created_hooks: entries.created_hooks,
             created_hooks_state: entries.created_hooks_state,
         };
-        config_toml::remove(path, &text, &removal)?
+        config_toml::remove_owned(path, text, &removal, &entries.trust_hashes)?
     } else {
         let text = hooks_json::check(path, Some(current))?;
         let entries = receipt.hooks_json.clone().unwrap_or_default();

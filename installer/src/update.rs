@@ -547,8 +547,9 @@ fn replace_binary(dest: &Path, bytes: &[u8]) -> Result<()> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let temp = dir.join(format!(".{name}.update-{}", std::process::id()));
-    std::fs::write(&temp, bytes).map_err(|e| CommandError::io("write", &temp, &e))?;
-    let _ = fsio::set_mode(&temp, 0o755);
+    fsio::create_new_with_mode(&temp, 0o755)
+        .and_then(|mut file| std::io::Write::write_all(&mut file, bytes))
+        .map_err(|e| CommandError::io("write", &temp, &e))?;
     if cfg!(windows) && dest.exists() {
         let aside = dir.join(format!(".{name}.old-{}", std::process::id()));
         std::fs::rename(dest, &aside).map_err(|e| CommandError::io("move aside", dest, &e))?;

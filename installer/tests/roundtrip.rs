@@ -1773,6 +1773,268 @@ fn generated_files_survive_the_real_binary() {
     assert!(count >= BINARY_CASES as usize, "ran only {count} cases");
 }
 
+// ------------------------------------------------------------------------------------------
+// User edits between install, a re-install with changed answers, and uninstall
+// ------------------------------------------------------------------------------------------
+
+/// What the user (or another tool) does to the files between two of our runs.
+#[derive(Debug, Clone)]
+struct UserEdit {
+    /// A root key put at the very top of config.toml.
+    prepend_key: bool,
+    /// A table appended at the end of config.toml.
+    append_table: bool,
+    /// The hooks.json event a group of theirs is added to (the file rewritten by a JSON tool).
+    hook_event: Option<&'static str>,
+}
+
+fn user_edit() -> BoxedStrategy<UserEdit> {
+    (
+        any::<bool>(),
+        any::<bool>(),
+        proptest::option::of(select(&["PreToolUse", "PostToolUse", "SessionStart"][..])),
+    )
+        .prop_map(|(prepend_key, append_table, hook_event)| UserEdit {
+            prepend_key,
+            append_table,
+            hook_event,
+        })
+        .boxed()
+}
+
+impl UserEdit {
+    /// Applies the edit to the installed `config` and, identically, to `expected` (the user's
+    /// original file carrying every edit so far): what uninstall must give back, ours aside.
+    fn apply_to_config(&self, n: usize, config: &mut String, expected: &mut String) {
+        if self.prepend_key {
+            let line = format!("user_edit_{n} = {n} # added by hand\n");
+            config.insert_str(0, &line);
+            expected.insert_str(0, &line);
+        }
+        if self.append_table {
+            let headed = format!("\n[mcp_servers.mine_{n}]\ncommand = \"mine-{n}\"\n");
+            let root = format!("\n[zz_user_edit_{n}]\nsetting = \"{n}\"\n");
+            let fits = |text: &str| toml_crate(&format!("{text}{headed}")).is_ok();
+            let table = if fits(config) && fits(expected) {
+                headed
+            } else {
+                root
+            };
+            config.push_str(&table);
+            expected.push_str(&table);
+        }
+    }
+
+    fn apply_to_hooks(&self, n: usize, hooks: &mut Value, expected: &mut Value) {
+        let Some(event) = self.hook_event else {
+            return;
+        };
+        let group = json!({"hooks": [{"type": "command", "command": format!("/opt/mine/{n}.sh")}]});
+        for value in [hooks, expected] {
+            if !value.is_object() {
+                *value = json!({});
+            }
+            let events = value
+                .as_object_mut()
+                .unwrap()
+                .entry("hooks")
+                .or_insert(json!({}));
+            let groups = events
+                .as_object_mut()
+                .unwrap()
+                .entry(event)
+                .or_insert(json!([]));
+            groups.as_array_mut().unwrap().push(group.clone());
+        }
+    }
+}
+
+/// A config.toml as the toml crate reads it, without ours: the axonflow server and every
+/// trust key we recorded (with the `[hooks.state]` / `[hooks]` tables they leave empty).
+fn without_our_entries(text: &str, our_keys: &[String]) -> Result<toml::Table, String> {
+    let mut table = toml_crate(text)?;
+    if let Some(servers) = table
+        .get_mut("mcp_servers")
+        .and_then(toml::Value::as_table_mut)
+    {
+        servers.remove("axonflow");
+        if servers.is_empty() {
+            table.remove("mcp_servers");
+        }
+    }
+    if let Some(hooks) = table.get_mut("hooks").and_then(toml::Value::as_table_mut) {
+        if let Some(state) = hooks.get_mut("state").and_then(toml::Value::as_table_mut) {
+            for key in our_keys {
+                state.remove(key);
+            }
+            if state.is_empty() {
+                hooks.remove("state");
+            }
+        }
+        if hooks.is_empty() {
+            table.remove("hooks");
+        }
+    }
+    Ok(table)
+}
+
+fn hooks_value(text: Option<&str>) -> Value {
+    match text.filter(|t| !t.trim().is_empty()) {
+        Some(text) => serde_json::from_str(text).unwrap(),
+        None => json!({}),
+    }
+}
+
+/// `install -y`, a user edit, `install -y` with other answers, another edit, `uninstall -y`:
+/// every byte the user ever wrote is still there, and nothing of ours.
+fn edited_round_trip(
+    config_case: &ConfigCase,
+    hooks_case: &HooksCase,
+    edits: &[UserEdit; 2],
+) -> CaseResult {
+    let env = TestEnv::new();
+    let hooks_path = env.path("hooks.json").display().to_string();
+    let config_path = env.path("config.toml").display().to_string();
+    let original_config = config_case.render(&hooks_path, &config_path);
+    let original_hooks = hooks_case.render();
+    if let Some(text) = &original_config {
+        env.write("config.toml", text);
+    }
+    if let Some(text) = &original_hooks {
+        env.write("hooks.json", text);
+    }
+    let mut expected_config = original_config.clone().unwrap_or_default();
+    let mut expected_hooks = hooks_value(original_hooks.as_deref());
+    let reinstall = [
+        "install",
+        "-y",
+        "--endpoint",
+        "http://127.0.0.1:9",
+        "--timeout",
+        "3",
+        "--fail-mode",
+        "closed",
+        "--govern",
+        "bash,mcp",
+    ];
+    let runs: [&[&str]; 2] = [&["install", "-y"], &reinstall];
+    let mut added_lines = Vec::new();
+    for (n, (args, edit)) in runs.iter().zip(edits).enumerate() {
+        let run = env.run(args);
+        check!(
+            run.code == 0,
+            "{args:?} failed: {}{}",
+            run.stdout,
+            run.stderr
+        );
+        let mut config = env.read("config.toml");
+        let before_edit = expected_config.clone();
+        edit.apply_to_config(n, &mut config, &mut expected_config);
+        added_lines.extend(
+            expected_config
+                .lines()
+                .filter(|l| l.contains(&format!("_{n}")) && !before_edit.contains(*l))
+                .map(str::to_string),
+        );
+        env.write("config.toml", &config);
+        let mut hooks = hooks_value(Some(&env.read("hooks.json")));
+        edit.apply_to_hooks(n, &mut hooks, &mut expected_hooks);
+        env.write("hooks.json", &serde_json::to_string_pretty(&hooks).unwrap());
+    }
+    let receipt: Value =
+        serde_json::from_str(&env.read("axonflow/receipt.json")).expect("a receipt");
+    let our_keys: Vec<String> = receipt["config_toml"]["trust_keys"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|k| k.as_str().map(str::to_string))
+        .collect();
+
+    let run = env.run(&["uninstall", "-y"]);
+    check!(
+        run.code == 0,
+        "uninstall failed: {}{}",
+        run.stdout,
+        run.stderr
+    );
+
+    let config = std::fs::read_to_string(env.path("config.toml")).unwrap_or_default();
+    check!(
+        !config.contains("axonflow-codex-hook"),
+        "our entries are still in config.toml:\n{config}"
+    );
+    for line in &added_lines {
+        check!(
+            config.lines().any(|l| l == line),
+            "the user's line {line:?} is gone:\n{config}"
+        );
+    }
+    let kept = config_case.kept_text(&hooks_path, &config_path, &[Fate::Kept]);
+    if config_case.has_old_axonflow() {
+        // The older server's table went with ours, and a blank line beside it may have gone
+        // too (as with the library round trip, the meaning is compared below).
+        let non_blank = |text: &str| -> String {
+            text.split_inclusive('\n')
+                .filter(|l| !l.trim().is_empty())
+                .collect()
+        };
+        keeps_lines(&non_blank(&kept), &non_blank(&config), false)
+    } else {
+        keeps_lines(&kept, &config, false)
+    }
+    .map_err(TestCaseError::fail)?;
+    let actual = without_our_entries(&config, &our_keys).map_err(TestCaseError::fail)?;
+    let wanted = without_our_entries(&expected_config, &our_keys).map_err(TestCaseError::fail)?;
+    check!(
+        actual == wanted,
+        "config.toml does not mean what the user's edits made of it:\n{config}\nexpected:\n{expected_config}"
+    );
+
+    let hooks_text = std::fs::read_to_string(env.path("hooks.json")).ok();
+    let hooks = hooks_value(hooks_text.as_deref());
+    check!(
+        !hooks.to_string().contains("axonflow-codex-hook"),
+        "our groups are still in hooks.json: {hooks}"
+    );
+    // An event array or `hooks` object we created and the user left empty goes with ours.
+    let mut wanted_hooks = expected_hooks.clone();
+    let mut actual_hooks = hooks.clone();
+    for value in [&mut wanted_hooks, &mut actual_hooks] {
+        if let Some(events) = value.get_mut("hooks").and_then(Value::as_object_mut) {
+            events.retain(|_, groups| groups.as_array().is_none_or(|g| !g.is_empty()));
+        }
+        if let Some(top) = value.as_object_mut() {
+            top.retain(|key, v| key != "hooks" || v.as_object().is_none_or(|e| !e.is_empty()));
+        }
+    }
+    check!(
+        actual_hooks == wanted_hooks,
+        "hooks.json lost the user's groups:\n{hooks:#}\nexpected:\n{expected_hooks:#}"
+    );
+    Ok(())
+}
+
+#[test]
+fn user_edits_between_install_reinstall_and_uninstall_survive() {
+    ensure_hook_binary();
+    let started = std::time::Instant::now();
+    let count = AtomicUsize::new(0);
+    let strategy = (case(), user_edit(), user_edit());
+    let result = runner(BINARY_CASES, 13, 64).run(&strategy, |((config, hooks), first, second)| {
+        count.fetch_add(1, Ordering::Relaxed);
+        edited_round_trip(&config, &hooks, &[first, second])
+    });
+    report(result, |((c, h), first, second)| {
+        format!("{}\nedits: {first:?} {second:?}", show(c, h))
+    });
+    let count = count.load(Ordering::Relaxed);
+    println!(
+        "roundtrip: {count} generated cases with user edits between install, a changed re-install and uninstall in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    assert!(count >= BINARY_CASES as usize, "ran only {count} cases");
+}
+
 impl ConfigCase {
     /// A literal config.toml, every line the user's.
     fn literal(text: &str) -> ConfigCase {

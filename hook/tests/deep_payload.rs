@@ -1,0 +1,55 @@
+//! Payloads nested as deeply as Codex accepts. Codex parses a tool call's arguments (and an
+//! MCP server's result) with serde_json's default limit (127 levels accepted); the hook payload
+//! wraps them one level deeper. A hook that parsed the whole document under the same limit saw
+//! such a call as invalid JSON and allowed it unchecked.
+
+mod support;
+
+use support::*;
+
+/// `{"sql": …, "pad": [[…]]}`, `depth` levels deep in all: as deep as Codex accepts when
+/// `depth` is 127.
+fn nested(depth: usize, key: &str, text: &str) -> Value {
+    let mut pad = json!([]);
+    for _ in 0..depth - 2 {
+        pad = json!([pad]);
+    }
+    let value = json!({key: text, "pad": pad});
+    let text = value.to_string();
+    assert!(
+        serde_json::from_str::<Value>(&text).is_ok(),
+        "Codex parses it"
+    );
+    value
+}
+
+#[test]
+fn an_mcp_call_with_arguments_as_deep_as_codex_accepts_is_checked() {
+    let agent = StandIn::start(AgentConfig::default());
+    let env = TestEnv::with_agent(&agent);
+    for depth in [126, 127] {
+        let args = nested(depth, "sql", "DROP TABLE users;");
+        let run = env.pre(&tool("mcp__db__query", args));
+        assert_eq!(run.code, 2, "depth {depth}: {}", run.stderr);
+        assert!(
+            run.one_line().starts_with("AxonFlow policy violation: "),
+            "depth {depth}"
+        );
+    }
+    assert_eq!(agent.rpc_calls_of("check_policy").len(), 2);
+}
+
+#[test]
+fn an_mcp_result_as_deep_as_codex_accepts_is_scanned() {
+    let agent = StandIn::start(AgentConfig::default());
+    let env = TestEnv::with_agent(&agent);
+    let result = nested(127, "text", "SSN: 123-45-6789");
+    let run = env.post(&post_tool(
+        "mcp__db__query",
+        json!({"sql": "select"}),
+        result,
+    ));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("GOVERNANCE ALERT"), "{}", run.stdout);
+    assert_eq!(agent.rpc_calls_of("check_output").len(), 1);
+}
