@@ -109,13 +109,17 @@ enum Stdin {
     TooLarge,
 }
 
-/// Reads stdin to EOF, at most `limit` bytes. A read error (say, invalid handle) counts as
+/// Reads stdin to EOF, at most `limit` bytes, and no more than `limit` once parsed (millions
+/// of tiny values take many times their text). A read error (say, invalid handle) counts as
 /// an empty document.
 fn read_stdin(limit: u64) -> Stdin {
     let mut input = Vec::new();
     let mut stdin = std::io::stdin().lock();
     let _ = (&mut stdin).take(limit + 1).read_to_end(&mut input);
     if input.len() as u64 <= limit {
+        if crate::payload::size_when_parsed(&input) > limit {
+            return Stdin::TooLarge;
+        }
         return Stdin::Complete(input);
     }
     drop(input);

@@ -13,6 +13,36 @@ use crate::text::first_chars;
 /// The prefix of this project's own MCP tools, which the hooks never govern.
 pub const OWN_MCP_PREFIX: &str = "mcp__axonflow__";
 
+/// Roughly what one parsed JSON value costs beyond its text: a `serde_json::Value` and its
+/// share of the vector or map holding it (ten million `{}` took 740 MB).
+const PARSED_VALUE_BYTES: u64 = 64;
+
+/// The payload's size as the hook would hold it parsed: its bytes, plus
+/// [`PARSED_VALUE_BYTES`] for each JSON value in it (counted as one per `[`, `{` and `,`
+/// outside strings, plus one: never fewer than there are).
+pub fn size_when_parsed(bytes: &[u8]) -> u64 {
+    let mut values = 1u64;
+    let mut in_string = false;
+    let mut escaped = false;
+    for &byte in bytes {
+        if in_string {
+            match byte {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+        } else {
+            match byte {
+                b'"' => in_string = true,
+                b'[' | b'{' | b',' => values += 1,
+                _ => {}
+            }
+        }
+    }
+    (bytes.len() as u64).saturating_add(values.saturating_mul(PARSED_VALUE_BYTES))
+}
+
 /// A hook payload with a non-empty `tool_name`.
 #[derive(Debug, Clone)]
 pub struct Payload {
@@ -414,5 +444,15 @@ mod tests {
             .post_audit_arguments();
         assert_eq!(b["success"], json!(true));
         assert_eq!(b["input"], json!({}));
+    }
+
+    #[test]
+    fn parsed_size_counts_values_outside_strings_only() {
+        let cost = |text: &str| (size_when_parsed(text.as_bytes()) - text.len() as u64) / 64;
+        assert_eq!(cost(r#""a,[{""#), 1);
+        assert_eq!(cost(r#""a\",[{""#), 1);
+        assert_eq!(cost(r#""a\\",[{""#), 4);
+        assert_eq!(cost(r#"["a\"",1,2]"#), 4);
+        assert_eq!(cost(r#"{"a":[1,2]}"#), 4);
     }
 }

@@ -60,3 +60,38 @@ fn an_mcp_result_as_deep_as_codex_accepts_is_scanned() {
     assert!(!run.stderr.contains("123-45-6789"), "{}", run.stderr);
     assert_eq!(agent.rpc_calls_of("check_output").len(), 1);
 }
+
+/// Ten million empty objects: 30 MiB of text, under the stdin cap, but about 740 MB once
+/// parsed. The cap applies to the payload as the hook would hold it.
+#[test]
+fn a_payload_of_millions_of_tiny_values_counts_by_its_parsed_size() {
+    let mut env = TestEnv::new();
+    env.set("AXONFLOW_ENDPOINT", &closed_port_endpoint())
+        .set("AXONFLOW_FAIL_MODE", "closed");
+    let mut response = String::with_capacity(30 * 1024 * 1024);
+    response.push('[');
+    response.push_str(&"{},".repeat(10_000_000));
+    response.push_str("{}]");
+    let payload = format!(
+        r#"{{"hook_event_name":"PostToolUse","tool_name":"mcp__db__query","tool_input":{{"sql":"select"}},"tool_response":{response}}}"#
+    );
+    drop(response);
+    let mut command = env.command(std::path::Path::new(HOOK), &["post-tool-use"]);
+    command.stdin(std::process::Stdio::piped());
+    let run = run_measured(
+        command,
+        feed_bytes(payload.into_bytes()),
+        std::time::Duration::from_secs(60),
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.one_line().contains("larger than 32 MiB"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.max_rss_kib < 4 * 30 * 1024,
+        "peak RSS {} KiB",
+        run.max_rss_kib
+    );
+}

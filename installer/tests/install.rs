@@ -265,7 +265,7 @@ fn uninstall_keep_settings_and_status() {
         json!(false)
     );
 
-    env.ok(&["install", "-y", "--endpoint", "http://agent.internal:8080/"]);
+    env.ok(&["install", "-y", "--endpoint", "http://127.0.0.11:8080/"]);
     let status: Value = serde_json::from_str(&env.ok(&["status", "--json"]).stdout).unwrap();
     assert_eq!(status["installed"], json!(true));
     assert_eq!(status["installed_version"], json!("2.0.0"));
@@ -275,7 +275,7 @@ fn uninstall_keep_settings_and_status() {
     );
     assert_eq!(
         status["mcp_server"]["url"],
-        json!("http://agent.internal:8080/api/v1/mcp-server")
+        json!("http://127.0.0.11:8080/api/v1/mcp-server")
     );
     assert_eq!(status["skills"]["installed"], json!(11));
     assert_eq!(status["settings"]["mode"], json!("600"));
@@ -293,7 +293,7 @@ fn uninstall_keep_settings_and_status() {
     env.ok(&["uninstall", "-y", "--keep-settings"]);
     assert!(env
         .read("axonflow.toml")
-        .contains("endpoint = \"http://agent.internal:8080\""));
+        .contains("endpoint = \"http://127.0.0.11:8080\""));
     assert!(!env.path("hooks.json").exists());
     assert!(
         !env.path("config.toml").exists(),
@@ -311,7 +311,7 @@ fn flags_answer_every_question() {
         "install",
         "-y",
         "--endpoint",
-        "https://agent.example.com",
+        "https://127.0.0.12:8443",
         "--client-id",
         "team",
         "--client-secret",
@@ -327,7 +327,7 @@ fn flags_answer_every_question() {
     ]);
     assert_eq!(
         env.read("axonflow.toml"),
-        "# AxonFlow settings for the Codex hooks, written by `axonflow-codex install` (keep it mode 0600).\nendpoint = \"https://agent.example.com\"\nauth = \"dGVhbTpwYTU1d29yZC14eXo=\"\ntimeout_seconds = \"20\"\nfail_mode = \"closed\"\noutput_mode = \"alert\"\n"
+        "# AxonFlow settings for the Codex hooks, written by `axonflow-codex install` (keep it mode 0600).\nendpoint = \"https://127.0.0.12:8443\"\nauth = \"dGVhbTpwYTU1d29yZC14eXo=\"\ntimeout_seconds = \"20\"\nfail_mode = \"closed\"\noutput_mode = \"alert\"\n"
     );
     let config = env.read("config.toml");
     assert!(

@@ -233,10 +233,11 @@ fn settings_that_predate_us_are_neither_backed_up_nor_removed() {
         std::os::unix::fs::PermissionsExt::from_mode(0o600),
     )
     .unwrap();
-    env.ok(&["install", "-y", "--endpoint", "http://new:8080"]);
+    env.ok(&["install", "-y", "--endpoint", "http://127.0.0.13:8080"]);
     let now = env.read("axonflow.toml");
     assert!(
-        now.contains("endpoint = \"http://new:8080\"") && now.contains("tenant_id = \"cs_1\""),
+        now.contains("endpoint = \"http://127.0.0.13:8080\"")
+            && now.contains("tenant_id = \"cs_1\""),
         "{now}"
     );
     let leaks = files_with_secrets(&env.home, &[&settings]);
