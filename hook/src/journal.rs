@@ -95,6 +95,17 @@ impl Call {
         }
     }
 
+    /// A run with no tool payload (user-prompt-submit).
+    pub fn start_named(event: &'static str, tool: &str) -> Call {
+        NOTE.with(|n| *n.borrow_mut() = Note::default());
+        Call {
+            event,
+            tool: tool.to_string(),
+            session_id: String::new(),
+            started: Instant::now(),
+        }
+    }
+
     /// Appends the run's record, if it made a decision. A journal that cannot be written
     /// changes nothing.
     pub fn finish(self, env: &HostEnv, outcome: &HookOutcome) {

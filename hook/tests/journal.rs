@@ -158,3 +158,19 @@ fn the_journal_is_rotated_and_stays_bounded() {
     assert_eq!(live.len(), 1, "a fresh journal after the rotation");
     assert_eq!(live[0]["statement"], "ls");
 }
+
+#[test]
+fn a_prompt_decision_is_journaled_without_the_prompt() {
+    let agent = StandIn::start(AgentConfig::default());
+    let env = TestEnv::with_agent(&agent);
+    let prompt = json!({"hook_event_name": "UserPromptSubmit", "prompt": "my ssn is 123-45-6789"});
+    let run = env.run(&["user-prompt-submit"], prompt.to_string().as_bytes());
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let records = journal(&env);
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert_eq!(records[0]["event"], "user-prompt-submit");
+    assert_eq!(records[0]["allowed"], false);
+    assert_eq!(records[0]["statement"], "");
+    let text = std::fs::read_to_string(state_dir(&env).join("journal.jsonl")).unwrap();
+    assert!(!text.contains("123-45-6789"), "{text}");
+}

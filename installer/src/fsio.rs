@@ -151,11 +151,10 @@ pub fn create_new_with_mode(path: &Path, mode: u32) -> std::io::Result<File> {
     Ok(file)
 }
 
-/// Removes a file. Through a symlink, the file it names is removed and the link stays, as
-/// it was before we wrote through it. Missing is fine.
+/// Removes a file (a symlink's target is left alone: the link is removed; callers that wrote
+/// through a link pass its [`write_target`]). Missing is fine.
 pub fn remove_file(path: &Path) -> Result<()> {
     crash_point(true).map_err(|e| CommandError::io("remove", path, &e))?;
-    let path = &write_target(path);
     match std::fs::remove_file(path) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),

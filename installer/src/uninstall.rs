@@ -98,7 +98,16 @@ pub fn run(
         } else {
             original(owned)?
         };
-        plan.set(path, current, restored, 0o644);
+        // A file of the user's that we wrote through their link: its target goes, the link
+        // stays as it was. Our own files are never links of ours: a link there is removed,
+        // not what it points at.
+        let user_file = [&paths.config_toml, &paths.hooks_json, &paths.settings].contains(&path);
+        let removed_at = if restored.is_none() && user_file {
+            fsio::write_target(path)
+        } else {
+            path.clone()
+        };
+        plan.set(&removed_at, current, restored, 0o644);
     }
 
     // What refers to the hook binary goes first and the binary last, so a run stopped

@@ -586,3 +586,32 @@ fn links_stay_links_through_install_and_uninstall() {
         assert!(after.starts_with(original.trim_end()), "{after}");
     }
 }
+
+#[test]
+fn a_link_put_in_place_of_a_file_of_ours_is_removed_not_its_target() {
+    let env = TestEnv::new();
+    env.ok(&["install", "-y"]);
+    let precious = env.home.join("precious.sh");
+    std::fs::write(&precious, "#!/bin/sh\necho mine\n").unwrap();
+    let skill = env.path("skills/axonflow-pii-scan/SKILL.md");
+    let ours = env.read("skills/axonflow-pii-scan/SKILL.md");
+    let kept_skill = env.home.join("skill-copy.md");
+    std::fs::write(&kept_skill, &ours).unwrap();
+    for (link, target) in [
+        (env.path("axonflow/bin/axonflow-codex-hook"), &precious),
+        (skill.clone(), &kept_skill),
+    ] {
+        std::fs::remove_file(&link).unwrap();
+        std::os::unix::fs::symlink(target, &link).unwrap();
+    }
+    env.ok(&["uninstall", "-y"]);
+    assert!(
+        precious.is_file(),
+        "uninstall deleted the file a link of the user's named"
+    );
+    assert!(
+        kept_skill.is_file(),
+        "uninstall deleted the file a link of the user's named"
+    );
+    assert!(!is_link(&skill));
+}
