@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use crate::payload::Payload;
 use crate::settings::HostEnv;
-use crate::{mcp_headers, post_tool_use, pre_tool_use, HookOutcome};
+use crate::{mcp_headers, post_tool_use, pre_tool_use, user_prompt_submit, HookOutcome};
 
 const USAGE: &str = "\
 axonflow-codex-hook: the AxonFlow governance hook for the Codex CLI
@@ -15,15 +15,21 @@ axonflow-codex-hook: the AxonFlow governance hook for the Codex CLI
 Usage: axonflow-codex-hook <COMMAND>
 
 Commands:
-  pre-tool-use    Check a PreToolUse payload (stdin) with the AxonFlow agent; exit 2 blocks
-  post-tool-use   Audit and scan a PostToolUse payload (stdin); never blocks
-  mcp-headers     Print the HTTP headers for Codex's http_headers_helper
+  pre-tool-use        Check a PreToolUse payload (stdin) with the AxonFlow agent; exit 2 blocks
+  post-tool-use       Audit and scan a PostToolUse payload (stdin). With output_mode = replace
+                      (default), a redacted or blocked shell/MCP output exits 2 and stderr is
+                      what the model receives instead; alert mode and apply_patch exit 0 with a
+                      GOVERNANCE ALERT on stdout
+  user-prompt-submit  Check a UserPromptSubmit prompt (stdin) before it reaches the model;
+                      exit 2 blocks it
+  mcp-headers         Print the HTTP headers for Codex's http_headers_helper
 
 Options:
-  -h, --help      Print help
-  -V, --version   Print version
+  -h, --help          Print help
+  -V, --version       Print version
 
-Settings come from AXONFLOW_* variables and $CODEX_HOME/axonflow.toml; run
+Settings come from AXONFLOW_* variables and $CODEX_HOME/axonflow.toml (endpoint, auth,
+timeout_seconds, license_token, fail_mode = open|closed, output_mode = replace|alert); run
 `axonflow-codex doctor` to check them.
 ";
 
@@ -58,6 +64,13 @@ pub fn main_entry() -> ExitCode {
             match read_stdin(STDIN_LIMIT) {
                 Stdin::Complete(bytes) => post_tool_use::run_parsed(parse_and_free(bytes), &env),
                 Stdin::TooLarge => post_tool_use::oversize(STDIN_LIMIT, &env),
+            }
+        }),
+        "user-prompt-submit" => run_guarded(|| {
+            let env = HostEnv::from_process();
+            match read_stdin(STDIN_LIMIT) {
+                Stdin::Complete(bytes) => user_prompt_submit::run(&bytes, &env),
+                Stdin::TooLarge => user_prompt_submit::oversize(STDIN_LIMIT, &env),
             }
         }),
         "mcp-headers" => run_guarded(|| mcp_headers::run(&HostEnv::from_process())),
@@ -144,7 +157,10 @@ fn emit(outcome: &HookOutcome) -> ExitCode {
     }
     if !outcome.stderr_lines.is_empty() {
         let mut text = outcome.stderr_lines.join("\n");
-        text.push('\n');
+        // A replaced tool output is passed verbatim; it may already end its last line.
+        if !text.ends_with('\n') {
+            text.push('\n');
+        }
         let _ = std::io::stderr().lock().write_all(text.as_bytes());
     }
     ExitCode::from(outcome.exit_code.clamp(0, 255) as u8)
@@ -174,7 +190,7 @@ fn print_text(text: &str) -> ExitCode {
 fn usage_error(message: &str) -> ExitCode {
     let _ = writeln!(
         std::io::stderr(),
-        "error: {message}\n\nUsage: axonflow-codex-hook <pre-tool-use|post-tool-use|mcp-headers>\n\nFor more information, try '--help'."
+        "error: {message}\n\nUsage: axonflow-codex-hook <pre-tool-use|post-tool-use|user-prompt-submit|mcp-headers>\n\nFor more information, try '--help'."
     );
     ExitCode::from(2)
 }

@@ -1,6 +1,8 @@
-//! `axonflow-codex-hook post-tool-use`: audit the call and scan its output; never blocks
-//! (always exit 0); on redaction or a blocked output, hand Codex a GOVERNANCE ALERT as
-//! `additionalContext` (`axonflow-agent.md` §11).
+//! `axonflow-codex-hook post-tool-use`: audit the call and scan its output (`axonflow-agent.md`
+//! §11). The tool already ran, so nothing is blocked; what changes is what the model receives.
+//! In replace mode (§11.4) a redacted or blocked shell or MCP output is replaced: exit 2, and
+//! stderr becomes the model's copy. In alert mode, and for `apply_patch` (the model wrote that
+//! content itself), Codex gets a GOVERNANCE ALERT as `additionalContext` beside the output.
 
 use std::time::Duration;
 
@@ -9,11 +11,11 @@ use serde_json::Value;
 use crate::agent::{self, AgentClient, Reply};
 use crate::envelope::Envelope;
 use crate::payload::{Payload, ToolKind};
-use crate::pre_tool_use::{policies_evaluated, SIDE_REQUEST_SECONDS};
-use crate::settings::{FailMode, HookEvent, HostEnv, Settings};
+use crate::pre_tool_use::{decision_context, policies_evaluated, SIDE_REQUEST_SECONDS};
+use crate::settings::{FailMode, HookEvent, HostEnv, OutputMode, Settings};
 use crate::spool::{self, Spool};
 use crate::state::{self, StateDir};
-use crate::text::json_as_text;
+use crate::text::{json_as_text, single_line};
 use crate::tokens;
 use crate::HookOutcome;
 
@@ -88,6 +90,8 @@ pub fn run_parsed(payload: Option<Payload>, env: &HostEnv) -> HookOutcome {
         })
     };
 
+    let replace = settings.output_mode == OutputMode::Replace
+        && matches!(payload.kind(), ToolKind::Shell | ToolKind::Mcp);
     let connector_type = payload.connector_type();
     // The output is moved, not copied, into the request: it may be tens of MiB.
     let outcome = match payload.into_scan_text() {
@@ -100,7 +104,11 @@ pub fn run_parsed(payload: Option<Payload>, env: &HostEnv) -> HookOutcome {
             ]);
             let reply =
                 client.call_tool("hook-scan", "check_output", arguments, timeout, body_limit);
-            scan_outcome(reply, &settings, &state, &client, now)
+            if replace {
+                replace_outcome(reply, &settings, &state, &client, now)
+            } else {
+                scan_outcome(reply, &settings, &state, &client, now)
+            }
         }
         None => HookOutcome::allow(),
     };
@@ -183,5 +191,80 @@ fn scan_outcome(
     HookOutcome {
         stdout: format!("{document}\n"),
         ..HookOutcome::allow()
+    }
+}
+
+/// The replace-mode table (§11.4): what the model receives instead of a shell or MCP output.
+/// Every row it does not name is §11.3's.
+fn replace_outcome(
+    reply: Reply,
+    settings: &Settings,
+    state: &StateDir,
+    client: &AgentClient,
+    now: i64,
+) -> HookOutcome {
+    let http = match reply {
+        Reply::Transport(failure) => return unscanned(settings, &failure.to_string()),
+        Reply::Http(http) => http,
+    };
+    if Envelope::detect(&http).is_some() || http.status == 401 {
+        return scan_outcome(Reply::Http(http), settings, state, client, now);
+    }
+    let status = http.status;
+    // A redacted copy is as long as the output: each step frees what the next no longer needs.
+    let body = http.into_json();
+    if status >= 500 && body.as_ref().and_then(agent::rpc_error).is_none() {
+        return unscanned(settings, &format!("HTTP {status}"));
+    }
+    let Some(mut result) = body.as_ref().and_then(agent::tool_result) else {
+        return HookOutcome::allow();
+    };
+    drop(body);
+    if let Some(redacted) = take_redaction(&mut result) {
+        let notice = single_line(&format!(
+            "AxonFlow redacted sensitive data from this tool output ({} policies evaluated){}. The redacted output follows.",
+            policies_evaluated(&result),
+            decision_context(&result)
+        ));
+        return HookOutcome {
+            exit_code: 2,
+            stdout: String::new(),
+            stderr_lines: vec![notice, redacted],
+        };
+    }
+    if result.get("allowed") == Some(&Value::Bool(false)) {
+        let reason = json_as_text(result.get("block_reason"));
+        let reason = if reason.is_empty() {
+            "Policy violation in tool output".to_string()
+        } else {
+            reason
+        };
+        return HookOutcome::block(format!(
+            "AxonFlow withheld this tool output: {reason} ({} policies evaluated){}",
+            policies_evaluated(&result),
+            decision_context(&result)
+        ));
+    }
+    HookOutcome::allow()
+}
+
+/// No scan answer (transport failure, timeout, 5xx without JSON-RPC error): `closed` withholds
+/// the output from the model, `open` lets it through.
+fn unscanned(settings: &Settings, cause: &str) -> HookOutcome {
+    match settings.fail_mode {
+        FailMode::Open => HookOutcome::allow(),
+        FailMode::Closed => HookOutcome::block(format!(
+            "AxonFlow withheld this tool output: the AxonFlow agent at {} could not be reached ({cause}) to scan it, and fail_mode is closed. Run `axonflow-codex doctor` to check the connection.",
+            settings.endpoint
+        )),
+    }
+}
+
+/// A usable redaction, moved out of the result: a non-empty string other than `"null"`.
+/// Anything else (a number, an object, an empty string) counts as no redaction.
+pub(crate) fn take_redaction(result: &mut serde_json::Map<String, Value>) -> Option<String> {
+    match result.remove("redacted_message") {
+        Some(Value::String(text)) if !text.is_empty() && text != "null" => Some(text),
+        _ => None,
     }
 }

@@ -41,16 +41,8 @@ pub fn run_parsed(payload: Option<Payload>, env: &HostEnv) -> HookOutcome {
     let state = StateDir::new(settings.state_dir.clone());
     let user_token = tokens::resolve_user_token(env, &settings).token;
 
-    if let Some(throttle) = state.active_throttle(now) {
-        if !throttle.is_auth_failure() {
-            return HookOutcome::allow();
-        }
-        let hint = hint_if(user_token.is_some());
-        return HookOutcome::block(format!(
-            "AxonFlow governance blocked: the AxonFlow agent at {} rejected the credentials (HTTP 401) and the auth-failure cooldown is active until {}. Run `axonflow-codex doctor` to fix the configuration.{hint}",
-            settings.endpoint,
-            state::rfc3339(throttle.until)
-        ));
+    if let Some(outcome) = throttle_gate(&settings, &state, now, user_token.is_some()) {
+        return outcome;
     }
 
     let headers = agent::governed_headers(
@@ -86,6 +78,26 @@ pub fn run_parsed(payload: Option<Payload>, env: &HostEnv) -> HookOutcome {
     decide(reply, &context)
 }
 
+/// Step 4 of §10.1 (and of §11b): an active auth cooldown blocks locally, any other
+/// throttle allows; `None` when no throttle is active and the request may go.
+pub(crate) fn throttle_gate(
+    settings: &Settings,
+    state: &StateDir,
+    now: i64,
+    user_token_configured: bool,
+) -> Option<HookOutcome> {
+    let throttle = state.active_throttle(now)?;
+    if !throttle.is_auth_failure() {
+        return Some(HookOutcome::allow());
+    }
+    Some(HookOutcome::block(format!(
+        "AxonFlow governance blocked: the AxonFlow agent at {} rejected the credentials (HTTP 401) and the auth-failure cooldown is active until {}. Run `axonflow-codex doctor` to fix the configuration.{}",
+        settings.endpoint,
+        state::rfc3339(throttle.until),
+        hint_if(user_token_configured)
+    )))
+}
+
 struct Context<'a> {
     spool: Option<&'a Spool>,
     settings: &'a Settings,
@@ -98,64 +110,75 @@ struct Context<'a> {
 
 /// The decision table (§10.3), first match wins.
 fn decide(reply: Reply, cx: &Context<'_>) -> HookOutcome {
-    let http = match reply {
-        Reply::Transport(failure) => return unreachable(cx.settings, &failure.to_string()),
-        Reply::Http(http) => http,
-    };
-    let body = http.json();
-    let rpc_error = body.as_ref().and_then(agent::rpc_error);
-    // A: a server error that is not a JSON-RPC answer is as good as no answer.
-    if http.status >= 500 && rpc_error.is_none() {
-        return unreachable(cx.settings, &format!("HTTP {}", http.status));
-    }
-    // B: a tier limit. Remember it, tell the user once a day, allow.
-    if let Some(envelope) = Envelope::detect(&http) {
-        let lines = envelope.handle(&http, cx.state, cx.now);
-        return HookOutcome {
-            stderr_lines: lines,
-            ..HookOutcome::allow()
-        };
-    }
-    // C: rejected credentials block (Decision b) and start the cooldown.
-    if http.status == 401 {
-        cx.state.write_throttle(
-            cx.now.saturating_add(
-                cx.settings
-                    .auth_failure_cooldown_seconds
-                    .min(i64::MAX as u64) as i64,
-            ),
-            state::AUTH_FAILURE_REASON,
-        );
-        return HookOutcome::block(format!(
-            "AxonFlow governance blocked: the AxonFlow agent at {} rejected the credentials (HTTP 401). Run `axonflow-codex doctor` to fix the configuration.{}",
-            cx.settings.endpoint,
-            hint_if(cx.client.sends_user_token())
-        ));
-    }
-    // D: nothing to read.
-    if http.body_is_empty() {
-        return HookOutcome::allow();
-    }
-    // E / E′: JSON-RPC errors; only authentication, unknown method and bad params block.
-    if let Some(error) = rpc_error.filter(|e| !e.message.is_empty()) {
-        return match error.code {
-            Some(code @ (-32001 | -32601 | -32602)) => HookOutcome::block(format!(
-                "AxonFlow governance blocked: {} (code {code}). Fix AxonFlow configuration to restore tool access.{}",
-                error.message,
-                hint_if(code == -32001 && cx.client.sends_user_token())
-            )),
-            _ => HookOutcome::allow(),
-        };
-    }
-    // F / G: no decision in the reply means allow, whatever the fail mode.
-    let Some(result) = body.as_ref().and_then(agent::tool_result) else {
-        return HookOutcome::allow();
+    let result = match governed_result(reply, cx.settings, cx.state, cx.client, cx.now) {
+        Ok(result) => result,
+        Err(outcome) => return outcome,
     };
     if result.get("allowed") != Some(&Value::Bool(false)) {
         return HookOutcome::allow();
     }
     // H: a policy violation.
     violation(&result, cx)
+}
+
+/// Rows A–G of §10.3, shared with user-prompt-submit (§11b): the tool result to decide on,
+/// or the outcome when the reply holds no decision.
+pub(crate) fn governed_result(
+    reply: Reply,
+    settings: &Settings,
+    state: &StateDir,
+    client: &AgentClient,
+    now: i64,
+) -> Result<Map<String, Value>, HookOutcome> {
+    let http = match reply {
+        Reply::Transport(failure) => return Err(unreachable(settings, &failure.to_string())),
+        Reply::Http(http) => http,
+    };
+    let body = http.json();
+    let rpc_error = body.as_ref().and_then(agent::rpc_error);
+    // A: a server error that is not a JSON-RPC answer is as good as no answer.
+    if http.status >= 500 && rpc_error.is_none() {
+        return Err(unreachable(settings, &format!("HTTP {}", http.status)));
+    }
+    // B: a tier limit. Remember it, tell the user once a day, allow.
+    if let Some(envelope) = Envelope::detect(&http) {
+        let lines = envelope.handle(&http, state, now);
+        return Err(HookOutcome {
+            stderr_lines: lines,
+            ..HookOutcome::allow()
+        });
+    }
+    // C: rejected credentials block (Decision b) and start the cooldown.
+    if http.status == 401 {
+        state.write_throttle(
+            now.saturating_add(settings.auth_failure_cooldown_seconds.min(i64::MAX as u64) as i64),
+            state::AUTH_FAILURE_REASON,
+        );
+        return Err(HookOutcome::block(format!(
+            "AxonFlow governance blocked: the AxonFlow agent at {} rejected the credentials (HTTP 401). Run `axonflow-codex doctor` to fix the configuration.{}",
+            settings.endpoint,
+            hint_if(client.sends_user_token())
+        )));
+    }
+    // D: nothing to read.
+    if http.body_is_empty() {
+        return Err(HookOutcome::allow());
+    }
+    // E / E′: JSON-RPC errors; only authentication, unknown method and bad params block.
+    if let Some(error) = rpc_error.filter(|e| !e.message.is_empty()) {
+        return Err(match error.code {
+            Some(code @ (-32001 | -32601 | -32602)) => HookOutcome::block(format!(
+                "AxonFlow governance blocked: {} (code {code}). Fix AxonFlow configuration to restore tool access.{}",
+                error.message,
+                hint_if(code == -32001 && client.sends_user_token())
+            )),
+            _ => HookOutcome::allow(),
+        });
+    }
+    // F: no decision in the reply means allow, whatever the fail mode (G is the caller's).
+    body.as_ref()
+        .and_then(agent::tool_result)
+        .ok_or_else(HookOutcome::allow)
 }
 
 fn violation(result: &Map<String, Value>, cx: &Context<'_>) -> HookOutcome {
@@ -203,7 +226,7 @@ pub fn policies_evaluated(result: &Map<String, Value>) -> i64 {
 }
 
 /// ` [decision: <id>, risk: <level>, override …]`, only when the decision has an id.
-fn decision_context(result: &Map<String, Value>) -> String {
+pub(crate) fn decision_context(result: &Map<String, Value>) -> String {
     let decision_id = json_as_text(result.get("decision_id"));
     if decision_id.is_empty() {
         return String::new();
@@ -241,7 +264,7 @@ pub fn oversize(limit: u64, env: &HostEnv) -> HookOutcome {
     }
 }
 
-fn unreachable(settings: &Settings, cause: &str) -> HookOutcome {
+pub(crate) fn unreachable(settings: &Settings, cause: &str) -> HookOutcome {
     match settings.fail_mode {
         FailMode::Open => HookOutcome::allow(),
         FailMode::Closed => HookOutcome::block(format!(

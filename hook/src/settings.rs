@@ -121,11 +121,33 @@ impl FailMode {
     }
 }
 
+/// What post-tool-use does with a shell or MCP output that the agent redacted or blocked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OutputMode {
+    /// The model receives the redacted copy (or a withheld notice) instead of the output
+    /// (default).
+    #[default]
+    Replace,
+    /// The model receives the output and a GOVERNANCE ALERT beside it (the first release line).
+    Alert,
+}
+
+impl OutputMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutputMode::Replace => "replace",
+            OutputMode::Alert => "alert",
+        }
+    }
+}
+
 /// Which hook a timeout is for: each has its own default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HookEvent {
     PreToolUse,
     PostToolUse,
+    /// Checked before the prompt leaves, like a tool call: pre-tool-use's default.
+    UserPromptSubmit,
 }
 
 /// Where a setting's value came from, for `doctor`.
@@ -172,6 +194,7 @@ pub struct Settings {
     /// [`crate::tokens::license_token_to_send`].
     pub license_token: Option<Secret>,
     pub fail_mode: FailMode,
+    pub output_mode: OutputMode,
     pub auth_failure_cooldown_seconds: u64,
     /// The settings file consulted (it may not exist).
     pub settings_file: PathBuf,
@@ -234,6 +257,12 @@ impl Settings {
             }
             None => FailMode::Open,
         };
+        let output_mode = match pick("output_mode", "AXONFLOW_OUTPUT_MODE") {
+            Some((value, source)) => {
+                parse_output_mode(&value, &describe(&source, "output_mode", &settings_file))?
+            }
+            None => OutputMode::default(),
+        };
         let auth_failure_cooldown_seconds = env
             .var("AXONFLOW_AUTH_FAILURE_COOLDOWN_SECONDS")
             .and_then(|v| v.parse::<u64>().ok())
@@ -257,6 +286,7 @@ impl Settings {
             timeout_seconds,
             license_token,
             fail_mode,
+            output_mode,
             auth_failure_cooldown_seconds,
             settings_file_exists: file.exists,
             settings_file,
@@ -269,7 +299,9 @@ impl Settings {
     /// The main request's timeout for a hook: the configured one or the hook's default.
     pub fn timeout_for(&self, event: HookEvent) -> u64 {
         self.timeout_seconds.unwrap_or(match event {
-            HookEvent::PreToolUse => DEFAULT_PRE_TOOL_USE_TIMEOUT_SECONDS,
+            HookEvent::PreToolUse | HookEvent::UserPromptSubmit => {
+                DEFAULT_PRE_TOOL_USE_TIMEOUT_SECONDS
+            }
             HookEvent::PostToolUse => DEFAULT_POST_TOOL_USE_TIMEOUT_SECONDS,
         })
     }
@@ -372,6 +404,17 @@ pub fn parse_fail_mode(value: &str, what: &str) -> Result<FailMode, SettingsErro
     }
 }
 
+/// `replace` or `alert`.
+pub fn parse_output_mode(value: &str, what: &str) -> Result<OutputMode, SettingsError> {
+    match value {
+        "replace" => Ok(OutputMode::Replace),
+        "alert" => Ok(OutputMode::Alert),
+        _ => Err(SettingsError::new(format!(
+            "{what} must be \"replace\" or \"alert\""
+        ))),
+    }
+}
+
 /// The top-level `key = value` pairs of `axonflow.toml`, as text. Unknown keys (the bash
 /// plugin's recovery flow wrote `tenant_id`, `secret`, `email`) are ignored.
 struct SettingsFile {
@@ -379,12 +422,13 @@ struct SettingsFile {
     values: BTreeMap<String, String>,
 }
 
-const KNOWN_KEYS: [&str; 5] = [
+const KNOWN_KEYS: [&str; 6] = [
     "endpoint",
     "auth",
     "timeout_seconds",
     "license_token",
     "fail_mode",
+    "output_mode",
 ];
 const SECRET_KEYS: [&str; 2] = ["auth", "license_token"];
 

@@ -97,8 +97,14 @@ fn version_and_help() {
     assert_eq!(env.run(&["-V"], b"").stdout, "axonflow-codex-hook 2.0.0\n");
     let help = env.run(&["--help"], b"");
     assert_eq!(help.code, 0);
-    for command in ["pre-tool-use", "post-tool-use", "mcp-headers"] {
-        assert!(help.stdout.contains(command));
+    for command in [
+        "pre-tool-use",
+        "post-tool-use",
+        "user-prompt-submit",
+        "mcp-headers",
+        "output_mode = replace|alert",
+    ] {
+        assert!(help.stdout.contains(command), "{command}");
     }
 }
 

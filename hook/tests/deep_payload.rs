@@ -49,8 +49,15 @@ fn an_mcp_result_as_deep_as_codex_accepts_is_scanned() {
         json!({"sql": "select"}),
         result,
     ));
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stdout.contains("GOVERNANCE ALERT"), "{}", run.stdout);
+    // Replace mode (the default): the redacted copy replaces the MCP result.
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .starts_with("AxonFlow redacted sensitive data from this tool output"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("123-45-6789"), "{}", run.stderr);
     assert_eq!(agent.rpc_calls_of("check_output").len(), 1);
 }
 

@@ -110,23 +110,40 @@ fn pre_and_post(name: &str, reply: impl Fn() -> Reply, expect: Pre) -> i64 {
         );
     }
 
-    let agent = StandIn::start(AgentConfig::default());
-    agent.script(Match::Tool("check_output"), reply());
-    agent.script(Match::Tool("audit_tool_call"), reply());
-    let env = env_for(&agent, "closed");
-    let run = run_measured(
-        &env,
-        "post-tool-use",
-        &post_bash("cat f", json!("SSN: 123-45-6789")),
-    );
-    peak = peak.max(run.max_rss_kib);
-    assert_eq!(
-        (run.code, run.stdout.as_str(), run.stderr.as_str()),
-        (0, "", ""),
-        "{name}: post-tool-use stays silent"
-    );
-    assert_eq!(agent.rpc_calls_of("check_output").len(), 1);
-    assert_eq!(agent.rpc_calls_of("audit_tool_call").len(), 1);
+    for output_mode in ["alert", "replace"] {
+        let agent = StandIn::start(AgentConfig::default());
+        agent.script(Match::Tool("check_output"), reply());
+        agent.script(Match::Tool("audit_tool_call"), reply());
+        let mut env = env_for(&agent, "closed");
+        env.set("AXONFLOW_OUTPUT_MODE", output_mode);
+        let run = run_measured(
+            &env,
+            "post-tool-use",
+            &post_bash("cat f", json!("SSN: 123-45-6789")),
+        );
+        peak = peak.max(run.max_rss_kib);
+        match (expect, output_mode) {
+            // §11.4: with fail_mode closed, an output that could not be scanned is withheld.
+            (Pre::Unreachable(cause), "replace") => {
+                assert_eq!(run.code, 2, "{name}: {}", run.stderr);
+                assert!(run.stdout.is_empty());
+                let line = run.one_line();
+                assert!(
+                    line.starts_with("AxonFlow withheld this tool output: ")
+                        && line.contains(&format!("could not be reached ({cause}) to scan it")),
+                    "{name}: {line}"
+                );
+                assert!(!line.contains("123-45-6789"));
+            }
+            _ => assert_eq!(
+                (run.code, run.stdout.as_str(), run.stderr.as_str()),
+                (0, "", ""),
+                "{name} ({output_mode}): post-tool-use stays silent"
+            ),
+        }
+        assert_eq!(agent.rpc_calls_of("check_output").len(), 1);
+        assert_eq!(agent.rpc_calls_of("audit_tool_call").len(), 1);
+    }
     println!("{name}: peak RSS {peak} KiB");
     peak
 }
@@ -398,7 +415,8 @@ fn post_tool_use_tls_failure_stays_silent_and_sends_nothing_in_clear() {
     let (endpoint, seen) = plain_http_server();
     let agent = StandIn::start(AgentConfig::default());
     let mut env = env_for(&agent, "closed");
-    env.set("AXONFLOW_ENDPOINT", &endpoint);
+    env.set("AXONFLOW_ENDPOINT", &endpoint)
+        .set("AXONFLOW_OUTPUT_MODE", "alert");
     let run = run_measured(
         &env,
         "post-tool-use",

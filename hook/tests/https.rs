@@ -94,8 +94,15 @@ fn trusted_through_ssl_cert_file_checks_scans_and_caches() {
         blocked.stderr
     );
     let post = env.post(&post_bash("cat f", json!("SSN: 123-45-6789")));
-    assert_eq!(post.code, 0);
-    assert!(post.stdout.contains("GOVERNANCE ALERT"), "{}", post.stdout);
+    assert_eq!(
+        post.code, 2,
+        "replace mode: the redacted copy replaces the output"
+    );
+    assert!(
+        post.stderr.ends_with("\nSSN: 1*********9\n"),
+        "{}",
+        post.stderr
+    );
     assert_eq!(tls.agent.rpc_calls_of("check_output").len(), 1);
     assert!(tls
         .agent

@@ -179,7 +179,8 @@ fn large_outputs_cost_a_small_multiple_of_their_size() {
 
     // 3. 30 MiB: scanned whole; the redacted copy comes back whole in the alert.
     let (endpoint, largest) = redacting_agent(size);
-    env.set("AXONFLOW_ENDPOINT", &endpoint);
+    env.set("AXONFLOW_ENDPOINT", &endpoint)
+        .set("AXONFLOW_OUTPUT_MODE", "alert");
     let run = run_measured(
         env.command(Path::new(HOOK), &["post-tool-use"]),
         streamed_output(size),
@@ -210,5 +211,37 @@ fn large_outputs_cost_a_small_multiple_of_their_size() {
     assert!(
         run.max_rss_kib < 4 * 30 * 1024,
         "30 MiB output peaked at {peak_mib:.0} MiB (bound: 4 x the output)"
+    );
+
+    // 4. The same in replace mode (the default): the redacted copy is the whole of stderr
+    //    after the notice line, within the same bound.
+    let (endpoint, _) = redacting_agent(size);
+    env.set("AXONFLOW_ENDPOINT", &endpoint)
+        .unset("AXONFLOW_OUTPUT_MODE");
+    let run = run_measured(
+        env.command(Path::new(HOOK), &["post-tool-use"]),
+        streamed_output(size),
+        KILL_AFTER,
+    );
+    let peak_mib = run.max_rss_kib as f64 / 1024.0;
+    eprintln!(
+        "30 MiB output, replace mode: {:?}, peak RSS {peak_mib:.0} MiB ({:.1} x the output)",
+        run.elapsed,
+        peak_mib / 30.0
+    );
+    assert_eq!((run.code, run.stdout.as_str()), (2, ""));
+    let (notice, redacted) = run.stderr.split_once('\n').expect("notice, then the copy");
+    assert_eq!(
+        notice,
+        "AxonFlow redacted sensitive data from this tool output (3 policies evaluated). The redacted output follows."
+    );
+    let redacted = redacted.strip_suffix('\n').unwrap_or(redacted);
+    assert!(
+        redacted.len() == size && redacted.bytes().all(|b| b == b'R'),
+        "the whole redacted copy"
+    );
+    assert!(
+        run.max_rss_kib < 4 * 30 * 1024,
+        "30 MiB output in replace mode peaked at {peak_mib:.0} MiB (bound: 4 x the output)"
     );
 }

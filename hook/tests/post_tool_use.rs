@@ -1,11 +1,19 @@
-//! `post-tool-use` through the real binary: audit + scan, the outcome table
-//! (axonflow-agent.md §11.3), and that it never blocks.
+//! `post-tool-use` through the real binary in alert mode (`AXONFLOW_OUTPUT_MODE=alert`, the
+//! first release line's behaviour, byte for byte): audit + scan, the outcome table
+//! (axonflow-agent.md §11.3), and that it never blocks. Replace mode: `replace_mode.rs`.
 
 mod support;
 
 use std::time::Duration;
 
 use support::*;
+
+/// The stand-in's environment in alert mode: these tests pin §11.3 exactly as it was.
+fn alert_env(agent: &StandIn) -> TestEnv {
+    let mut env = TestEnv::with_agent(agent);
+    env.set("AXONFLOW_OUTPUT_MODE", "alert");
+    env
+}
 
 fn alert(stdout: &str) -> String {
     let document: Value =
@@ -23,7 +31,7 @@ fn alert(stdout: &str) -> String {
 #[test]
 fn pii_in_a_codex_shell_output_becomes_a_governance_alert() {
     let agent = StandIn::start(AgentConfig::default());
-    let env = TestEnv::with_agent(&agent);
+    let env = alert_env(&agent);
 
     let run = env.post(&post_bash("cat data", json!("SSN: 123-45-6789\n")));
 
@@ -54,7 +62,7 @@ fn pii_in_a_codex_shell_output_becomes_a_governance_alert() {
 #[test]
 fn clean_output_is_audited_and_scanned_silently() {
     let agent = StandIn::start(AgentConfig::default());
-    let env = TestEnv::with_agent(&agent);
+    let env = alert_env(&agent);
     env.post(&post_bash("echo ran", json!("ran\n")))
         .assert_silent_allow();
     let mut tools: Vec<String> = agent.rpc_calls().into_iter().map(|c| c.tool).collect();
@@ -70,7 +78,7 @@ fn blocked_output_becomes_the_block_alert() {
         "critical",
         "AWS access key in output",
     )));
-    let env = TestEnv::with_agent(&agent);
+    let env = alert_env(&agent);
     let run = env.post(&post_bash("env", json!("KEY=AKIAABCDEFGHIJKLMNOP\n")));
     assert_eq!(
         alert(&run.stdout),
@@ -90,7 +98,7 @@ fn blocked_output_becomes_the_block_alert() {
 #[test]
 fn redaction_wins_over_a_block() {
     let agent = StandIn::start(AgentConfig::default());
-    let env = TestEnv::with_agent(&agent);
+    let env = alert_env(&agent);
     agent.script(
         Match::Tool("check_output"),
         Reply::ToolResultText("{\n  \"allowed\": false,\n  \"block_reason\": \"b\",\n  \"redacted_message\": \"r***\"\n}".into()),
@@ -113,7 +121,7 @@ fn redaction_wins_over_a_block() {
 #[test]
 fn failures_and_non_answers_stay_silent() {
     let agent = StandIn::start(AgentConfig::default());
-    let mut env = TestEnv::with_agent(&agent);
+    let mut env = alert_env(&agent);
     env.set("AXONFLOW_FAIL_MODE", "closed");
     let replies = [
         Reply::Raw {
@@ -153,7 +161,7 @@ fn scan_timeout_and_audit_budget_bound_the_run() {
     let agent = StandIn::start(AgentConfig::default());
     agent.script(Match::Tool("check_output"), Reply::Hang);
     agent.script(Match::Tool("audit_tool_call"), Reply::Hang);
-    let mut env = TestEnv::with_agent(&agent);
+    let mut env = alert_env(&agent);
     env.set("AXONFLOW_TIMEOUT_SECONDS", "1");
     let run = env.post(&post_bash("cat f", json!("x")));
     run.assert_silent_allow();
@@ -167,7 +175,7 @@ fn scan_timeout_and_audit_budget_bound_the_run() {
 #[test]
 fn rejected_credentials_throttle_and_notify_once_a_day() {
     let agent = StandIn::start(AgentConfig::default().with_basic_auth("id", "right"));
-    let mut env = TestEnv::with_agent(&agent);
+    let mut env = alert_env(&agent);
     let auth = basic("id", "wrong");
     env.set("AXONFLOW_AUTH", &auth).secret(&auth);
 
@@ -197,7 +205,7 @@ fn rejected_credentials_throttle_and_notify_once_a_day() {
 #[test]
 fn rejected_user_token_adds_the_second_line() {
     let agent = StandIn::start(AgentConfig::default().with_valid_user_tokens(["ok"]));
-    let mut env = TestEnv::with_agent(&agent);
+    let mut env = alert_env(&agent);
     env.set("AXONFLOW_USER_TOKEN", "stale-user-token")
         .secret("stale-user-token");
     let run = env.post(&post_bash("ls", json!("out")));
@@ -209,7 +217,7 @@ fn rejected_user_token_adds_the_second_line() {
 #[test]
 fn quota_envelope_throttles_and_prompts() {
     let agent = StandIn::start(AgentConfig::default().with_daily_quota(0));
-    let env = TestEnv::with_agent(&agent);
+    let env = alert_env(&agent);
     let run = env.post(&post_bash("ls", json!("out")));
     assert_eq!((run.code, run.stdout.as_str()), (0, ""));
     assert_eq!(run.stderr.lines().count(), 2);
@@ -243,7 +251,7 @@ fn settings_error_is_one_line_and_never_blocks() {
 #[test]
 fn own_mcp_tools_are_not_audited() {
     let agent = StandIn::start(AgentConfig::default());
-    let env = TestEnv::with_agent(&agent);
+    let env = alert_env(&agent);
     env.post(&post_tool(
         "mcp__axonflow__check_policy",
         json!({"statement":"x"}),
@@ -256,7 +264,7 @@ fn own_mcp_tools_are_not_audited() {
 #[test]
 fn scan_text_and_audit_per_tool() {
     let agent = StandIn::start(AgentConfig::default());
-    let env = TestEnv::with_agent(&agent);
+    let env = alert_env(&agent);
     let patch = "*** Begin Patch\n*** Add File: a.txt\n+SSN 123-45-6789\n*** End Patch\n";
     let mcp_result = json!({"content":[{"type":"text","text":"{\"rows\": 1}"}]});
     let cases = [
@@ -305,7 +313,7 @@ fn scan_text_and_audit_per_tool() {
 #[test]
 fn audit_summary_and_status_from_object_responses() {
     let agent = StandIn::start(AgentConfig::default());
-    let env = TestEnv::with_agent(&agent);
+    let env = alert_env(&agent);
     let long = "é".repeat(600);
     let cases = [
         (json!(long), json!(true), "é".repeat(500), ""),

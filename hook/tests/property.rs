@@ -25,7 +25,7 @@ use axonflow_codex_hook::envelope::Envelope;
 use axonflow_codex_hook::payload::{Payload, ToolKind};
 use axonflow_codex_hook::settings::HostEnv;
 use axonflow_codex_hook::text::{json_as_text, single_line};
-use axonflow_codex_hook::{post_tool_use, pre_tool_use, HookOutcome};
+use axonflow_codex_hook::{post_tool_use, pre_tool_use, user_prompt_submit, HookOutcome};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed, TestCaseError, TestRunner};
 use serde_json::Map;
@@ -36,6 +36,7 @@ const PAYLOAD_CASES: u32 = 6_000;
 const PRE_CASES: u32 = 2_400;
 const POST_CASES: u32 = 2_400;
 const BINARY_CASES: u32 = 300;
+const REPLACE_CASES: u32 = 1_200;
 
 const AUTH_ID: &str = "prop-client";
 const AUTH_SECRET: &str = "PropAuthSecret-7f3a9c";
@@ -146,6 +147,10 @@ fn secrets() -> [String; 4] {
 /// The settings every in-process case runs with: credentials of all three kinds, a short
 /// timeout, and the generated fail mode.
 fn host_env(home: &Path, endpoint: &str, closed: bool) -> HostEnv {
+    host_env_in("alert", home, endpoint, closed)
+}
+
+fn host_env_in(output_mode: &str, home: &Path, endpoint: &str, closed: bool) -> HostEnv {
     let path = |p: PathBuf| p.display().to_string();
     HostEnv::from_vars([
         ("HOME", path(home.to_path_buf())),
@@ -161,6 +166,8 @@ fn host_env(home: &Path, endpoint: &str, closed: bool) -> HostEnv {
             "AXONFLOW_FAIL_MODE",
             if closed { "closed" } else { "open" }.to_string(),
         ),
+        // The alert-mode properties pin §11.3; replace mode has its own (§11.4).
+        ("AXONFLOW_OUTPUT_MODE", output_mode.to_string()),
     ])
 }
 
@@ -1027,6 +1034,7 @@ fn the_binary_matches_the_library_on_a_sample() {
         .set("AXONFLOW_LICENSE_TOKEN", LICENSE)
         .set("AXONFLOW_USER_TOKEN", USER_TOKEN)
         .set("AXONFLOW_TIMEOUT_SECONDS", "2")
+        .set("AXONFLOW_OUTPUT_MODE", "alert")
         .set("XDG_CACHE_HOME", &home.join(".cache").display().to_string())
         .set(
             "AXONFLOW_CONFIG_DIR",
@@ -1087,6 +1095,131 @@ fn the_binary_matches_the_library_on_a_sample() {
                         run.one_line();
                     }
                 }
+            }
+            Ok(())
+        },
+    );
+}
+
+/// The redaction the agent's reply carries for replace mode (§11.4): `Some(Some(text))` when
+/// it must replace the output, `Some(None)` when it carries none, `None` when the oracle
+/// cannot tell (no HTTP answer, a tier envelope, a 401 or a server error).
+fn expected_replacement(reply: &AgentReply, id: &str) -> Option<Option<String>> {
+    let http = reply.view(id)??;
+    if Envelope::detect(&http).is_some() || http.status == 401 || http.status >= 500 {
+        return None;
+    }
+    let result = http.json().as_ref().and_then(agent::tool_result);
+    Some(result.and_then(|r| match r.get("redacted_message") {
+        Some(Value::String(text)) if !text.is_empty() && text != "null" => Some(text.clone()),
+        _ => None,
+    }))
+}
+
+#[test]
+fn post_tool_use_replace_mode_in_process_against_generated_replies() {
+    let agent = StandIn::start(AgentConfig::default());
+    let (_dir, home) = new_home();
+    let endpoint = agent.endpoint();
+    check(
+        "post-tool-use replace mode (in process)",
+        REPLACE_CASES,
+        0x5eed_0005,
+        (stdin(), agent_reply(), agent_reply(), any::<bool>()),
+        |(input, reply, audit_reply, closed)| {
+            agent.clear_scripts();
+            agent.clear_requests();
+            clear_state(&home);
+            agent.script(Match::Tool("check_output"), reply.script());
+            agent.script(Match::Tool("audit_tool_call"), audit_reply.script());
+            let bytes = input.bytes();
+            let host = host_env_in("replace", &home, &endpoint, closed);
+            let outcome = post_tool_use::run(&bytes, &host);
+            let payload = Payload::parse(&bytes);
+            let replaceable = payload
+                .as_ref()
+                .is_some_and(|p| matches!(p.kind(), ToolKind::Shell | ToolKind::Mcp));
+            let scanned = payload.as_ref().and_then(Payload::scan_text).is_some();
+            if !replaceable || !scanned {
+                // Everything but a scanned shell or MCP output behaves as in alert mode.
+                assert_common(&outcome)?;
+                return check_post(&outcome, payload.as_ref(), &reply);
+            }
+            prop_assert!(outcome.stdout.is_empty(), "replace mode prints no alert");
+            prop_assert!(outcome.exit_code == 0 || outcome.exit_code == 2);
+            let stderr = outcome.stderr_lines.join("\n");
+            for secret in secrets() {
+                prop_assert!(!stderr.contains(&secret), "a secret reached stderr");
+            }
+            if outcome.exit_code == 2 {
+                let first = &outcome.stderr_lines[0];
+                prop_assert_eq!(&single_line(first), first, "the notice is one line");
+                let redacted =
+                    first.starts_with("AxonFlow redacted sensitive data from this tool output (");
+                let withheld = first.starts_with("AxonFlow withheld this tool output: ");
+                prop_assert!(redacted || withheld, "{first:?}");
+                prop_assert_eq!(outcome.stderr_lines.len(), if redacted { 2 } else { 1 });
+            }
+            match expected_replacement(&reply, "hook-scan") {
+                Some(Some(text)) => {
+                    prop_assert_eq!(outcome.exit_code, 2);
+                    prop_assert_eq!(outcome.stderr_lines.get(1), Some(&text));
+                }
+                Some(None) if outcome.exit_code == 2 => {
+                    prop_assert_eq!(outcome.stderr_lines.len(), 1, "no redaction to pass");
+                }
+                _ => {}
+            }
+            prop_assert_eq!(agent.rpc_calls_of("audit_tool_call").len(), 1);
+            Ok(())
+        },
+    );
+}
+
+#[test]
+fn user_prompt_submit_in_process_against_generated_replies() {
+    let agent = StandIn::start(AgentConfig::default());
+    let (_dir, home) = new_home();
+    let endpoint = agent.endpoint();
+    check(
+        "user-prompt-submit (in process)",
+        REPLACE_CASES,
+        0x5eed_0006,
+        (any::<String>(), agent_reply(), any::<bool>()),
+        |(prompt, reply, closed)| {
+            agent.clear_scripts();
+            agent.clear_requests();
+            clear_state(&home);
+            agent.script(Match::Tool("check_output"), reply.script());
+            let bytes = serde_json::to_vec(
+                &json!({"hook_event_name": "UserPromptSubmit", "prompt": prompt}),
+            )
+            .unwrap();
+            let outcome = user_prompt_submit::run(&bytes, &host_env(&home, &endpoint, closed));
+            assert_common(&outcome)?;
+            prop_assert!(outcome.stdout.is_empty());
+            prop_assert_eq!(
+                agent.rpc_calls_of("audit_tool_call").len(),
+                0,
+                "prompts are not audited"
+            );
+            if prompt.is_empty() {
+                prop_assert_eq!(&outcome, &HookOutcome::allow());
+                prop_assert!(agent.requests().is_empty());
+                return Ok(());
+            }
+            prop_assert_eq!(agent.rpc_calls_of("check_output").len(), 1);
+            if let Some(Some(text)) = expected_replacement(&reply, "hook-prompt") {
+                prop_assert_eq!(outcome.exit_code, 2);
+                let expected_tail =
+                    single_line(&format!("Send this redacted version instead: {text}"));
+                prop_assert!(
+                    outcome.stderr_lines[0]
+                        .starts_with("AxonFlow blocked this prompt: it contains sensitive data (")
+                        && outcome.stderr_lines[0].ends_with(&expected_tail),
+                    "{:?}",
+                    outcome.stderr_lines[0]
+                );
             }
             Ok(())
         },

@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use axonflow_codex_hook::agent::{self, AgentClient, Reply};
-use axonflow_codex_hook::settings::{FailMode, HookEvent, HostEnv, Settings, Source};
+use axonflow_codex_hook::settings::{FailMode, HookEvent, HostEnv, OutputMode, Settings, Source};
 use axonflow_codex_hook::state::{self, StateDir};
 use axonflow_codex_hook::tokens;
 use serde_json::{json, Value};
@@ -22,6 +22,8 @@ use crate::{codex_cli, config_toml, fsio, trust};
 
 pub const HARMLESS_PROBE: &str = "echo axonflow-doctor";
 pub const DANGEROUS_PROBE: &str = "psql -c \"DROP TABLE users; --\"";
+/// A synthetic output with PII (a well-known invalid SSN): the agent must redact it.
+pub const PII_PROBE: &str = "axonflow-doctor output scan: SSN 123-45-6789";
 /// Round trips slower than this are worth a warning: every tool call pays them.
 const SLOW_ROUND_TRIP: Duration = Duration::from_millis(1000);
 
@@ -215,9 +217,13 @@ pub fn check(options: &DoctorOptions, env: &HostEnv) -> Vec<Row> {
     let hooks_text = hooks_rows(&paths, receipt.as_ref(), &mut rows);
     if let (Some(receipt), Some(hooks_text)) = (&receipt, &hooks_text) {
         rows.push(trust_row(&paths, receipt, hooks_text, codex.as_deref()));
+        rows.push(prompt_hook_row(&paths, receipt, hooks_text));
     }
     rows.extend(features_rows(&paths));
     let settings = settings_rows(env, &mut rows);
+    if let Some(settings) = &settings {
+        rows.push(output_mode_row(settings));
+    }
     if let Some(receipt) = &receipt {
         rows.push(mcp_row(&paths, receipt, settings.as_ref()));
         rows.push(skills_row(receipt));
@@ -305,10 +311,12 @@ fn hooks_rows(
         ));
         return Some(text);
     }
+    let events: Vec<&str> = groups.iter().map(|(event, _)| event.as_str()).collect();
     rows.push(pass(
         "hooks.json",
         format!(
-            "PreToolUse and PostToolUse run {}",
+            "{} run {}",
+            events.join(", "),
             receipt.hook_binary.display()
         ),
     ));
@@ -392,6 +400,82 @@ fn trust_row(paths: &CodexPaths, receipt: &Receipt, hooks_text: &str, codex: Opt
             expected.len()
         ),
     )
+}
+
+/// The UserPromptSubmit group: governed, present in hooks.json, and trusted with the hash
+/// Codex computes for it (no matcher in the identity).
+fn prompt_hook_row(paths: &CodexPaths, receipt: &Receipt, hooks_text: &str) -> Row {
+    const NAME: &str = "prompt hook";
+    let fix = "axonflow-codex install (records the group and its trust)";
+    let groups = receipt.hooks_json.clone().unwrap_or_default().groups;
+    let Some((_, command)) = groups
+        .iter()
+        .find(|(event, _)| event == Event::UserPromptSubmit.json_name())
+    else {
+        return warn(
+            NAME,
+            "prompts are not governed: what the user types reaches the model unchecked",
+            "axonflow-codex install --govern bash,apply-patch,mcp,prompts",
+        );
+    };
+    let Some((index, hook)) =
+        hooks_json::current_hook(hooks_text, Event::UserPromptSubmit, command)
+    else {
+        return fail(
+            NAME,
+            "our UserPromptSubmit group is missing from hooks.json",
+            fix,
+        );
+    };
+    let key = trust::key(&paths.hooks_json_trust_path(), &hook, index);
+    let recorded_by_install = receipt
+        .config_toml
+        .as_ref()
+        .is_some_and(|c| c.trust_keys.contains(&key));
+    if !recorded_by_install {
+        return warn(
+            NAME,
+            "present, trust not recorded by install: Codex skips it until you trust it",
+            "trust it in Codex with /hooks, or axonflow-codex install",
+        );
+    }
+    let config_text = fsio::read_optional(&paths.config_toml)
+        .ok()
+        .flatten()
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    match config_toml::trusted_hash(&config_text, &key) {
+        Some(recorded) if recorded == trust::hash(&hook) => pass(
+            NAME,
+            "UserPromptSubmit present and trusted: prompts are checked before they reach the model",
+        ),
+        Some(_) => fail(
+            NAME,
+            format!("{key} is recorded with another hash: Codex skips the prompt check"),
+            fix,
+        ),
+        None => fail(
+            NAME,
+            format!("no trust recorded for {key}: Codex skips the prompt check silently"),
+            fix,
+        ),
+    }
+}
+
+/// What post-tool-use does with a redacted shell or MCP output.
+fn output_mode_row(settings: &Settings) -> Row {
+    const NAME: &str = "output mode";
+    match settings.output_mode {
+        OutputMode::Replace => pass(
+            NAME,
+            "replace: the model receives the redacted copy of a shell or MCP output, never the original",
+        ),
+        OutputMode::Alert => warn(
+            NAME,
+            "alert: PII in a shell or MCP output reaches the model (and its provider), with an alert beside it",
+            "axonflow-codex install --output-mode replace",
+        ),
+    }
 }
 
 /// config.toml's text, or (for a file that cannot be read or parsed) a failing row naming
@@ -841,7 +925,12 @@ fn probe(client: &AgentClient, statement: &str, id: &str, timeout: u64) -> (Repl
 
 /// The rows a probe could not reach, each saying why.
 fn stopped(mut rows: Vec<Row>, reason: &str) -> (Vec<Row>, Reach) {
-    for name in ["harmless check", "latency", "enforcement"] {
+    for name in [
+        "harmless check",
+        "latency",
+        "enforcement",
+        "output scanning",
+    ] {
         if !rows.iter().any(|r| r.name == name) {
             rows.push(skip(name, reason));
         }
@@ -957,7 +1046,54 @@ fn probe_rows(client: &AgentClient, settings: &Settings, timeout: u64) -> (Vec<R
         Some(Value::Bool(true)) => rows.push(fail("enforcement", format!("the agent allowed `{DANGEROUS_PROBE}`: its SQL-injection policy is disabled or overridden"), "re-enable the built-in SQL injection policies on the agent")),
         _ => rows.push(fail("enforcement", "no decision for the dangerous probe", "check the agent")),
     }
+    rows.push(output_scan_row(client, timeout));
     (rows, Reach::Answered)
+}
+
+/// Proves output scanning is live the way the enforcement row proves blocking: a synthetic
+/// PII sample sent to check_output must come back redacted (or blocked).
+fn output_scan_row(client: &AgentClient, timeout: u64) -> Row {
+    const NAME: &str = "output scanning";
+    let reply = client.call_tool(
+        "doctor-pii",
+        "check_output",
+        json!({"connector_type": "codex.Bash", "message": PII_PROBE}),
+        timeout,
+        agent::DEFAULT_BODY_LIMIT,
+    );
+    let result = match reply {
+        Reply::Http(http) => http.json().as_ref().and_then(agent::tool_result),
+        Reply::Transport(failure) => {
+            return fail(
+                NAME,
+                format!("no answer to check_output: {failure}"),
+                "check the agent",
+            )
+        }
+    };
+    let Some(result) = result else {
+        return fail(
+            NAME,
+            "no scan result for the PII sample",
+            "check the agent (check_output)",
+        );
+    };
+    match result.get("redacted_message") {
+        Some(Value::String(redacted)) if !redacted.is_empty() && redacted != "null" => {
+            if redacted.contains("123-45-6789") {
+                return fail(NAME, "the \"redacted\" sample still holds the SSN", "check the agent's PII redaction policies");
+            }
+            pass(NAME, format!("PII sample redacted: `{redacted}`"))
+        }
+        _ if result.get("allowed") == Some(&Value::Bool(false)) => {
+            pass(NAME, "PII sample blocked (not redacted): outputs with PII are withheld")
+        }
+        _ => fail(
+            NAME,
+            "the agent returned the PII sample unredacted: tool outputs and prompts reach the model unchanged",
+            "enable the agent's PII detection (built-in redaction policies)",
+        ),
+    }
 }
 
 /// The installed hook answering a real PreToolUse payload, as Codex would run it.

@@ -1,5 +1,5 @@
-//! Our PreToolUse and PostToolUse groups in `$CODEX_HOME/hooks.json`, merged beside the
-//! user's and other tools' hooks without moving a byte of theirs.
+//! Our PreToolUse, PostToolUse and UserPromptSubmit groups in `$CODEX_HOME/hooks.json`,
+//! merged beside the user's and other tools' hooks without moving a byte of theirs.
 
 use std::path::Path;
 
@@ -13,15 +13,21 @@ use crate::json_edit::{self, Node};
 pub enum Event {
     PreToolUse,
     PostToolUse,
+    UserPromptSubmit,
 }
 
 impl Event {
-    pub const ALL: [Event; 2] = [Event::PreToolUse, Event::PostToolUse];
+    pub const ALL: [Event; 3] = [
+        Event::PreToolUse,
+        Event::PostToolUse,
+        Event::UserPromptSubmit,
+    ];
 
     pub fn json_name(self) -> &'static str {
         match self {
             Event::PreToolUse => "PreToolUse",
             Event::PostToolUse => "PostToolUse",
+            Event::UserPromptSubmit => "UserPromptSubmit",
         }
     }
 
@@ -29,6 +35,7 @@ impl Event {
         match self {
             Event::PreToolUse => "pre_tool_use",
             Event::PostToolUse => "post_tool_use",
+            Event::UserPromptSubmit => "user_prompt_submit",
         }
     }
 
@@ -36,7 +43,18 @@ impl Event {
         match self {
             Event::PreToolUse => "pre-tool-use",
             Event::PostToolUse => "post-tool-use",
+            Event::UserPromptSubmit => "user-prompt-submit",
         }
+    }
+
+    /// Codex ignores a matcher for this event, and leaves it out of the trust hash
+    /// (codex-host.md §2.2, §6): our group carries none.
+    pub fn takes_matcher(self) -> bool {
+        self != Event::UserPromptSubmit
+    }
+
+    pub fn from_json_name(name: &str) -> Option<Event> {
+        Event::ALL.into_iter().find(|e| e.json_name() == name)
     }
 }
 
@@ -58,7 +76,11 @@ impl OurHook {
         if let Some(message) = &self.status_message {
             handler["statusMessage"] = json!(message);
         }
-        json!({"matcher": self.matcher, "hooks": [handler]})
+        if self.event.takes_matcher() {
+            json!({"matcher": self.matcher, "hooks": [handler]})
+        } else {
+            json!({"hooks": [handler]})
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use axonflow_codex_hook::settings::{self as hook_settings, FailMode, HostEnv};
+use axonflow_codex_hook::settings::{self as hook_settings, FailMode, HostEnv, OutputMode};
 use serde_json::json;
 use toml_edit::DocumentMut;
 
@@ -18,7 +18,7 @@ use crate::receipt::{ConfigTomlEntries, HooksJsonEntries, Receipt};
 use crate::registration;
 use crate::{codex_cli, skills, trust};
 
-/// Which tools the hooks govern.
+/// What the hooks govern.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Governed {
     /// Codex's shell (`Bash`).
@@ -27,16 +27,26 @@ pub enum Governed {
     ApplyPatch,
     /// Every MCP tool (`mcp__*`; our own are skipped by the hook).
     Mcp,
+    /// What the user types or pastes, before it reaches the model (`UserPromptSubmit`).
+    Prompts,
 }
 
 impl Governed {
+    const TOOLS: [Governed; 3] = [Governed::Bash, Governed::ApplyPatch, Governed::Mcp];
+
     fn matcher(self) -> &'static str {
         match self {
             Governed::Bash => "Bash",
             Governed::ApplyPatch => "apply_patch",
             Governed::Mcp => "mcp__.*",
+            Governed::Prompts => "",
         }
     }
+}
+
+/// Whether `--govern` (empty: everything) selects `what`.
+fn governs(govern: &[Governed], what: Governed) -> bool {
+    govern.is_empty() || govern.contains(&what)
 }
 
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -66,8 +76,12 @@ pub struct InstallOptions {
     /// What an unreachable agent means: open (allow) or closed (block)
     #[arg(long, value_name = "MODE")]
     pub fail_mode: Option<String>,
-    /// Which tools to govern (default: all three)
-    #[arg(long, value_enum, value_delimiter = ',', value_name = "TOOLS")]
+    /// What a redacted or blocked shell/MCP output becomes: replace (the model receives the
+    /// redacted copy, default) or alert (the model receives the output and an alert)
+    #[arg(long, value_name = "MODE")]
+    pub output_mode: Option<String>,
+    /// What to govern (default: all four)
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "WHAT")]
     pub govern: Vec<Governed>,
     /// user: this user's Codex home; system: Codex's managed layer (/etc/codex) for every
     /// user of the machine (run as root; hooks need no trust there; no credentials stored)
@@ -100,6 +114,7 @@ struct Answers {
     auth: Option<String>,
     timeout: Option<u64>,
     fail_mode: FailMode,
+    output_mode: OutputMode,
     license_token: Option<String>,
     trust_hooks: bool,
     registration: Option<registration::Registration>,
@@ -112,6 +127,7 @@ struct Existing {
     auth: Option<String>,
     timeout: Option<String>,
     fail_mode: Option<String>,
+    output_mode: Option<String>,
     license_token: Option<String>,
 }
 
@@ -137,6 +153,7 @@ fn read_existing(path: &Path, bytes: Option<&[u8]>) -> Result<(Option<DocumentMu
         auth: get("auth"),
         timeout: get("timeout_seconds"),
         fail_mode: get("fail_mode"),
+        output_mode: get("output_mode"),
         license_token: get("license_token"),
     };
     Ok((Some(doc), existing))
@@ -259,18 +276,7 @@ pub fn run(options: &InstallOptions, cx: InstallContext<'_>) -> Result<()> {
     };
 
     // The hooks and their trust.
-    let matcher = matcher(&options.govern);
-    let handler_timeout = 30.max(answers.timeout.unwrap_or(8) + 3 + 10);
-    let ours: Vec<OurHook> = Event::ALL
-        .iter()
-        .map(|&event| OurHook {
-            event,
-            matcher: matcher.clone(),
-            command: paths::command_for(&paths.hook_binary, event.subcommand()),
-            timeout: handler_timeout,
-            status_message: (event == Event::PostToolUse).then(|| "AxonFlow audit".to_string()),
-        })
-        .collect();
+    let ours = our_hooks(&options.govern, &paths.hook_binary, answers.timeout);
     let hooks_merged = hooks_json::merge(&hooks_text, &ours);
     let trust_path = paths.hooks_json_trust_path();
     let trust_entries: Vec<TrustEntry> = ours
@@ -287,7 +293,7 @@ pub fn run(options: &InstallOptions, cx: InstallContext<'_>) -> Result<()> {
         if let Some(prompter) = prompter.as_deref_mut() {
             let commands: Vec<String> = ours
                 .iter()
-                .map(|h| format!("  {} ({}): {}", h.event.json_name(), h.matcher, h.command))
+                .map(|h| format!("  {} ({}): {}", h.event.json_name(), scope_of(h), h.command))
                 .collect();
             prompter.show(&format!(
                 "Codex runs hooks only after you trust them. These are the commands:\n{}",
@@ -361,11 +367,17 @@ pub fn run(options: &InstallOptions, cx: InstallContext<'_>) -> Result<()> {
     receipt.codex_home = paths.home.clone();
     receipt.hook_binary = paths.hook_binary.clone();
     let old_hooks = receipt.hooks_json.take().unwrap_or_default();
+    // Groups an earlier install wrote stay ours (uninstall removes them) even when this run's
+    // `--govern` leaves them out.
+    let mut groups = old_hooks.groups.clone();
+    for hook in &ours {
+        let group = (hook.event.json_name().to_string(), hook.command.clone());
+        if !groups.contains(&group) {
+            groups.push(group);
+        }
+    }
     receipt.hooks_json = Some(HooksJsonEntries {
-        groups: ours
-            .iter()
-            .map(|h| (h.event.json_name().to_string(), h.command.clone()))
-            .collect(),
+        groups,
         created_hooks_key: old_hooks.created_hooks_key || hooks_merged.created_hooks_key,
         created_events: union(&old_hooks.created_events, &hooks_merged.created_events),
     });
@@ -588,13 +600,50 @@ fn union_paths(a: &[PathBuf], b: &[PathBuf]) -> Vec<PathBuf> {
 }
 
 fn matcher(govern: &[Governed]) -> String {
-    let all = [Governed::Bash, Governed::ApplyPatch, Governed::Mcp];
-    let chosen: Vec<&str> = all
+    let chosen: Vec<&str> = Governed::TOOLS
         .iter()
-        .filter(|g| govern.is_empty() || govern.contains(g))
+        .filter(|&&g| governs(govern, g))
         .map(|g| g.matcher())
         .collect();
     chosen.join("|")
+}
+
+/// Our groups for `--govern`: PreToolUse and PostToolUse when a tool is governed, and
+/// UserPromptSubmit (no matcher) for prompts. Each handler's `timeout` is above the hook's
+/// worst case: the request timeout plus the side-request budget (3 s) plus a margin.
+fn our_hooks(govern: &[Governed], hook_binary: &Path, timeout: Option<u64>) -> Vec<OurHook> {
+    let matcher = matcher(govern);
+    let mut events = Vec::new();
+    if !matcher.is_empty() {
+        events.extend([Event::PreToolUse, Event::PostToolUse]);
+    }
+    if governs(govern, Governed::Prompts) {
+        events.push(Event::UserPromptSubmit);
+    }
+    let handler_timeout = 30.max(timeout.unwrap_or(8) + 3 + 10);
+    events
+        .into_iter()
+        .map(|event| OurHook {
+            event,
+            matcher: if event.takes_matcher() {
+                matcher.clone()
+            } else {
+                String::new()
+            },
+            command: paths::command_for(hook_binary, event.subcommand()),
+            timeout: handler_timeout,
+            status_message: (event == Event::PostToolUse).then(|| "AxonFlow audit".to_string()),
+        })
+        .collect()
+}
+
+/// What a group applies to, for people: its matcher, or every prompt.
+fn scope_of(hook: &OurHook) -> &str {
+    if hook.event.takes_matcher() {
+        &hook.matcher
+    } else {
+        "every prompt"
+    }
 }
 
 /// axonflow.toml with our answers set, other keys (older plugins') kept.
@@ -611,6 +660,10 @@ fn settings_file(existing: Option<DocumentMut>, answers: &Answers) -> String {
         line("auth", answers.auth.clone());
         line("timeout_seconds", answers.timeout.map(|t| t.to_string()));
         line("fail_mode", Some(answers.fail_mode.as_str().to_string()));
+        line(
+            "output_mode",
+            Some(answers.output_mode.as_str().to_string()),
+        );
         line("license_token", answers.license_token.clone());
         return text;
     };
@@ -628,6 +681,10 @@ fn settings_file(existing: Option<DocumentMut>, answers: &Answers) -> String {
     set("auth", answers.auth.clone());
     set("timeout_seconds", answers.timeout.map(|t| t.to_string()));
     set("fail_mode", Some(answers.fail_mode.as_str().to_string()));
+    set(
+        "output_mode",
+        Some(answers.output_mode.as_str().to_string()),
+    );
     set("license_token", answers.license_token.clone());
     doc.to_string()
 }
@@ -880,6 +937,7 @@ fn resolve_answers(
         }
     };
 
+    let output_mode = resolve_output_mode(options, env, existing)?;
     let license_token = env
         .var("AXONFLOW_LICENSE_TOKEN")
         .map(str::to_string)
@@ -889,10 +947,36 @@ fn resolve_answers(
         auth,
         timeout,
         fail_mode,
+        output_mode,
         license_token,
         trust_hooks: !options.no_trust_hooks,
         registration,
     })
+}
+
+/// `--output-mode`, else the variable, else the settings file, else `replace`. Not asked
+/// interactively: replace is what protects, alert is an explicit choice.
+fn resolve_output_mode(
+    options: &InstallOptions,
+    env: &HostEnv,
+    existing: &Existing,
+) -> Result<OutputMode> {
+    let usage = |e: hook_settings::SettingsError| CommandError::usage(e.to_string());
+    Ok(
+        match (&options.output_mode, env.var("AXONFLOW_OUTPUT_MODE")) {
+            (Some(mode), _) => {
+                hook_settings::parse_output_mode(mode, "--output-mode").map_err(usage)?
+            }
+            (None, Some(mode)) => {
+                hook_settings::parse_output_mode(mode, "AXONFLOW_OUTPUT_MODE").map_err(usage)?
+            }
+            (None, None) => existing
+                .output_mode
+                .as_deref()
+                .and_then(|m| hook_settings::parse_output_mode(m, "").ok())
+                .unwrap_or_default(),
+        },
+    )
 }
 
 /// An endpoint given as an answer (flag, variable, prompt), checked as the hooks check it.
@@ -982,7 +1066,9 @@ fn report(
             "codex": codex_version,
             "hook_binary": paths.hook_binary,
             "hooks_json": paths.hooks_json,
-            "matcher": ours[0].matcher,
+            "matcher": matcher(&options.govern),
+            "governed": governed_names(ours),
+            "output_mode": answers.output_mode.as_str(),
             "trust": trust,
             "mcp_server": !options.no_mcp,
             "skills": !options.no_skills,
@@ -1015,11 +1101,16 @@ fn report(
             .unwrap_or("not found on PATH (the hooks work once Codex is installed)")
     );
     println!("  hook      {}", paths.hook_binary.display());
+    let events: Vec<String> = ours
+        .iter()
+        .map(|h| format!("{} ({})", h.event.json_name(), scope_of(h)))
+        .collect();
     println!(
-        "  hooks     {} (PreToolUse, PostToolUse; matcher {})",
+        "  hooks     {} ({})",
         paths.hooks_json.display(),
-        ours[0].matcher
+        events.join(", ")
     );
+    println!("  governs   {}", governed_names(ours).join(", "));
     println!("  trust     {trust}");
     if !options.no_mcp {
         println!(
@@ -1035,14 +1126,41 @@ fn report(
         );
     }
     println!(
-        "  settings  {} (endpoint {}, fail_mode {})",
+        "  settings  {} (endpoint {}, fail_mode {}, output_mode {})",
         paths.settings.display(),
         answers.endpoint,
-        answers.fail_mode.as_str()
+        answers.fail_mode.as_str(),
+        answers.output_mode.as_str()
     );
     match not_live {
         None => println!("  agent     answering at {}", answers.endpoint),
         Some(reason) => println!("  agent     NOT LIVE: {reason}"),
     }
     println!("Next: axonflow-codex doctor");
+}
+
+/// The `--govern` names our groups cover, in the flag's order.
+pub(crate) fn governed_names(ours: &[OurHook]) -> Vec<&'static str> {
+    let mut names = Vec::new();
+    if let Some(tools) = ours.iter().find(|h| h.event == Event::PreToolUse) {
+        let alternatives: Vec<&str> = tools.matcher.split('|').collect();
+        for tool in Governed::TOOLS {
+            if alternatives.contains(&tool.matcher()) {
+                names.push(governed_name(tool));
+            }
+        }
+    }
+    if ours.iter().any(|h| h.event == Event::UserPromptSubmit) {
+        names.push(governed_name(Governed::Prompts));
+    }
+    names
+}
+
+fn governed_name(what: Governed) -> &'static str {
+    match what {
+        Governed::Bash => "bash",
+        Governed::ApplyPatch => "apply-patch",
+        Governed::Mcp => "mcp",
+        Governed::Prompts => "prompts",
+    }
 }

@@ -68,6 +68,10 @@ pub fn run(options: &StatusOptions, env: &HostEnv) -> Result<()> {
             json!({"event": event, "command": command, "present": present})
         })
         .collect();
+    let governed = governed(&receipt, &hooks_text);
+    let output_mode = axonflow_codex_hook::settings::Settings::resolve(env)
+        .ok()
+        .map(|s| s.output_mode.as_str());
     let config_bytes = fsio::read_optional(&paths.config_toml)?;
     let config_error = config_toml::check(&paths.config_toml, config_bytes.as_deref())
         .err()
@@ -101,6 +105,8 @@ pub fn run(options: &StatusOptions, env: &HostEnv) -> Result<()> {
         "hook_binary": {"path": receipt.hook_binary, "version": hook_version},
         "hooks_json": {"path": paths.hooks_json, "groups": groups, "error": hooks_error},
         "config_toml": {"path": paths.config_toml, "error": config_error},
+        "governed": governed,
+        "output_mode": output_mode,
         "trust": trust,
         "mcp_server": mcp.map(|url| json!({"url": url})),
         "skills": {"installed": skills_present, "expected": receipt.skills.len(), "dir": paths.skills},
@@ -148,6 +154,15 @@ pub fn run(options: &StatusOptions, env: &HostEnv) -> Result<()> {
             }
         );
     }
+    println!(
+        "  governs   {} (output_mode {})",
+        if governed.is_empty() {
+            "nothing".to_string()
+        } else {
+            governed.join(", ")
+        },
+        output_mode.unwrap_or("unknown: settings error, see doctor")
+    );
     for entry in status["trust"].as_array().into_iter().flatten() {
         println!(
             "  trust     {} {}",
@@ -173,6 +188,20 @@ pub fn run(options: &StatusOptions, env: &HostEnv) -> Result<()> {
         println!("  saas      registration expires {expiry}");
     }
     Ok(())
+}
+
+/// What our groups, as they stand in hooks.json, govern (`--govern` names).
+fn governed(receipt: &Receipt, hooks_text: &str) -> Vec<&'static str> {
+    let ours: Vec<_> = receipt
+        .hooks_json
+        .iter()
+        .flat_map(|h| h.groups.iter())
+        .filter_map(|(event, command)| {
+            let event = Event::from_json_name(event)?;
+            hooks_json::current_hook(hooks_text, event, command).map(|(_, hook)| hook)
+        })
+        .collect();
+    crate::install::governed_names(&ours)
 }
 
 fn settings_mode(path: &std::path::Path) -> Option<String> {

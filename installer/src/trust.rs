@@ -40,10 +40,15 @@ pub fn hash(hook: &OurHook) -> String {
         ",\"timeout\":{},\"type\":\"command\"}}",
         hook.timeout.max(1)
     ));
+    // Codex drops the matcher from the identity of events that ignore it.
+    let matcher = if hook.event.takes_matcher() {
+        format!(",\"matcher\":{}", Value::from(hook.matcher.as_str()))
+    } else {
+        String::new()
+    };
     let identity = format!(
-        "{{\"event_name\":{},\"hooks\":[{handler}],\"matcher\":{}}}",
+        "{{\"event_name\":{},\"hooks\":[{handler}]{matcher}}}",
         Value::from(hook.event.snake_name()),
-        Value::from(hook.matcher.as_str())
     );
     format!("sha256:{}", sha256_hex(identity.as_bytes()))
 }

@@ -52,7 +52,9 @@ fn a_healthy_chain_passes_every_row() {
             "install",
             "hooks.json",
             "hook trust",
+            "prompt hook",
             "settings",
+            "output mode",
             "mcp server",
             "skills",
             "agent health",
@@ -61,6 +63,7 @@ fn a_healthy_chain_passes_every_row() {
             "harmless check",
             "latency",
             "enforcement",
+            "output scanning",
             "hook binary"
         ]
     );
@@ -87,7 +90,7 @@ fn a_healthy_chain_passes_every_row() {
         human.stdout
     );
     assert!(
-        human.stdout.ends_with("doctor: 14 pass, 1 warn, 0 fail\n"),
+        human.stdout.ends_with("doctor: 17 pass, 1 warn, 0 fail\n"),
         "{}",
         human.stdout
     );

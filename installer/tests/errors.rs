@@ -29,7 +29,7 @@ fn no_terminal_and_no_yes_fails_fast_naming_the_flags() {
     let run = env.run(&[
         "install",
         "--endpoint",
-        "http://a:1",
+        "http://127.0.0.9:1",
         "--timeout",
         "5",
         "--fail-mode",

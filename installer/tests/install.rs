@@ -31,7 +31,8 @@ fn fresh_install_writes_everything_codex_needs() {
         hooks,
         json!({"hooks": {
             "PreToolUse": [{"matcher": "Bash|apply_patch|mcp__.*", "hooks": [{"type": "command", "command": format!("{hook} pre-tool-use"), "timeout": 30}]}],
-            "PostToolUse": [{"matcher": "Bash|apply_patch|mcp__.*", "hooks": [{"type": "command", "command": format!("{hook} post-tool-use"), "timeout": 30, "statusMessage": "AxonFlow audit"}]}]
+            "PostToolUse": [{"matcher": "Bash|apply_patch|mcp__.*", "hooks": [{"type": "command", "command": format!("{hook} post-tool-use"), "timeout": 30, "statusMessage": "AxonFlow audit"}]}],
+            "UserPromptSubmit": [{"hooks": [{"type": "command", "command": format!("{hook} user-prompt-submit"), "timeout": 30}]}]
         }})
     );
 
@@ -70,12 +71,24 @@ fn fresh_install_writes_everything_codex_needs() {
             Some("AxonFlow audit")
         )
     );
+    assert_eq!(
+        doc["hooks"]["state"][&format!("{hooks_path}:user_prompt_submit:0:0")]["trusted_hash"]
+            .as_str()
+            .unwrap(),
+        python_trust_hash(
+            "user_prompt_submit",
+            "",
+            &format!("{hook} user-prompt-submit"),
+            30,
+            None
+        )
+    );
 
     let settings = env.path("axonflow.toml");
     assert_eq!(mode(&settings), 0o600);
     assert_eq!(
         env.read("axonflow.toml"),
-        "# AxonFlow settings for the Codex hooks, written by `axonflow-codex install` (keep it mode 0600).\nendpoint = \"http://localhost:8080\"\nfail_mode = \"open\"\n"
+        "# AxonFlow settings for the Codex hooks, written by `axonflow-codex install` (keep it mode 0600).\nendpoint = \"http://localhost:8080\"\nfail_mode = \"open\"\noutput_mode = \"replace\"\n"
     );
     for skill in [
         "pre-execute-check",
@@ -252,7 +265,7 @@ fn uninstall_keep_settings_and_status() {
         json!(false)
     );
 
-    env.ok(&["install", "-y", "--endpoint", "http://agent.internal:8080/"]);
+    env.ok(&["install", "-y", "--endpoint", "http://127.0.0.11:8080/"]);
     let status: Value = serde_json::from_str(&env.ok(&["status", "--json"]).stdout).unwrap();
     assert_eq!(status["installed"], json!(true));
     assert_eq!(status["installed_version"], json!("2.0.0"));
@@ -262,7 +275,7 @@ fn uninstall_keep_settings_and_status() {
     );
     assert_eq!(
         status["mcp_server"]["url"],
-        json!("http://agent.internal:8080/api/v1/mcp-server")
+        json!("http://127.0.0.11:8080/api/v1/mcp-server")
     );
     assert_eq!(status["skills"]["installed"], json!(11));
     assert_eq!(status["settings"]["mode"], json!("600"));
@@ -280,7 +293,7 @@ fn uninstall_keep_settings_and_status() {
     env.ok(&["uninstall", "-y", "--keep-settings"]);
     assert!(env
         .read("axonflow.toml")
-        .contains("endpoint = \"http://agent.internal:8080\""));
+        .contains("endpoint = \"http://127.0.0.11:8080\""));
     assert!(!env.path("hooks.json").exists());
     assert!(
         !env.path("config.toml").exists(),
@@ -298,7 +311,7 @@ fn flags_answer_every_question() {
         "install",
         "-y",
         "--endpoint",
-        "https://agent.example.com",
+        "https://127.0.0.12:8443",
         "--client-id",
         "team",
         "--client-secret",
@@ -307,12 +320,14 @@ fn flags_answer_every_question() {
         "20",
         "--fail-mode",
         "closed",
+        "--output-mode",
+        "alert",
         "--govern",
         "bash,mcp",
     ]);
     assert_eq!(
         env.read("axonflow.toml"),
-        "# AxonFlow settings for the Codex hooks, written by `axonflow-codex install` (keep it mode 0600).\nendpoint = \"https://agent.example.com\"\nauth = \"dGVhbTpwYTU1d29yZC14eXo=\"\ntimeout_seconds = \"20\"\nfail_mode = \"closed\"\n"
+        "# AxonFlow settings for the Codex hooks, written by `axonflow-codex install` (keep it mode 0600).\nendpoint = \"https://127.0.0.12:8443\"\nauth = \"dGVhbTpwYTU1d29yZC14eXo=\"\ntimeout_seconds = \"20\"\nfail_mode = \"closed\"\noutput_mode = \"alert\"\n"
     );
     let config = env.read("config.toml");
     assert!(
@@ -323,6 +338,10 @@ fn flags_answer_every_question() {
     assert_eq!(
         hooks["hooks"]["PreToolUse"][0]["matcher"],
         json!("Bash|mcp__.*")
+    );
+    assert!(
+        hooks["hooks"].get("UserPromptSubmit").is_none(),
+        "prompts not in --govern"
     );
     assert_eq!(
         hooks["hooks"]["PreToolUse"][0]["hooks"][0]["timeout"],

@@ -49,7 +49,7 @@ fn questions_in_order_and_answers_persisted() {
         &[],
         &[
             "Self",
-            "http://agent.local:8080/",
+            "http://127.0.0.9:8080/",
             "y",
             "team",
             "s3cret",
@@ -77,7 +77,7 @@ fn questions_in_order_and_answers_persisted() {
         ]
     );
     assert!(
-        prompter.shown[0].starts_with("warning: AxonFlow governance is not live yet: cannot reach http://agent.local:8080/health"),
+        prompter.shown[0].starts_with("warning: AxonFlow governance is not live yet: cannot reach http://127.0.0.9:8080/health"),
         "{}",
         prompter.shown[0]
     );
@@ -90,7 +90,7 @@ fn questions_in_order_and_answers_persisted() {
     );
     assert_eq!(
         env.read("axonflow.toml"),
-        "# AxonFlow settings for the Codex hooks, written by `axonflow-codex install` (keep it mode 0600).\nendpoint = \"http://agent.local:8080\"\nauth = \"dGVhbTpzM2NyZXQ=\"\ntimeout_seconds = \"15\"\nfail_mode = \"closed\"\n"
+        "# AxonFlow settings for the Codex hooks, written by `axonflow-codex install` (keep it mode 0600).\nendpoint = \"http://127.0.0.9:8080\"\nauth = \"dGVhbTpzM2NyZXQ=\"\ntimeout_seconds = \"15\"\nfail_mode = \"closed\"\noutput_mode = \"replace\"\n"
     );
     assert!(env.read("config.toml").contains("trusted_hash"));
 }
@@ -101,7 +101,7 @@ fn flags_and_variables_skip_their_questions() {
     let (result, prompter) = install_with(
         &env,
         &[
-            ("AXONFLOW_ENDPOINT", "http://a:1"),
+            ("AXONFLOW_ENDPOINT", "http://127.0.0.9:1"),
             ("AXONFLOW_FAIL_MODE", "open"),
             ("AXONFLOW_TIMEOUT_SECONDS", "9"),
         ],
@@ -201,7 +201,7 @@ fn dialoguer_prompts_on_a_real_terminal() {
     let env = TestEnv::new();
     let mut p = spawn_in_pty(&env, &["install"]);
     answer(&mut p, "Where is your AxonFlow agent?", "\r"); // the first item: self-hosted
-    answer(&mut p, "AxonFlow agent URL", "http://pty-agent:8080\r");
+    answer(&mut p, "AxonFlow agent URL", "http://127.0.0.10:8080\r");
     answer(&mut p, "require credentials", "y");
     answer(&mut p, "Client id", "pty-client\r");
     answer(&mut p, "Client secret", "hidden-pty-secret\r");
@@ -216,7 +216,7 @@ fn dialoguer_prompts_on_a_real_terminal() {
         "{rest}"
     );
     let settings = env.read("axonflow.toml");
-    assert!(settings.contains("endpoint = \"http://pty-agent:8080\""));
+    assert!(settings.contains("endpoint = \"http://127.0.0.10:8080\""));
     assert!(settings.contains("fail_mode = \"closed\""));
     assert!(
         !settings.contains("timeout_seconds"),

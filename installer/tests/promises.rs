@@ -731,6 +731,7 @@ fn doctor_shows_the_network_rows_it_could_not_check_and_why() {
         "harmless check",
         "latency",
         "enforcement",
+        "output scanning",
         "hook binary",
     ];
     // 401.
@@ -776,7 +777,7 @@ fn doctor_shows_the_network_rows_it_could_not_check_and_why() {
         run.stdout
     );
     assert!(
-        run.stdout.ends_with(", 5 not checked\n"),
+        run.stdout.ends_with(", 6 not checked\n"),
         "the summary counts them: {}",
         run.stdout
     );

@@ -175,6 +175,14 @@ fn no_secret_escapes_its_two_files() {
             &["post-tool-use"],
             r#"{"tool_name":"Bash","tool_input":{"command":"cat"},"tool_response":"SSN 123-45-6789"}"#,
         ),
+        (
+            &["user-prompt-submit"],
+            r#"{"hook_event_name":"UserPromptSubmit","prompt":"my ssn is 123-45-6789"}"#,
+        ),
+        (
+            &["user-prompt-submit"],
+            r#"{"hook_event_name":"UserPromptSubmit","prompt":"write a haiku"}"#,
+        ),
     ] {
         let (stdout, stderr) = run_hook(&env, &hook, args, payload);
         for secret in secrets() {
@@ -225,10 +233,11 @@ fn settings_that_predate_us_are_neither_backed_up_nor_removed() {
         std::os::unix::fs::PermissionsExt::from_mode(0o600),
     )
     .unwrap();
-    env.ok(&["install", "-y", "--endpoint", "http://new:8080"]);
+    env.ok(&["install", "-y", "--endpoint", "http://127.0.0.13:8080"]);
     let now = env.read("axonflow.toml");
     assert!(
-        now.contains("endpoint = \"http://new:8080\"") && now.contains("tenant_id = \"cs_1\""),
+        now.contains("endpoint = \"http://127.0.0.13:8080\"")
+            && now.contains("tenant_id = \"cs_1\""),
         "{now}"
     );
     let leaks = files_with_secrets(&env.home, &[&settings]);

@@ -167,6 +167,9 @@ impl TestEnv {
         let writer = std::thread::spawn(move || {
             let _ = child_stdin.write_all(&input);
         });
+        // Drained while the hook runs: a replaced output of megabytes fills a pipe buffer.
+        let stdout_reader = drain(child.stdout.take().unwrap());
+        let stderr_reader = drain(child.stderr.take().unwrap());
         let deadline = started + RUN_LIMIT;
         while child.try_wait().unwrap().is_none() {
             if Instant::now() > deadline {
@@ -177,19 +180,24 @@ impl TestEnv {
         }
         let elapsed = started.elapsed();
         let _ = writer.join();
-        let output = child.wait_with_output().unwrap();
+        let status = child.wait().unwrap();
         let run = Run {
-            code: output
-                .status
-                .code()
-                .expect("exited, not killed by a signal"),
-            stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
-            stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
+            code: status.code().expect("exited, not killed by a signal"),
+            stdout: String::from_utf8(stdout_reader.join().unwrap()).expect("stdout is UTF-8"),
+            stderr: String::from_utf8(stderr_reader.join().unwrap()).expect("stderr is UTF-8"),
             elapsed,
         };
         self.check_output(args, &run.stdout, &run.stderr);
         run
     }
+}
+
+fn drain(mut pipe: impl std::io::Read + Send + 'static) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = pipe.read_to_end(&mut bytes);
+        bytes
+    })
 }
 
 pub fn write_private(path: &Path, contents: &str, mode: u32) {

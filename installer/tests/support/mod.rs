@@ -227,7 +227,11 @@ pub fn python_trust_hash(
     if let Some(message) = status_message {
         handler["statusMessage"] = json!(message);
     }
-    let identity = json!({"event_name": event, "matcher": matcher, "hooks": [handler]});
+    let mut identity = json!({"event_name": event, "hooks": [handler]});
+    // An empty matcher stands for none: Codex drops it for UserPromptSubmit.
+    if !matcher.is_empty() {
+        identity["matcher"] = json!(matcher);
+    }
     let script = "import hashlib,json,sys; v=json.load(sys.stdin); print('sha256:'+hashlib.sha256(json.dumps(v,sort_keys=True,separators=(',',':'),ensure_ascii=False).encode()).hexdigest())";
     let mut child = Command::new("python3")
         .args(["-c", script])

@@ -6,7 +6,7 @@
 //! cargo build --release -p axonflow-codex-hook -p axonflow-bench && target/release/axonflow-bench
 //! ```
 //!
-//! Cases run round-robin (curl, allow, block, post, curl, …) so machine noise hits all of them
+//! Cases run round-robin (curl, allow, block, post …, prompt …, curl, …) so machine noise hits all of them
 //! alike. Every run's exit code and output are checked; a broken hook aborts the benchmark.
 //! The https cases run against a second stand-in served over TLS (see `https.rs`). When
 //! valgrind is on PATH, each case also runs once under callgrind for its instruction count.
@@ -35,9 +35,15 @@ const ALLOW_STDIN: &str = r#"{"tool_name":"Bash","tool_input":{"command":"ls -la
 const BLOCK_STDIN: &str =
     r#"{"tool_name":"Bash","tool_input":{"command":"psql -c \"DROP TABLE users; --\""}}"#;
 const POST_STDIN: &str = r#"{"tool_name":"Bash","tool_input":{"command":"cat data"},"tool_response":"SSN: 123-45-6789\n"}"#;
+const PROMPT_STDIN: &str =
+    r#"{"hook_event_name":"UserPromptSubmit","prompt":"refactor the parser in src/lib.rs"}"#;
+const PROMPT_PII_STDIN: &str =
+    r#"{"hook_event_name":"UserPromptSubmit","prompt":"file my taxes, my ssn is 123-45-6789"}"#;
 
 /// Targets.
 const ALLOW_VS_CURL_MAX: f64 = 1.5;
+/// Post-tool-use in replace mode and user-prompt-submit (issue 11).
+const PROTECT_VS_CURL_MAX: f64 = 0.4;
 const HTTPS_ALLOW_VS_CURL_MAX: f64 = 0.5;
 const HTTPS_ALLOW_MAX_INSTRUCTIONS: u64 = 5_000_000;
 const HTTPS_POST_MAX_INSTRUCTIONS: u64 = 9_000_000;
@@ -50,7 +56,8 @@ const USAGE: &str = "\
 usage: axonflow-bench [--rounds N] [--warmup N] [--hook PATH]
 
 Measures whole-process wall time and peak RSS of axonflow-codex-hook (pre-tool-use allow,
-pre-tool-use block, post-tool-use) next to a curl POST of the same check_policy request to
+pre-tool-use block, post-tool-use in alert and replace mode, user-prompt-submit allow and
+block) next to a curl POST of the same check_policy request to
 the same in-process AxonFlow agent stand-in, and prints a Markdown table.
 
   --rounds N   measured rounds, each running every case once (default 200)
@@ -65,7 +72,12 @@ enum Kind {
     Curl,
     Allow,
     Block,
+    /// post-tool-use in alert mode: the GOVERNANCE ALERT on stdout.
     Post,
+    /// post-tool-use in replace mode (the default): exit 2, the redacted copy on stderr.
+    PostReplace,
+    Prompt,
+    PromptBlock,
     HttpsCurl,
     HttpsAllow,
     HttpsPost,
@@ -213,6 +225,11 @@ fn run(opts: &Options) -> Result<bool, String> {
     }
     let mut https_curl_args = curl_args(&tls.agent.mcp_url());
     https_curl_args.splice(0..0, ["--cacert".to_string(), path_str(&tls.ca_file)]);
+    let alert = ("AXONFLOW_OUTPUT_MODE".to_string(), "alert".to_string());
+    let mut alert_env = env.clone();
+    alert_env.push(alert.clone());
+    let mut https_alert_env = https_env.clone();
+    https_alert_env.push(alert);
     let programs = Programs {
         curl: path_str(&curl),
         hook: path_str(&hook),
@@ -220,8 +237,11 @@ fn run(opts: &Options) -> Result<bool, String> {
         https_curl_args,
         pre_args: vec!["pre-tool-use".to_string()],
         post_args: vec!["post-tool-use".to_string()],
+        prompt_args: vec!["user-prompt-submit".to_string()],
         env,
         https_env,
+        alert_env,
+        https_alert_env,
     };
 
     let mut cases = vec![
@@ -238,8 +258,23 @@ fn run(opts: &Options) -> Result<bool, String> {
         ),
         Case::new(
             Kind::Post,
-            "hook post-tool-use, PII redaction",
+            "hook post-tool-use, alert mode, PII redaction",
             &["audit_tool_call", "check_output"],
+        ),
+        Case::new(
+            Kind::PostReplace,
+            "hook post-tool-use, replace mode, PII redaction (exit 2)",
+            &["audit_tool_call", "check_output"],
+        ),
+        Case::new(
+            Kind::Prompt,
+            "hook user-prompt-submit, allow",
+            &["check_output"],
+        ),
+        Case::new(
+            Kind::PromptBlock,
+            "hook user-prompt-submit, PII (exit 2)",
+            &["check_output"],
         ),
     ];
     cases.extend(https_cases());
@@ -377,6 +412,20 @@ fn run(opts: &Options) -> Result<bool, String> {
             hook_size as f64 <= BINARY_MAX_MIB * MIB,
         ),
     ];
+    for kind in [Kind::PostReplace, Kind::Prompt, Kind::PromptBlock] {
+        let case = cases.iter().find(|c| c.kind == kind).expect("a case");
+        let med = median(&case.wall_ns);
+        checks.push((
+            format!(
+                "{} median ≤ {PROTECT_VS_CURL_MAX} × curl median: {:.2} ms vs {:.2} ms ({:.2}×)",
+                case.label,
+                med / 1e6,
+                PROTECT_VS_CURL_MAX * curl_median / 1e6,
+                med / curl_median
+            ),
+            med <= PROTECT_VS_CURL_MAX * curl_median,
+        ));
+    }
     checks.push(https_wall_check(
         median_of(Kind::HttpsAllow),
         median_of(Kind::HttpsCurl),
@@ -404,23 +453,32 @@ struct Programs {
     https_curl_args: Vec<String>,
     pre_args: Vec<String>,
     post_args: Vec<String>,
+    prompt_args: Vec<String>,
     env: Vec<(String, String)>,
     https_env: Vec<(String, String)>,
+    /// The same with `AXONFLOW_OUTPUT_MODE=alert`.
+    alert_env: Vec<(String, String)>,
+    https_alert_env: Vec<(String, String)>,
 }
 
 impl Programs {
     fn job(&self, kind: Kind) -> Job<'_> {
-        let env = if kind.over_tls() {
-            &self.https_env
-        } else {
-            &self.env
+        let env = match kind {
+            Kind::Post => &self.alert_env,
+            Kind::HttpsPost => &self.https_alert_env,
+            _ if kind.over_tls() => &self.https_env,
+            _ => &self.env,
         };
         let (program, args, stdin) = match kind {
             Kind::Curl => (&self.curl, &self.curl_args, None),
             Kind::HttpsCurl => (&self.curl, &self.https_curl_args, None),
             Kind::Allow | Kind::HttpsAllow => (&self.hook, &self.pre_args, Some(ALLOW_STDIN)),
             Kind::Block => (&self.hook, &self.pre_args, Some(BLOCK_STDIN)),
-            Kind::Post | Kind::HttpsPost => (&self.hook, &self.post_args, Some(POST_STDIN)),
+            Kind::Post | Kind::PostReplace | Kind::HttpsPost => {
+                (&self.hook, &self.post_args, Some(POST_STDIN))
+            }
+            Kind::Prompt => (&self.hook, &self.prompt_args, Some(PROMPT_STDIN)),
+            Kind::PromptBlock => (&self.hook, &self.prompt_args, Some(PROMPT_PII_STDIN)),
         };
         Job {
             program,
@@ -468,7 +526,7 @@ fn https_cases() -> Vec<Case> {
         ),
         Case::new(
             Kind::HttpsPost,
-            "https: hook post-tool-use, PII redaction",
+            "https: hook post-tool-use, alert mode, PII redaction",
             &["audit_tool_call", "check_output"],
         ),
     ]
@@ -544,7 +602,10 @@ impl Case {
 
 /// Aborts the benchmark when a run did not do what the case is about.
 fn check_outcome(case: &Case, out: &Outcome, agent: &StandIn) -> Result<(), String> {
-    let expected_exit = if case.kind == Kind::Block { 2 } else { 0 };
+    let expected_exit = match case.kind {
+        Kind::Block | Kind::PostReplace | Kind::PromptBlock => 2,
+        _ => 0,
+    };
     let describe = || {
         format!(
             "\n  stdout: {:?}\n  stderr: {:?}",
@@ -572,6 +633,19 @@ fn check_outcome(case: &Case, out: &Outcome, agent: &StandIn) -> Result<(), Stri
                 && out.stderr.trim_end().lines().count() == 1
         }
         Kind::Post | Kind::HttpsPost => out.stdout.contains("GOVERNANCE ALERT"),
+        Kind::PostReplace => {
+            out.stdout.is_empty()
+                && out
+                    .stderr
+                    .starts_with("AxonFlow redacted sensitive data from this tool output")
+                && out.stderr.ends_with("\nSSN: 1*********9\n")
+        }
+        Kind::Prompt => out.stdout.is_empty() && out.stderr.is_empty(),
+        Kind::PromptBlock => {
+            out.stdout.is_empty()
+                && out.stderr.starts_with("AxonFlow blocked this prompt: ")
+                && out.stderr.ends_with("my ssn is 1*********9\n")
+        }
     };
     if !output_ok {
         return Err(format!("unexpected output{}", describe()));

@@ -1,10 +1,11 @@
-//! End-to-end harness: the real Codex CLI (`@openai/codex@0.169.0` from npm) runs our
+//! End-to-end harness: the real Codex CLI (`@openai/codex@<`[`codex_pin`]`>` from npm,
+//! [`DEFAULT_CODEX_VERSION`] unless `AXONFLOW_E2E_CODEX_VERSION` names another) runs our
 //! installed hooks against a fake Responses API ([`fake_model`]) and the AxonFlow agent
 //! stand-in, everything on 127.0.0.1 (codex-host.md §11).
 //!
 //! Set-up done here, never by the developer: the workspace's `axonflow-codex` and
 //! `axonflow-codex-hook` are built when missing, and Codex is installed with npm into
-//! `${AXONFLOW_E2E_CACHE:-$HOME/.cache/axonflow-codex-e2e}/codex-0.169.0` when missing (reused
+//! `${AXONFLOW_E2E_CACHE:-$HOME/.cache/axonflow-codex-e2e}/codex-<version>` when missing (reused
 //! afterwards, so re-runs work offline). When that fails the tests fail, loudly: they never
 //! pass or skip without having run Codex.
 //!
@@ -27,10 +28,31 @@ pub use axonflow_agent_standin::{AgentConfig, Match, RecordedRpc, Reply, StandIn
 pub use fake_model::{FakeModel, ModelRequest, ToolCall, FAKE_DONE};
 pub use serde_json::{json, Value};
 
-/// The Codex release these tests drive.
-pub const CODEX_VERSION: &str = "0.169.0";
+/// The Codex release these tests drive, unless `AXONFLOW_E2E_CODEX_VERSION` names another:
+/// the one place the pin lives.
+pub const DEFAULT_CODEX_VERSION: &str = "0.171.0";
+
+/// The Codex version under test: `AXONFLOW_E2E_CODEX_VERSION` (an npm version such as
+/// `0.172.0` or `0.172.0-alpha.1`), else [`DEFAULT_CODEX_VERSION`].
+pub fn codex_pin() -> String {
+    match std::env::var("AXONFLOW_E2E_CODEX_VERSION") {
+        Ok(version) if !version.is_empty() => {
+            // It becomes a directory name and an npm package spec: nothing else gets in.
+            assert!(
+                version
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+')),
+                "AXONFLOW_E2E_CODEX_VERSION must be a plain npm version, got {version:?}"
+            );
+            version
+        }
+        _ => DEFAULT_CODEX_VERSION.to_string(),
+    }
+}
 /// `X-Axonflow-Client` our hooks and `mcp-headers` send.
 pub const CLIENT_HEADER: &str = concat!("codex-plugin/", env!("CARGO_PKG_VERSION"));
+/// The prompt of [`E2e::exec`].
+pub const SCRIPTED_PROMPT: &str = "run the scripted tool call";
 /// Hard limit for one Codex process.
 pub const CODEX_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -139,7 +161,7 @@ pub fn binaries() -> &'static Binaries {
 /// The npm-installed Codex CLI.
 #[derive(Debug)]
 pub struct Codex {
-    /// `<cache>/codex-0.169.0/node_modules/.bin/codex`
+    /// `<cache>/codex-<version>/node_modules/.bin/codex`
     pub bin: PathBuf,
     /// Its directory (put first on PATH).
     pub bin_dir: PathBuf,
@@ -192,8 +214,9 @@ fn codex_version(bin: &Path, node_dir: Option<&Path>) -> Result<String, String> 
 }
 
 fn install_codex() -> Result<Codex, String> {
+    let version = codex_pin();
     let cache = cache_dir()?;
-    let prefix = cache.join(format!("codex-{CODEX_VERSION}"));
+    let prefix = cache.join(format!("codex-{version}"));
     let bin = prefix.join("node_modules/.bin/codex");
     let node_dir = which("node").and_then(|p| p.parent().map(Path::to_path_buf));
     if !bin.exists() {
@@ -205,24 +228,24 @@ fn install_codex() -> Result<Codex, String> {
         // Install beside the final place, then rename: concurrent test runs never see a
         // half-installed package, and a failed install leaves nothing behind.
         let staging = tempfile::Builder::new()
-            .prefix(&format!(".codex-{CODEX_VERSION}-"))
+            .prefix(&format!(".codex-{version}-"))
             .tempdir_in(&cache)
             .map_err(|e| format!("cannot create a staging dir in {}: {e}", cache.display()))?;
         eprintln!(
-            "axonflow-e2e: installing @openai/codex@{CODEX_VERSION} into {} (once; reused afterwards)",
+            "axonflow-e2e: installing @openai/codex@{version} into {} (once; reused afterwards)",
             prefix.display()
         );
         let started = Instant::now();
         let output = Command::new(&npm)
             .args(["install", "--no-audit", "--no-fund", "--prefix"])
             .arg(staging.path())
-            .arg(format!("@openai/codex@{CODEX_VERSION}"))
+            .arg(format!("@openai/codex@{version}"))
             .stdin(Stdio::null())
             .output()
             .map_err(|e| format!("cannot run {}: {e}", npm.display()))?;
         if !output.status.success() {
             return Err(format!(
-                "npm install @openai/codex@{CODEX_VERSION} failed ({}):\n{}\n{}",
+                "npm install @openai/codex@{version} failed ({}):\n{}\n{}",
                 output.status,
                 String::from_utf8_lossy(&output.stdout),
                 String::from_utf8_lossy(&output.stderr)
@@ -244,11 +267,11 @@ fn install_codex() -> Result<Codex, String> {
             }
         }
     }
-    let version = codex_version(&bin, node_dir.as_deref())?;
-    let expected = format!("codex-cli {CODEX_VERSION}");
-    if version != expected {
+    let printed = codex_version(&bin, node_dir.as_deref())?;
+    let expected = format!("codex-cli {version}");
+    if printed != expected {
         return Err(format!(
-            "{} --version printed {version:?}, expected {expected:?} (remove {} and re-run)",
+            "{} --version printed {printed:?}, expected {expected:?} (remove {} and re-run)",
             bin.display(),
             prefix.display()
         ));
@@ -268,7 +291,8 @@ pub fn codex() -> &'static Codex {
     match CODEX.get_or_init(install_codex) {
         Ok(codex) => codex,
         Err(e) => panic!(
-            "END-TO-END TESTS COULD NOT RUN: the Codex CLI {CODEX_VERSION} is not available: {e}"
+            "END-TO-END TESTS COULD NOT RUN: the Codex CLI {} is not available: {e}",
+            codex_pin()
         ),
     }
 }
@@ -493,6 +517,8 @@ impl E2e {
         args.extend_from_slice(extra);
         let run = self.installer(&args);
         run.assert_ok("axonflow-codex install");
+        // Install probes the agent (`install-probe`); the tests look at what Codex sends.
+        self.agent.clear_requests();
         self.add_model_provider();
         run
     }
@@ -544,20 +570,31 @@ impl E2e {
 
     /// `codex exec` with the safe flags, the model scripted to make `call` first.
     pub fn exec(&self, call: ToolCall) -> Run {
-        self.model.set_script(call);
+        self.exec_prompt(call, SCRIPTED_PROMPT)
+    }
+
+    /// `codex exec --json` with the safe flags and this prompt, whatever comes of it.
+    pub fn exec_raw(&self, prompt: &str, json: bool) -> Run {
         let work = self.work.display().to_string();
-        let run = self.codex(&[
+        let mut args = vec![
             "exec",
             "-s",
             "danger-full-access",
             "--skip-git-repo-check",
             "--disable",
             "unbounded_connection_retries",
-            "--json",
-            "-C",
-            &work,
-            "run the scripted tool call",
-        ]);
+        ];
+        if json {
+            args.push("--json");
+        }
+        args.extend(["-C", &work, prompt]);
+        self.codex(&args)
+    }
+
+    /// [`E2e::exec`] with this prompt: the conversation must run to [`FAKE_DONE`].
+    pub fn exec_prompt(&self, call: ToolCall, prompt: &str) -> Run {
+        self.model.set_script(call);
+        let run = self.exec_raw(prompt, true);
         run.assert_ok("codex exec");
         let problems = self.model.problems();
         assert!(
@@ -710,4 +747,187 @@ impl E2e {
         );
         message["result"].clone()
     }
+}
+
+/// The real `codex` TUI in a private tmux server (its own socket under the test's directory,
+/// killed on drop), driven with send-keys and read with capture-pane.
+pub struct Tui {
+    socket: PathBuf,
+}
+
+/// How long the TUI may take to show what a test waits for.
+const TUI_WAIT: Duration = Duration::from_secs(60);
+
+impl E2e {
+    /// Starts `codex -C <work>` in tmux (cleared environment, as [`E2e::command`]) and waits
+    /// for its composer, answering a model-upgrade announcement with "use existing model".
+    pub fn tui(&self) -> Tui {
+        let tmux = which("tmux").unwrap_or_else(|| {
+            panic!("END-TO-END TESTS COULD NOT RUN: tmux is not on PATH (Debian: apt-get install -y tmux)")
+        });
+        // What the TUI records once the user answered its start-up notices (0.171.0): without
+        // it, a model-upgrade announcement takes over the screen a few seconds in.
+        let mut config = self.config_toml();
+        if !config.contains("[notice.model_migrations]") {
+            config.push_str("\n[notice.model_migrations]\n\"gpt-5.5\" = \"gpt-6-sol\"\n\n[tui]\nscreen_reader_detection_done = true\n");
+            std::fs::write(self.config_path(), config).expect("write config.toml");
+        }
+        let tui = Tui {
+            socket: self.root.join("tmux.sock"),
+        };
+        let inner = self.command(&codex().bin);
+        let mut shell = String::from("exec env -i TERM=xterm-256color");
+        for (key, value) in inner.get_envs() {
+            if let Some(value) = value {
+                shell.push_str(&format!(
+                    " {}={}",
+                    key.to_string_lossy(),
+                    shell_quote(&value.to_string_lossy())
+                ));
+            }
+        }
+        shell.push_str(&format!(
+            " {} -C {}",
+            shell_quote(&codex().bin.to_string_lossy()),
+            shell_quote(&self.work.to_string_lossy())
+        ));
+        let mut command = Command::new(tmux);
+        command
+            .env_clear()
+            .env("PATH", self.path_var())
+            .env("HOME", &self.home)
+            .env("TERM", "xterm-256color")
+            .current_dir(&self.work)
+            .arg("-S")
+            .arg(&tui.socket)
+            .args([
+                "-f",
+                "/dev/null",
+                "new-session",
+                "-d",
+                "-x",
+                "250",
+                "-y",
+                "60",
+                "-s",
+                "codex",
+                &shell,
+            ]);
+        run_with_timeout(command, "tmux new-session", Duration::from_secs(30))
+            .assert_ok("tmux new-session");
+        // The announcement can pop up after the composer first shows: ready means the
+        // composer, and no announcement, for a whole second.
+        let deadline = Instant::now() + TUI_WAIT;
+        let mut ready_since: Option<Instant> = None;
+        loop {
+            let screen = tui.capture();
+            let ready =
+                !tui.dismiss_announcement(&screen) && screen.contains("Ask Codex to do anything");
+            match (ready, ready_since) {
+                (true, Some(since)) if since.elapsed() >= Duration::from_secs(1) => break,
+                (true, None) => ready_since = Some(Instant::now()),
+                (false, _) => ready_since = None,
+                _ => {}
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the Codex TUI did not show its composer within {TUI_WAIT:?}:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        tui
+    }
+}
+
+impl Tui {
+    fn tmux(&self, args: &[&str]) -> Run {
+        let mut command = Command::new(which("tmux").expect("tmux"));
+        command.env_clear().arg("-S").arg(&self.socket).args(args);
+        run_with_timeout(command, &format!("tmux {args:?}"), Duration::from_secs(30))
+    }
+
+    /// The visible screen, wrapped lines joined.
+    pub fn capture(&self) -> String {
+        self.tmux(&["capture-pane", "-p", "-J", "-t", "codex"])
+            .stdout
+    }
+
+    /// tmux key names (`C-m`, `Escape`, …) or literal single keys.
+    pub fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "codex"];
+        args.extend_from_slice(keys);
+        self.tmux(&args).assert_ok("tmux send-keys");
+    }
+
+    /// Types `text` into the composer and submits it.
+    pub fn submit(&self, text: &str) {
+        self.tmux(&["send-keys", "-t", "codex", "-l", text])
+            .assert_ok("tmux send-keys -l");
+        // The composer shows typed text at once but submits nothing until Codex has finished
+        // starting (its MCP servers; several seconds on a loaded machine), and a paste-burst
+        // guard swallows a key that follows typed text too closely: press C-m again, once a
+        // second, while the text still sits in the composer (the last `›` line), until it
+        // moved up into the transcript.
+        let deadline = Instant::now() + TUI_WAIT;
+        while Instant::now() < deadline {
+            std::thread::sleep(Duration::from_secs(1));
+            let screen = self.capture();
+            let lines: Vec<&str> = screen.lines().collect();
+            let Some(composer) = lines.iter().rposition(|l| l.trim_start().starts_with('›'))
+            else {
+                continue;
+            };
+            let in_composer = lines[composer].contains(text);
+            let in_transcript = lines[..composer].iter().any(|l| l.contains(text));
+            if in_transcript && !in_composer {
+                return;
+            }
+            if in_composer {
+                self.keys(&["C-m"]);
+            }
+        }
+        panic!(
+            "the Codex TUI kept {text:?} in its composer for {TUI_WAIT:?}:\n{}",
+            self.capture()
+        );
+    }
+
+    /// Answers a model-upgrade announcement with "use existing model"; whether one was shown.
+    fn dismiss_announcement(&self, screen: &str) -> bool {
+        if !screen.contains("Use existing model") {
+            return false;
+        }
+        self.keys(&["2"]);
+        std::thread::sleep(Duration::from_millis(300));
+        self.keys(&["C-m"]);
+        true
+    }
+
+    /// Polls the screen until it contains `needle`; returns that screen.
+    pub fn wait_for(&self, needle: &str) -> String {
+        let deadline = Instant::now() + TUI_WAIT;
+        loop {
+            let screen = self.capture();
+            if screen.contains(needle) {
+                return screen;
+            }
+            self.dismiss_announcement(&screen);
+            assert!(
+                Instant::now() < deadline,
+                "the Codex TUI did not show {needle:?} within {TUI_WAIT:?}:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
+}
+
+impl Drop for Tui {
+    fn drop(&mut self) {
+        let _ = self.tmux(&["kill-server"]);
+    }
+}
+
+/// `'…'` for sh, with embedded single quotes escaped.
+fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "'\\''"))
 }

@@ -74,8 +74,11 @@ fn dangerous_shell_command_is_blocked_by_trusted_hook() {
         "the model did not get our block reason: {text:?}"
     );
     assert!(text.contains("Detected SQL injection pattern"), "{text:?}");
-    assert_eq!(e2e.rpc_ids(), ["hook-pre", "hook-audit-blocked"]);
-    let pre = &e2e.agent.rpc_calls()[0];
+    assert_eq!(
+        e2e.rpc_ids(),
+        ["hook-prompt", "hook-pre", "hook-audit-blocked"]
+    );
+    let pre = &e2e.agent.rpc_calls()[1];
     assert_eq!(pre.tool, "check_policy");
     assert_eq!(pre.arg_str("connector_type"), Some("codex.Bash"));
     assert_eq!(pre.arg_str("statement"), Some(command.as_str()));
@@ -97,9 +100,9 @@ fn allowed_command_runs_and_is_audited_and_scanned() {
     assert!(text.contains("ran"), "{text:?}");
     assert!(!text.contains("blocked"), "{text:?}");
     let mut ids = e2e.rpc_ids();
-    assert_eq!(ids.first().map(String::as_str), Some("hook-pre"));
+    assert_eq!(ids[..2], ["hook-prompt", "hook-pre"]);
     ids.sort();
-    assert_eq!(ids, ["hook-audit", "hook-pre", "hook-scan"]);
+    assert_eq!(ids, ["hook-audit", "hook-pre", "hook-prompt", "hook-scan"]);
     let calls = e2e.agent.rpc_calls();
     let by_id = |id: &str| calls.iter().find(|r| r.id == json!(id)).unwrap().clone();
     assert_eq!(by_id("hook-pre").tool, "check_policy");
@@ -128,14 +131,14 @@ fn allowed_command_with_basic_auth_sends_credentials() {
     assert!(marker.exists(), "the allowed command did not run");
     let mut ids = e2e.rpc_ids();
     ids.sort();
-    assert_eq!(ids, ["hook-audit", "hook-pre", "hook-scan"]);
+    assert_eq!(ids, ["hook-audit", "hook-pre", "hook-prompt", "hook-scan"]);
     assert_hook_headers(&e2e, Some(&basic("e2e", "secret")));
 }
 
 #[test]
-fn pii_in_output_reaches_the_model_redacted() {
+fn pii_in_output_in_alert_mode_becomes_a_governance_alert() {
     let e2e = E2e::new(AgentConfig::default());
-    e2e.install(&[]);
+    e2e.install(&["--output-mode", "alert"]);
 
     e2e.exec(ToolCall::Shell("echo \"SSN: 123-45-6789\"".to_string()));
 
@@ -157,7 +160,12 @@ fn pii_in_output_reaches_the_model_redacted() {
     );
     assert!(alert.contains("1*********9"), "{alert:?}");
     assert!(!alert.contains("123-45-6789"), "{alert:?}");
-    let scan = e2e.agent.rpc_calls_of("check_output");
+    let scan: Vec<_> = e2e
+        .agent
+        .rpc_calls_of("check_output")
+        .into_iter()
+        .filter(|c| c.id == json!("hook-scan"))
+        .collect();
     assert_eq!(scan.len(), 1);
     assert_eq!(scan[0].arg_str("message"), Some("SSN: 123-45-6789\n"));
 }
@@ -183,8 +191,11 @@ fn apply_patch_with_drop_table_is_blocked() {
         text
     };
     assert!(text.contains(BLOCK_PREFIX), "{text:?}");
-    assert_eq!(e2e.rpc_ids(), ["hook-pre", "hook-audit-blocked"]);
-    let pre = &e2e.agent.rpc_calls()[0];
+    assert_eq!(
+        e2e.rpc_ids(),
+        ["hook-prompt", "hook-pre", "hook-audit-blocked"]
+    );
+    let pre = &e2e.agent.rpc_calls()[1];
     assert_eq!(pre.arg_str("connector_type"), Some("codex.apply_patch"));
     assert!(
         pre.arg_str("statement")
@@ -216,18 +227,27 @@ fn mcp_tool_call_goes_to_the_agent_with_our_headers_and_is_not_hooked() {
         initialize.header("Authorization"),
         Some(expected_auth.as_str())
     );
-    let calls = e2e.agent.rpc_calls();
+    // The prompt was checked; the MCP call itself reached no tool hook.
+    assert_eq!(e2e.rpc_ids()[0], "hook-prompt");
+    let calls: Vec<_> = e2e
+        .agent
+        .rpc_calls()
+        .into_iter()
+        .filter(|c| c.id != json!("hook-prompt"))
+        .collect();
     assert_eq!(
         calls.len(),
         1,
-        "only Codex's own MCP call, no hook request: {:?}",
+        "only Codex's own MCP call, no tool hook request: {:?}",
         e2e.rpc_ids()
     );
     let call = &calls[0];
     assert_eq!(call.tool, "check_policy");
     assert_eq!(call.arg_str("statement"), Some("ls"));
     assert!(
-        !e2e.rpc_ids().iter().any(|id| id.starts_with("hook-")),
+        !calls
+            .iter()
+            .any(|c| c.id.as_str().is_some_and(|id| id.starts_with("hook-"))),
         "{:?}",
         e2e.rpc_ids()
     );
@@ -271,7 +291,10 @@ fn after_uninstall_the_dangerous_command_is_not_intercepted() {
     let blocked = e2e.marker("before-uninstall");
     e2e.exec(ToolCall::Shell(dangerous_command(&blocked)));
     assert!(!blocked.exists(), "installed: the command must be blocked");
-    assert_eq!(e2e.rpc_ids(), ["hook-pre", "hook-audit-blocked"]);
+    assert_eq!(
+        e2e.rpc_ids(),
+        ["hook-prompt", "hook-pre", "hook-audit-blocked"]
+    );
 
     e2e.uninstall();
     e2e.agent.clear_requests();
@@ -312,16 +335,38 @@ fn app_server_reports_our_hooks_trusted() {
                 .is_some_and(|c| c.contains("axonflow-codex-hook"))
         })
         .collect();
-    assert_eq!(ours.len(), 2, "{result}");
+    assert_eq!(ours.len(), 3, "{result}");
     let config = e2e.config_toml();
-    for (hook, event, snake, arg) in [
-        (ours[0], "preToolUse", "pre_tool_use", "pre-tool-use"),
-        (ours[1], "postToolUse", "post_tool_use", "post-tool-use"),
+    let find = |event: &str| {
+        *ours
+            .iter()
+            .find(|h| h["eventName"] == event)
+            .unwrap_or_else(|| panic!("no {event} hook: {result}"))
+    };
+    for (event, snake, arg, matcher) in [
+        (
+            "preToolUse",
+            "pre_tool_use",
+            "pre-tool-use",
+            json!("Bash|apply_patch|mcp__.*"),
+        ),
+        (
+            "postToolUse",
+            "post_tool_use",
+            "post-tool-use",
+            json!("Bash|apply_patch|mcp__.*"),
+        ),
+        (
+            "userPromptSubmit",
+            "user_prompt_submit",
+            "user-prompt-submit",
+            Value::Null,
+        ),
     ] {
-        assert_eq!(hook["eventName"], event, "{hook}");
+        let hook = find(event);
         assert_eq!(hook["trustStatus"], "trusted", "{hook}");
         assert_eq!(hook["enabled"], true, "{hook}");
-        assert_eq!(hook["matcher"], "Bash|apply_patch|mcp__.*", "{hook}");
+        assert_eq!(hook["matcher"], matcher, "{hook}");
         let command = hook["command"].as_str().unwrap();
         assert!(command.ends_with(arg), "{command}");
         assert_eq!(
@@ -355,6 +400,9 @@ fn doctor_passes_against_real_codex() {
         "hook trust",
         "mcp server",
         "enforcement",
+        "prompt hook",
+        "output mode",
+        "output scanning",
         "hook binary",
     ] {
         assert!(
@@ -365,7 +413,11 @@ fn doctor_passes_against_real_codex() {
             run.stdout
         );
     }
-    assert!(run.stdout.contains("codex-cli 0.169.0"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains(&format!("codex-cli {}", codex_pin())),
+        "{}",
+        run.stdout
+    );
     assert!(
         run.stdout.contains("(codex app-server hooks/list)"),
         "{}",
@@ -390,7 +442,10 @@ fn reinstall_with_another_timeout_re_records_trust() {
     e2e.exec(ToolCall::Shell(dangerous_command(&marker)));
 
     assert!(!marker.exists(), "after re-install the hook must still run");
-    assert_eq!(e2e.rpc_ids(), ["hook-pre", "hook-audit-blocked"]);
+    assert_eq!(
+        e2e.rpc_ids(),
+        ["hook-prompt", "hook-pre", "hook-audit-blocked"]
+    );
     let result = e2e.app_server_hooks_list();
     let trusted = result["data"][0]["hooks"]
         .as_array()
@@ -398,13 +453,15 @@ fn reinstall_with_another_timeout_re_records_trust() {
         .iter()
         .filter(|h| h["trustStatus"] == "trusted")
         .count();
-    assert_eq!(trusted, 2, "{result}");
+    assert_eq!(trusted, 3, "{result}");
 }
 
 #[test]
 fn unreachable_agent_with_fail_mode_closed_blocks_with_one_line() {
     let mut e2e = E2e::new(AgentConfig::default());
-    e2e.install(&["--fail-mode", "closed"]);
+    // Tools only: with the agent down and fail_mode closed, the prompt check would stop the
+    // prompt itself before any tool call (a_prompt_is_blocked_when_the_agent_is_down…).
+    e2e.install(&["--fail-mode", "closed", "--govern", "bash,apply-patch,mcp"]);
     let endpoint = e2e.agent.endpoint();
     e2e.agent.stop();
     let marker = e2e.marker("closed");
@@ -428,5 +485,167 @@ fn unreachable_agent_with_fail_mode_closed_blocks_with_one_line() {
     assert!(
         text[expected.len()..].starts_with(". Command: touch "),
         "one line only, then Codex's suffix: {text:?}"
+    );
+}
+
+// ---- protection (second release line) ---------------------------------------------------
+
+#[test]
+fn pii_in_a_shell_output_is_replaced_before_the_model_sees_it() {
+    let e2e = E2e::new(AgentConfig::default());
+    e2e.install(&[]);
+
+    // The SSN is in the output only, not in the command the model wrote.
+    let run = e2e.exec(ToolCall::Shell(
+        "printf 'my ssn is %s-%s-%s\\n' 123 45 6789".to_string(),
+    ));
+
+    let output = e2e.last_tool_output("function_call_output");
+    let text = output["output"].as_str().expect("output is a string");
+    assert!(
+        text.starts_with("AxonFlow redacted sensitive data from this tool output (93 policies evaluated) [decision: dec_"),
+        "{text:?}"
+    );
+    assert!(
+        text.ends_with(". The redacted output follows.\nmy ssn is 1*********9"),
+        "the notice, then the redacted text: {text:?}"
+    );
+    // No request to the model carries the original, in any field.
+    for request in e2e.model_requests() {
+        assert!(
+            !request.to_string().contains("123-45-6789"),
+            "the SSN reached the model: {request}"
+        );
+    }
+    assert!(
+        !e2e.last_developer_texts()
+            .iter()
+            .any(|t| t.contains("GOVERNANCE ALERT")),
+        "replace mode adds no alert"
+    );
+    // The user's side (the --json event stream) still shows the real output.
+    let shown = run.events().iter().any(|event| {
+        event["item"]["type"] == "command_execution"
+            && event["item"]["aggregated_output"]
+                .as_str()
+                .is_some_and(|o| o.contains("123-45-6789"))
+    });
+    assert!(
+        shown,
+        "the user's terminal lost the real output:\n{}",
+        run.stdout
+    );
+    let audits = e2e.agent.rpc_calls_of("audit_tool_call");
+    assert_eq!(audits.len(), 1, "the audit is sent in replace mode too");
+}
+
+#[test]
+fn a_prompt_with_an_ssn_never_reaches_the_model() {
+    let e2e = E2e::new(AgentConfig::default());
+    e2e.install(&[]);
+    e2e.model.set_script(ToolCall::Nothing);
+
+    let run = e2e.exec_raw("file my taxes, my ssn is 123-45-6789", false);
+
+    assert!(
+        e2e.model_requests().is_empty(),
+        "a request reached the model: {:?}\n--- stderr\n{}",
+        e2e.model_requests(),
+        run.stderr
+    );
+    let scans = e2e.agent.rpc_calls_of("check_output");
+    assert_eq!(scans.len(), 1);
+    assert_eq!(scans[0].id, json!("hook-prompt"));
+    assert_eq!(
+        scans[0].arguments,
+        json!({"connector_type": "codex.UserPromptSubmit", "message": "file my taxes, my ssn is 123-45-6789"})
+    );
+    assert!(e2e.agent.rpc_calls_of("audit_tool_call").is_empty());
+    // What `codex exec` shows: the hook ran and blocked (it does not print the reason).
+    assert!(
+        run.stderr.contains("hook: UserPromptSubmit Blocked")
+            || run.stdout.contains("hook: UserPromptSubmit Blocked"),
+        "--- stdout\n{}\n--- stderr\n{}",
+        run.stdout,
+        run.stderr
+    );
+    // `codex exec` prints no reason (and exits 0).
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+}
+
+#[test]
+fn a_harmless_prompt_reaches_the_model() {
+    let e2e = E2e::new(AgentConfig::default());
+    e2e.install(&[]);
+
+    e2e.exec_prompt(ToolCall::Nothing, "write a haiku about loopback interfaces");
+
+    assert_eq!(e2e.rpc_ids(), ["hook-prompt"]);
+    let scan = &e2e.agent.rpc_calls()[0];
+    assert_eq!(
+        scan.arg_str("connector_type"),
+        Some("codex.UserPromptSubmit")
+    );
+    let requests = e2e.model_requests();
+    assert_eq!(requests.len(), 1);
+    assert!(
+        requests[0]
+            .to_string()
+            .contains("write a haiku about loopback interfaces"),
+        "the prompt did not reach the model"
+    );
+}
+
+#[test]
+fn the_tui_shows_the_block_reason_of_a_prompt() {
+    let e2e = E2e::new(AgentConfig::default());
+    e2e.install(&[]);
+    let tui = e2e.tui();
+
+    tui.submit("file my taxes, my ssn is 123-45-6789");
+
+    let screen = tui.wait_for("AxonFlow blocked this prompt:");
+    assert!(screen.contains("Blocked by hook"), "{screen}");
+    assert!(
+        screen.contains("AxonFlow blocked this prompt: it contains sensitive data (93 policies evaluated). Send this redacted version instead: file my taxes, my ssn is 1*********9"),
+        "{screen}"
+    );
+    assert!(
+        e2e.model_requests().is_empty(),
+        "the prompt reached the model"
+    );
+
+    // The next, harmless prompt goes through in the same session.
+    tui.submit("write a haiku");
+    tui.wait_for(FAKE_DONE);
+    let requests = e2e.model_requests();
+    assert!(
+        requests
+            .iter()
+            .any(|r| r.to_string().contains("write a haiku")),
+        "the harmless prompt did not reach the model"
+    );
+    for request in &requests {
+        assert!(
+            !request.to_string().contains("123-45-6789"),
+            "the blocked prompt reached the model later: {request}"
+        );
+    }
+}
+
+#[test]
+fn a_prompt_is_blocked_when_the_agent_is_down_and_fail_mode_is_closed() {
+    let mut e2e = E2e::new(AgentConfig::default());
+    e2e.install(&["--fail-mode", "closed"]);
+    e2e.agent.stop();
+    e2e.model.set_script(ToolCall::Nothing);
+
+    let run = e2e.exec_raw("write a haiku", false);
+
+    assert!(e2e.model_requests().is_empty(), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("hook: UserPromptSubmit Blocked"),
+        "{}",
+        run.stderr
     );
 }
