@@ -6,6 +6,7 @@ use std::path::Path;
 
 use toml_edit::{DocumentMut, InlineTable, Item, Table};
 
+use crate::config_outline::Outline;
 use crate::error::{CommandError, Result};
 
 pub const MCP_SERVER_NAME: &str = "axonflow";
@@ -30,7 +31,9 @@ pub fn check(path: &Path, bytes: Option<&[u8]>) -> Result<String> {
         return Ok(String::new());
     };
     let text = crate::fsio::utf8_text(path, bytes)?;
-    parse(path, text)?;
+    if Outline::of(text).is_none() {
+        parse(path, text)?;
+    }
     Ok(text.to_string())
 }
 
@@ -83,6 +86,9 @@ pub fn merge(
     mcp: Option<&McpEntry>,
     trust: &[TrustEntry],
 ) -> Result<Merged> {
+    if let Some(merged) = merge_by_sections(path, text, mcp, trust) {
+        return Ok(merged);
+    }
     // One document at a time (a big file's tree costs many times its size): the text
     // insertion is planned on the parsed file, which is then edited in place, reduced to
     // what it means, and dropped before the insertion's result is parsed to compare.
@@ -97,7 +103,7 @@ pub fn merge(
         Ok(merged)
     };
     let spanned = parse_spanned(path, text)?;
-    let inserted = appended(&spanned, text, mcp, trust);
+    let inserted = appended(&spanned, text, mcp, trust, None, newline_of(text));
     let mut doc = spanned.into_mut();
     let mut merged = edit(&mut doc)?;
     if let Some(inserted) = inserted {
@@ -114,6 +120,47 @@ pub fn merge(
     Ok(merged)
 }
 
+/// [`merge`] without a tree of the whole file (see [`crate::config_outline`]): the splice is
+/// planned on the file with every section but ours blanked, checked there against toml_edit's
+/// edit, and the whole result is checked section by section. `None` when any of that does not
+/// hold, and the whole-tree merge decides.
+fn merge_by_sections(
+    path: &Path,
+    text: &str,
+    mcp: Option<&McpEntry>,
+    trust: &[TrustEntry],
+) -> Option<Merged> {
+    let outline = Outline::of(text)?;
+    let reduced = outline.reduced(text)?;
+    let spanned = toml_edit::Document::parse(reduced.as_str()).ok()?;
+    // The file's line ending, which the blanked sections may no longer show.
+    let nl = newline_of(text);
+    let headers = Some(outline.starts.as_slice());
+    let inserted = appended(&spanned, text, mcp, trust, headers, nl)?;
+    let inserted_reduced = appended(&spanned, &reduced, mcp, trust, headers, nl)?;
+    let mut doc = spanned.into_mut();
+    drop(reduced);
+    let mut merged = Merged::default();
+    if let Some(entry) = mcp {
+        merge_mcp(path, &mut doc, entry, &mut merged).ok()?;
+    }
+    if !trust.is_empty() {
+        merge_trust(path, &mut doc, trust, &mut merged).ok()?;
+    }
+    // Only the blanked sections can hold other servers.
+    merged.created_mcp_servers &= !outline.has(&["mcp_servers"]);
+    drop(outline);
+    let wanted = canonical_of(doc.as_item(), true);
+    drop(doc);
+    if !means_pruned(&inserted_reduced, &wanted) {
+        return None;
+    }
+    drop(inserted_reduced);
+    Outline::of(&inserted)?;
+    merged.text = inserted;
+    Some(merged)
+}
+
 /// Our entries as whole tables appended after the user's last byte, when that is all the merge
 /// has to do (each entry absent, or already exactly ours) and the file lets a table header
 /// follow; `None` otherwise. The user's file is then a byte-exact prefix of the result.
@@ -122,8 +169,9 @@ fn appended(
     text: &str,
     mcp: Option<&McpEntry>,
     trust: &[TrustEntry],
+    headers: Option<&[usize]>,
+    nl: &str,
 ) -> Option<String> {
-    let nl = newline_of(text);
     let mut text = std::borrow::Cow::Borrowed(text);
     let mut blocks = Vec::new();
     if let Some(entry) = mcp {
@@ -137,7 +185,11 @@ fn appended(
             Some(Item::Table(existing)) if our_mcp_table(existing) == Some(entry.clone()) => {}
             Some(Item::Table(_)) => {
                 let block = mcp_block(&entry.url, &entry.http_headers_helper, nl);
-                text = std::borrow::Cow::Owned(taken_over(doc, &text, &block)?);
+                let headers = match headers {
+                    Some(headers) => headers.to_vec(),
+                    None => header_starts(doc),
+                };
+                text = std::borrow::Cow::Owned(taken_over(doc, &text, &block, &headers)?);
             }
             Some(_) => return None,
         }
@@ -194,13 +246,16 @@ fn appended(
 /// header to its last line that is not blank or a comment, are cut, and `block` stands where
 /// the first of them stood. Comments and blank lines before the next table stay. `None` when
 /// the old entry is not made of headed tables alone (dotted keys, arrays of tables).
-fn taken_over(doc: &toml_edit::Document<&str>, text: &str, block: &str) -> Option<String> {
+/// `headers`: where the file's header lines start, sorted.
+fn taken_over(
+    doc: &toml_edit::Document<&str>,
+    text: &str,
+    block: &str,
+    headers: &[usize],
+) -> Option<String> {
     let server = doc.get("mcp_servers")?.get(MCP_SERVER_NAME)?.as_table()?;
     let mut ours = Vec::new();
     collect_headed(server, &mut ours)?;
-    let mut headers = Vec::new();
-    all_headers(doc.as_table(), &mut headers);
-    headers.sort_unstable();
     let line_start = |at: usize| text[..at].rfind('\n').map_or(0, |i| i + 1);
     let mut cuts: Vec<(usize, usize)> = Vec::new();
     for start in ours {
@@ -275,6 +330,14 @@ fn collect_headed(table: &Table, out: &mut Vec<usize>) -> Option<()> {
     Some(())
 }
 
+/// Where the document's headers start, sorted.
+fn header_starts(doc: &toml_edit::Document<&str>) -> Vec<usize> {
+    let mut headers = Vec::new();
+    all_headers(doc.as_table(), &mut headers);
+    headers.sort_unstable();
+    headers
+}
+
 /// Where every `[table]` and `[[array]]` header of the document starts.
 fn all_headers(table: &Table, out: &mut Vec<usize>) {
     if let Some(span) = table.span() {
@@ -294,10 +357,15 @@ fn all_headers(table: &Table, out: &mut Vec<usize>) {
 /// Uninstall's counterpart of [`appended`]: our tables cut out of the text where they stand
 /// exactly as we append them (with the blank line before them); `None` when one is not there
 /// in that form (edited since, or written by an older version), and toml_edit does it instead.
-fn cut_out(doc: &DocumentMut, text: &str, removal: &Removal) -> Option<String> {
+/// Also returns each cut (offset, removed text), each in the text left by those before it.
+fn cut_out(
+    doc: &DocumentMut,
+    text: &str,
+    removal: &Removal,
+    nl: &'static str,
+) -> Option<(String, Vec<Cut>)> {
     // Our blocks carry the line ending the file had when we wrote them; the user may since
     // have added lines with the other one, so both are looked for (the file's own first).
-    let nl = newline_of(text);
     let other = if nl == "\n" { "\r\n" } else { "\n" };
     let mut blocks: Vec<[(String, &str); 2]> = Vec::new();
     let mut inline_entries = Vec::new();
@@ -328,17 +396,37 @@ fn cut_out(doc: &DocumentMut, text: &str, removal: &Removal) -> Option<String> {
         blocks.push([nl, other].map(|nl| (trust_block(key, hash, nl), nl)));
     }
     let mut out = text.to_string();
+    let mut cuts = Vec::new();
+    let mut cut = |out: &mut String, at: usize, len: usize| {
+        cuts.push((at, out[at..at + len].to_string()));
+        out.replace_range(at..at + len, "");
+    };
     for entry in inline_entries {
         let (at, len) = [format!(", {entry}"), format!(" {entry} ")]
             .iter()
             .find_map(|needle| out.find(needle.as_str()).map(|at| (at, needle.len())))?;
-        out.replace_range(at..at + len, "");
+        cut(&mut out, at, len);
     }
     for variants in blocks {
         let at = variants
             .iter()
             .find_map(|(block, nl)| block_position(&out, block, nl))?;
-        out.replace_range(at.0..at.0 + at.1, "");
+        cut(&mut out, at.0, at.1);
+    }
+    Some((out, cuts))
+}
+
+/// One cut of [`cut_out`]: where, and what it removed.
+type Cut = (usize, String);
+
+/// `cuts` made in `text`; `None` unless each removes there exactly what it removed before.
+fn apply_cuts(text: &str, cuts: &[Cut]) -> Option<String> {
+    let mut out = text.to_string();
+    for (at, removed) in cuts {
+        if out.get(*at..at + removed.len())? != removed {
+            return None;
+        }
+        out.replace_range(*at..at + removed.len(), "");
     }
     Some(out)
 }
@@ -360,7 +448,15 @@ fn block_position(text: &str, block: &str, nl: &str) -> Option<(usize, usize)> {
 
 /// The line ending our lines take: CRLF in a file that uses only CRLF, else LF.
 fn newline_of(text: &str) -> &'static str {
-    if text.contains("\r\n") && !text.replace("\r\n", "").contains('\n') {
+    let mut lines = text
+        .split_inclusive('\n')
+        .filter(|line| line.ends_with('\n'));
+    let mut any = false;
+    if lines.all(|line| {
+        any = true;
+        line.ends_with("\r\n")
+    }) && any
+    {
         "\r\n"
     } else {
         "\n"
@@ -597,36 +693,17 @@ pub fn remove_owned(
     if text.is_empty() {
         return Ok(String::new());
     }
+    if let Some(cut) = remove_by_sections(text, removal, trust_hashes) {
+        return Ok(cut);
+    }
     let mut doc = parse(path, text)?;
     let removal = &Removal {
         trust_keys: keys_holding(&doc, &removal.trust_keys, trust_hashes),
         ..removal.clone()
     };
-    let edit = |doc: &mut DocumentMut| {
-        if removal.mcp_server {
-            if let Some(servers) = doc.get_mut("mcp_servers").and_then(Item::as_table_like_mut) {
-                servers.remove(MCP_SERVER_NAME);
-                if removal.created_mcp_servers && servers.is_empty() {
-                    doc.remove("mcp_servers");
-                }
-            }
-        }
-        if let Some(hooks) = doc.get_mut("hooks").and_then(Item::as_table_like_mut) {
-            if let Some(state) = hooks.get_mut("state").and_then(Item::as_table_like_mut) {
-                for key in &removal.trust_keys {
-                    state.remove(key);
-                }
-                if removal.created_hooks_state && state.is_empty() {
-                    hooks.remove("state");
-                }
-            }
-            if removal.created_hooks && hooks.is_empty() {
-                doc.remove("hooks");
-            }
-        }
-    };
+    let edit = |doc: &mut DocumentMut| remove_entries(doc, removal);
     // One document at a time, as in merge.
-    let cut = cut_out(&doc, text, removal);
+    let cut = cut_out(&doc, text, removal, newline_of(text)).map(|(cut, _)| cut);
     edit(&mut doc);
     if let Some(cut) = cut {
         let wanted = canonical(doc.as_item());
@@ -638,6 +715,58 @@ pub fn remove_owned(
         edit(&mut doc);
     }
     Ok(keep_line_endings(text, keep_user_lines(text, &doc)))
+}
+
+/// [`remove_owned`] without a tree of the whole file, as [`merge_by_sections`] does it: the
+/// cuts are found in the file with every section but ours blanked and checked there against
+/// toml_edit's edit; the same cuts must remove the same bytes from the file, whose result is
+/// checked section by section.
+fn remove_by_sections(text: &str, removal: &Removal, trust_hashes: &[String]) -> Option<String> {
+    let outline = Outline::of(text)?;
+    let reduced = outline.reduced(text)?;
+    drop(outline);
+    let mut doc: DocumentMut = reduced.parse().ok()?;
+    let removal = &Removal {
+        trust_keys: keys_holding(&doc, &removal.trust_keys, trust_hashes),
+        ..removal.clone()
+    };
+    let (cut_reduced, cuts) = cut_out(&doc, &reduced, removal, newline_of(text))?;
+    drop(reduced);
+    remove_entries(&mut doc, removal);
+    let wanted = canonical_of(doc.as_item(), true);
+    drop(doc);
+    if !means_pruned(&cut_reduced, &wanted) {
+        return None;
+    }
+    drop(cut_reduced);
+    let cut = apply_cuts(text, &cuts)?;
+    Outline::of(&cut)?;
+    Some(cut)
+}
+
+/// Our entries taken out of `doc`, and the tables we created when nothing else is in them.
+fn remove_entries(doc: &mut DocumentMut, removal: &Removal) {
+    if removal.mcp_server {
+        if let Some(servers) = doc.get_mut("mcp_servers").and_then(Item::as_table_like_mut) {
+            servers.remove(MCP_SERVER_NAME);
+            if removal.created_mcp_servers && servers.is_empty() {
+                doc.remove("mcp_servers");
+            }
+        }
+    }
+    if let Some(hooks) = doc.get_mut("hooks").and_then(Item::as_table_like_mut) {
+        if let Some(state) = hooks.get_mut("state").and_then(Item::as_table_like_mut) {
+            for key in &removal.trust_keys {
+                state.remove(key);
+            }
+            if removal.created_hooks_state && state.is_empty() {
+                hooks.remove("state");
+            }
+        }
+        if removal.created_hooks && hooks.is_empty() {
+            doc.remove("hooks");
+        }
+    }
 }
 
 /// The edited document as text, with the user's own lines wherever we did not edit.
@@ -758,6 +887,19 @@ fn three_way(base: &str, ours: &str, theirs: &str) -> String {
 
 /// What a TOML item means, independent of its layout: for comparing two documents.
 fn canonical(root: &Item) -> String {
+    canonical_of(root, false)
+}
+
+/// Whether `text` parses to a document whose [`canonical_of`] form, without empty tables, is
+/// `wanted`.
+fn means_pruned(text: &str, wanted: &str) -> bool {
+    text.parse::<DocumentMut>()
+        .is_ok_and(|parsed| canonical_of(parsed.as_item(), true) == wanted)
+}
+
+/// [`canonical`], leaving out empty tables when `prune`: with every section but ours blanked,
+/// a table of ours left empty may stand for one that other sections fill (`[mcp_servers]`).
+fn canonical_of(root: &Item, prune: bool) -> String {
     fn value(v: &toml_edit::Value, out: &mut String) {
         use toml_edit::Value as V;
         match v {
@@ -787,7 +929,7 @@ fn canonical(root: &Item) -> String {
             }
         }
     }
-    fn item(i: &Item, out: &mut String) {
+    fn item(i: &Item, out: &mut String, prune: bool) {
         match i {
             Item::None => {}
             Item::Value(v) => value(v, out),
@@ -796,8 +938,13 @@ fn canonical(root: &Item) -> String {
                 entries.sort_by_key(|(k, _)| *k);
                 out.push('{');
                 for (k, v) in entries {
+                    let mut child = String::new();
+                    item(v, &mut child, prune);
+                    if prune && v.is_table() && child == "{}" {
+                        continue;
+                    }
                     out.push_str(&format!("{k:?}="));
-                    item(v, out);
+                    out.push_str(&child);
                     out.push(',');
                 }
                 out.push('}');
@@ -805,7 +952,7 @@ fn canonical(root: &Item) -> String {
             Item::ArrayOfTables(a) => {
                 out.push('[');
                 for t in a.iter() {
-                    item(&Item::Table(t.clone()), out);
+                    item(&Item::Table(t.clone()), out, prune);
                     out.push(',');
                 }
                 out.push(']');
@@ -813,7 +960,7 @@ fn canonical(root: &Item) -> String {
         }
     }
     let mut out = String::new();
-    item(root, &mut out);
+    item(root, &mut out, prune);
     out
 }
 

@@ -28,6 +28,7 @@ macro_rules! eprintln {
 
 pub mod cli;
 pub mod codex_cli;
+pub(crate) mod config_outline;
 pub mod config_toml;
 pub mod decisions;
 pub mod doctor;
