@@ -176,7 +176,8 @@ fn rotate(dir: &Path) {
     }
 }
 
-/// The journal's records, oldest first, and how many lines could not be read.
+/// The journal's records, oldest first, and how many lines could not be read. A journal
+/// file that others could have written is left out.
 pub fn read(dir: &Path) -> (Vec<Value>, usize) {
     let mut records = Vec::new();
     let mut unreadable = 0;
@@ -184,6 +185,11 @@ pub fn read(dir: &Path) -> (Vec<Value>, usize) {
         let Ok(file) = crate::files::read_small_file(&dir.join(name), READ_LIMIT) else {
             continue;
         };
+        // A journal that someone else could have written (a shared state directory) would
+        // show their records as this user's decisions, and skew the ungoverned count.
+        if !crate::files::written_only_by_this_user(&file.metadata) {
+            continue;
+        }
         for line in file.bytes.split(|&b| b == b'\n') {
             if line.is_empty() {
                 continue;

@@ -457,3 +457,18 @@ fn base64_basic(id: &str, secret: &str) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"))
 }
+
+#[test]
+fn log_and_status_ignore_a_journal_others_could_have_written() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let env = TestEnv::new();
+    let unreachable = json!({"time": axonflow_codex_hook::state::rfc3339(axonflow_codex_hook::state::now_epoch()), "event": "pre-tool-use", "tool": "Bash", "decision": "unreachable", "allowed": true, "reason": "planted", "decision_id": "dec_planted"});
+    let dir = state_dir(&env);
+    write_journal(&dir, &[unreachable]);
+    let journal = dir.join("journal.jsonl");
+    std::fs::set_permissions(&journal, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let shown = env.ok(&["log", "--json"]).stdout;
+    assert!(!shown.contains("dec_planted"), "{shown}");
+    let status: Value = serde_json::from_str(&env.ok(&["status", "--json"]).stdout).unwrap();
+    assert_eq!(status["ungoverned_last_24h"], 0, "{status}");
+}
