@@ -150,7 +150,7 @@ impl Call {
 }
 
 fn append(dir: &Path, line: &str) -> std::io::Result<()> {
-    crate::spool::create_private_dir(dir)?;
+    crate::files::create_private_dir(dir)?;
     let path = dir.join(JOURNAL_FILE);
     // O_APPEND: each record is one write at the end, whoever else is appending.
     let mut file = crate::spool::open_for_append(&path)?;

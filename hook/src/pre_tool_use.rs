@@ -42,24 +42,15 @@ fn run_unjournaled(payload: Option<Payload>, env: &HostEnv) -> HookOutcome {
     journal::note_statement(&statement);
     // Only the statement is used from here on; the input may be tens of MiB.
     payload.tool_input = Value::Null;
-    let settings = match Settings::resolve(env) {
-        Ok(settings) => settings,
-        Err(error) => return HookOutcome::block(config_line(&error.to_string())),
+    let Gate {
+        settings,
+        state,
+        client,
+        now,
+    } = match Gate::open(env) {
+        Ok(gate) => gate,
+        Err(outcome) => return outcome,
     };
-    let now = state::now_epoch();
-    let state = StateDir::new(settings.state_dir.clone());
-    let user_token = tokens::resolve_user_token(env, &settings).token;
-
-    if let Some(outcome) = throttle_gate(&settings, &state, now, user_token.is_some()) {
-        return outcome;
-    }
-
-    let headers = agent::governed_headers(
-        settings.auth.as_ref(),
-        tokens::license_token_to_send(&settings, now).as_ref(),
-        user_token.as_ref(),
-    );
-    let client = AgentClient::new(&settings, headers);
     let timeout = settings.timeout_for(HookEvent::PreToolUse);
     let arguments = agent::object([
         ("connector_type", Value::from(payload.connector_type())),
@@ -85,6 +76,54 @@ fn run_unjournaled(payload: Option<Payload>, env: &HostEnv) -> HookOutcome {
         now,
     };
     decide(reply, &context)
+}
+
+/// What a governed check needs once the settings resolved and no throttle stands in the way.
+pub(crate) struct Gate {
+    pub(crate) settings: Settings,
+    pub(crate) state: StateDir,
+    pub(crate) client: AgentClient,
+    pub(crate) now: i64,
+}
+
+impl Gate {
+    /// Steps 3 and 4 of §10.1 (and step 2 of §11b): a settings error blocks with `CONFIG`,
+    /// the throttle gate may answer locally; otherwise the client with the governed headers.
+    pub(crate) fn open(env: &HostEnv) -> Result<Gate, HookOutcome> {
+        let settings = Settings::resolve(env)
+            .map_err(|error| HookOutcome::block(config_line(&error.to_string())))?;
+        let now = state::now_epoch();
+        let state = StateDir::new(settings.state_dir.clone());
+        let user_token = tokens::resolve_user_token(env, &settings).token;
+        if let Some(outcome) = throttle_gate(&settings, &state, now, user_token.is_some()) {
+            return Err(outcome);
+        }
+        let headers = agent::governed_headers(
+            settings.auth.as_ref(),
+            tokens::license_token_to_send(&settings, now).as_ref(),
+            user_token.as_ref(),
+        );
+        let client = AgentClient::new(&settings, headers);
+        Ok(Gate {
+            settings,
+            state,
+            client,
+            now,
+        })
+    }
+}
+
+/// A payload that could not be checked (over the stdin cap) follows `fail_mode`, as an agent
+/// that cannot be reached does; `closed` blocks with `line`.
+pub(crate) fn unchecked(env: &HostEnv, line: String) -> HookOutcome {
+    let settings = match Settings::resolve(env) {
+        Ok(settings) => settings,
+        Err(error) => return HookOutcome::block(config_line(&error.to_string())),
+    };
+    match settings.fail_mode {
+        FailMode::Open => HookOutcome::allow(),
+        FailMode::Closed => HookOutcome::block(line),
+    }
 }
 
 /// Step 4 of §10.1 (and of §11b): an active auth cooldown blocks locally, any other
@@ -266,17 +305,13 @@ pub(crate) fn decision_context(result: &Map<String, Value>) -> String {
 /// A payload over `limit` bytes could not be checked: it follows `fail_mode`, as an agent that
 /// cannot be reached does.
 pub fn oversize(limit: u64, env: &HostEnv) -> HookOutcome {
-    let settings = match Settings::resolve(env) {
-        Ok(settings) => settings,
-        Err(error) => return HookOutcome::block(config_line(&error.to_string())),
-    };
-    match settings.fail_mode {
-        FailMode::Open => HookOutcome::allow(),
-        FailMode::Closed => HookOutcome::block(format!(
+    unchecked(
+        env,
+        format!(
             "AxonFlow governance blocked: the tool call is larger than {} and could not be checked, and fail_mode is closed.",
             crate::files::size_text(limit)
-        )),
-    }
+        ),
+    )
 }
 
 pub(crate) fn unreachable(settings: &Settings, cause: &str) -> HookOutcome {

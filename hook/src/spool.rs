@@ -26,6 +26,7 @@ use serde_json::Value;
 
 use crate::agent::{self, AgentClient, Reply};
 use crate::envelope::Envelope;
+use crate::files::{create_private_dir, private_no_follow, write_private_atomically};
 use crate::settings::HostEnv;
 
 pub const SPOOL_FILE: &str = "audit-spool.jsonl";
@@ -479,63 +480,12 @@ fn not_only_ours(path: &Path) -> std::io::Error {
     ))
 }
 
-/// The state directory, created 0700 when missing.
-pub(crate) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    if dir.is_dir() {
-        return Ok(());
-    }
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir)
-}
-
-/// Replaces `path` by a temporary file of the same directory, created 0600 before its first
-/// byte, synced, then renamed over it.
-pub(crate) fn write_private_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    let temp = dir.join(format!(".{name}.{}.{nanos}.tmp", std::process::id()));
-    let result = (|| {
-        let mut options = OpenOptions::new();
-        options.write(true).create_new(true);
-        private_no_follow(&mut options);
-        let mut file = options.open(&temp)?;
-        file.write_all(contents)?;
-        file.sync_all()?;
-        std::fs::rename(&temp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temp);
-    }
-    result
-}
-
 pub(crate) fn open_lock_file(path: &Path) -> std::io::Result<File> {
     let mut options = OpenOptions::new();
     options.read(true).write(true).create(true).truncate(false);
     private_no_follow(&mut options);
     options.open(path)
 }
-
-#[cfg(unix)]
-fn private_no_follow(options: &mut OpenOptions) {
-    use std::os::unix::fs::OpenOptionsExt as _;
-    options
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY);
-}
-
-#[cfg(not(unix))]
-fn private_no_follow(_options: &mut OpenOptions) {}
 
 #[cfg(test)]
 mod tests {

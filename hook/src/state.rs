@@ -4,8 +4,7 @@
 //! write is atomic (temporary file and rename in the same directory). A state file that cannot
 //! be read or written never changes a decision beyond what the file says.
 
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 pub const THROTTLE_FILE: &str = "throttle-until";
 pub const UPGRADE_PROMPT_FILE: &str = "upgrade-prompt-last-shown";
@@ -132,7 +131,10 @@ impl StateDir {
     pub fn write_throttle(&self, until: i64, reason: &str) {
         let until = until.min(now_epoch().saturating_add(THROTTLE_CAP_SECONDS));
         if let Some(path) = self.path(THROTTLE_FILE) {
-            let _ = write_atomically(&path, format!("{until} {reason}\n").as_bytes());
+            let _ = crate::files::write_private_atomically(
+                &path,
+                format!("{until} {reason}\n").as_bytes(),
+            );
         }
     }
 
@@ -158,56 +160,9 @@ impl StateDir {
         if shown.lines().next().map(str::trim) == Some(today) {
             return false;
         }
-        let _ = write_atomically(&path, format!("{today}\n").as_bytes());
+        let _ = crate::files::write_private_atomically(&path, format!("{today}\n").as_bytes());
         true
     }
-}
-
-/// Writes `contents` to `path` through a temporary file in the same directory and a rename,
-/// creating the directory (0700) when needed.
-pub fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    create_private_dir(dir)?;
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    let temp = dir.join(format!(".{file_name}.{}.{nanos}.tmp", std::process::id()));
-    let result = (|| {
-        let mut file = create_private_file(&temp)?;
-        file.write_all(contents)?;
-        file.sync_all()?;
-        std::fs::rename(&temp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temp);
-    }
-    result
-}
-
-/// 0600 from its creation whatever the umask: a stamp that others can write is not honoured
-/// (see [`crate::files::written_only_by_this_user`]).
-fn create_private_file(path: &Path) -> std::io::Result<std::fs::File> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)
-}
-
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    if dir.is_dir() {
-        return Ok(());
-    }
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir)
 }
 
 /// `YYYY-MM-DD` of an epoch second, in UTC.

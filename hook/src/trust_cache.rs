@@ -7,9 +7,6 @@
 //! mode), not a regular file, too large, from another hook version or damaged is ignored and
 //! rewritten (never written through: the new file replaces whatever is at the path).
 
-use std::fs::OpenOptions;
-use std::io::Write as _;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::Path;
 
 use rustls::pki_types::{Der, TrustAnchor};
@@ -32,7 +29,10 @@ pub(crate) fn load(state_dir: &Path, manifest: &[u8]) -> Option<Vec<TrustAnchor<
 /// Writes the cache (atomically, 0600 from its creation). Failures only cost the next run
 /// the full read.
 pub(crate) fn store(state_dir: &Path, manifest: &[u8], anchors: &[TrustAnchor<'_>]) {
-    let _ = write_private_atomically(state_dir, CACHE_FILE, &encode(manifest, anchors));
+    let _ = crate::files::write_private_atomically(
+        &state_dir.join(CACHE_FILE),
+        &encode(manifest, anchors),
+    );
 }
 
 fn encode(manifest: &[u8], anchors: &[TrustAnchor<'_>]) -> Vec<u8> {
@@ -135,36 +135,6 @@ fn checksum(bytes: &[u8]) -> u64 {
 fn read_own_file(path: &Path) -> Option<Vec<u8>> {
     let file = crate::files::read_small_file(path, MAX_CACHE_BYTES).ok()?;
     crate::files::written_only_by_this_user(&file.metadata).then_some(file.bytes)
-}
-
-/// Writes `dir/name` through a temporary file created 0600 (so no byte is ever readable by
-/// others) and renamed over the old one; creates `dir` 0700 when missing.
-fn write_private_atomically(dir: &Path, name: &str, contents: &[u8]) -> std::io::Result<()> {
-    if !dir.is_dir() {
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)?;
-    }
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    let temp = dir.join(format!(".{name}.{}.{nanos}.tmp", std::process::id()));
-    let result = (|| {
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(&temp)?;
-        file.write_all(contents)?;
-        std::fs::rename(&temp, dir.join(name))
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temp);
-    }
-    result
 }
 
 #[cfg(test)]

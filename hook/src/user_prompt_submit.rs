@@ -4,14 +4,12 @@
 
 use serde_json::{json, Value};
 
-use crate::agent::{self, AgentClient};
+use crate::agent;
 use crate::journal;
 use crate::post_tool_use::take_redaction;
-use crate::pre_tool_use::{config_line, governed_result, policies_evaluated, throttle_gate};
-use crate::settings::{FailMode, HookEvent, HostEnv, Settings};
-use crate::state::{self, StateDir};
+use crate::pre_tool_use::{governed_result, policies_evaluated, unchecked, Gate};
+use crate::settings::{HookEvent, HostEnv};
 use crate::text::json_as_text;
-use crate::tokens;
 use crate::HookOutcome;
 
 pub(crate) const CONNECTOR_TYPE: &str = "codex.UserPromptSubmit";
@@ -30,22 +28,15 @@ fn run_unjournaled(stdin: &[u8], env: &HostEnv) -> HookOutcome {
     };
     // The prompt itself is never journaled: it may hold the very data a redaction removes.
     journal::note_statement("");
-    let settings = match Settings::resolve(env) {
-        Ok(settings) => settings,
-        Err(error) => return HookOutcome::block(config_line(&error.to_string())),
+    let Gate {
+        settings,
+        state,
+        client,
+        now,
+    } = match Gate::open(env) {
+        Ok(gate) => gate,
+        Err(outcome) => return outcome,
     };
-    let now = state::now_epoch();
-    let state = StateDir::new(settings.state_dir.clone());
-    let user_token = tokens::resolve_user_token(env, &settings).token;
-    if let Some(outcome) = throttle_gate(&settings, &state, now, user_token.is_some()) {
-        return outcome;
-    }
-    let headers = agent::governed_headers(
-        settings.auth.as_ref(),
-        tokens::license_token_to_send(&settings, now).as_ref(),
-        user_token.as_ref(),
-    );
-    let client = AgentClient::new(&settings, headers);
     // The redacted copy can be as long as the prompt itself.
     let body_limit = agent::DEFAULT_BODY_LIMIT + 3 * prompt.len() as u64;
     let reply = client.call_tool(
@@ -64,17 +55,13 @@ fn run_unjournaled(stdin: &[u8], env: &HostEnv) -> HookOutcome {
 /// A prompt over `limit` bytes could not be checked: it follows `fail_mode`, as an agent that
 /// cannot be reached does.
 pub fn oversize(limit: u64, env: &HostEnv) -> HookOutcome {
-    let settings = match Settings::resolve(env) {
-        Ok(settings) => settings,
-        Err(error) => return HookOutcome::block(config_line(&error.to_string())),
-    };
-    match settings.fail_mode {
-        FailMode::Open => HookOutcome::allow(),
-        FailMode::Closed => HookOutcome::block(format!(
+    unchecked(
+        env,
+        format!(
             "{BLOCK_PREFIX} it is larger than {} and could not be checked, and fail_mode is closed.",
             crate::files::size_text(limit)
-        )),
-    }
+        ),
+    )
 }
 
 /// The non-empty string `prompt` of a UserPromptSubmit document.
