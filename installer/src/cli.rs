@@ -5,14 +5,14 @@ use std::process::ExitCode;
 use axonflow_codex_hook::settings::HostEnv;
 use clap::{Parser, Subcommand};
 
-use crate::decisions::{self, CheckOptions, ExplainOptions, LogOptions};
-use crate::doctor::{self, DoctorOptions};
+use crate::commands::decisions::{self, CheckOptions, ExplainOptions, LogOptions};
+use crate::commands::doctor::{self, DoctorOptions};
+use crate::commands::install::{self, InstallContext, InstallOptions};
+use crate::commands::status::{self, StatusOptions};
+use crate::commands::uninstall::{self, UninstallOptions};
+use crate::commands::update::{self, UpdateOptions};
 use crate::error::CommandError;
-use crate::install::{self, InstallContext, InstallOptions};
-use crate::prompt::{self, Prompter, TerminalPrompter};
-use crate::status::{self, StatusOptions};
-use crate::uninstall::{self, UninstallOptions};
-use crate::update::{self, UpdateOptions};
+use crate::ui::prompt::{self, Prompter, TerminalPrompter};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -79,7 +79,7 @@ pub fn main_entry() -> ExitCode {
     };
     // A failed write of the output fails a command that otherwise succeeded; a closed pipe
     // does not (the reader chose to stop reading).
-    let result = result.and_then(|()| match crate::output::finish() {
+    let result = result.and_then(|()| match crate::ui::output::finish() {
         Some(message) => Err(CommandError::failure(message)),
         None => Ok(()),
     });
@@ -96,7 +96,7 @@ pub fn main_entry() -> ExitCode {
 fn hook_source() -> Result<std::path::PathBuf, CommandError> {
     let exe = std::env::current_exe()
         .map_err(|e| CommandError::failure(format!("cannot locate this executable: {e}")))?;
-    let source = exe.with_file_name(crate::paths::HOOK_BINARY_NAME);
+    let source = exe.with_file_name(crate::codex::paths::HOOK_BINARY_NAME);
     if source.is_file() {
         Ok(source)
     } else {

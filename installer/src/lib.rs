@@ -7,51 +7,41 @@
 // the prelude), so every write goes through `output`, which survives a closed or full stdout.
 macro_rules! println {
     () => {
-        $crate::output::stdout(format_args!("\n"))
+        $crate::ui::output::stdout(format_args!("\n"))
     };
     ($($arg:tt)*) => {
-        $crate::output::stdout(format_args!("{}\n", format_args!($($arg)*)))
+        $crate::ui::output::stdout(format_args!("{}\n", format_args!($($arg)*)))
     };
 }
 
 macro_rules! print {
     ($($arg:tt)*) => {
-        $crate::output::stdout(format_args!($($arg)*))
+        $crate::ui::output::stdout(format_args!($($arg)*))
     };
 }
 
 macro_rules! eprintln {
     ($($arg:tt)*) => {
-        $crate::output::stderr(format_args!("{}\n", format_args!($($arg)*)))
+        $crate::ui::output::stderr(format_args!("{}\n", format_args!($($arg)*)))
     };
 }
 
 pub mod cli;
-pub mod codex_cli;
-pub(crate) mod config_outline;
-pub mod config_toml;
-pub mod decisions;
-pub mod doctor;
 pub mod error;
-pub mod fsio;
-pub mod hooks_json;
-pub mod hooks_schema;
-pub mod install;
-pub mod json_edit;
-pub mod liveness;
-pub mod local_records;
-pub mod output;
-pub mod paths;
-pub mod plan;
-pub mod progress;
-pub mod prompt;
-pub mod receipt;
-pub mod redact;
-pub mod registration;
-pub mod skills;
-pub mod status;
-pub mod trust;
-pub mod uninstall;
-pub mod update;
+
+/// Talking to the AxonFlow agent at install time: Community SaaS registration, the liveness probe.
+pub(crate) mod agent;
+/// What the installer knows of Codex: its home and paths, hooks.json's shape and ours, hook
+/// trust, the `codex` binary, the skills.
+pub mod codex;
+/// The subcommands, one module each.
+pub mod commands;
+/// Byte-exact edits of the user's files (hooks.json, config.toml) and the plan that shows them.
+pub mod edit;
+/// The installer's own records: the receipt, atomic writes and the lock, the hook's spool and
+/// journal as status and doctor read them.
+pub mod state;
+/// What people see: the one output path, progress, prompts.
+pub mod ui;
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

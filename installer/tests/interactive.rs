@@ -5,8 +5,8 @@ mod support;
 
 use std::path::PathBuf;
 
-use axonflow_codex::install::{self, InstallContext, InstallOptions};
-use axonflow_codex::prompt::ScriptedPrompter;
+use axonflow_codex::commands::install::{self, InstallContext, InstallOptions};
+use axonflow_codex::ui::prompt::ScriptedPrompter;
 use axonflow_codex_hook::settings::HostEnv;
 use support::*;
 

@@ -120,7 +120,7 @@ fn archive(dir: &Path, version: &str) -> (String, Vec<u8>) {
 }
 
 fn sha256(bytes: &[u8]) -> String {
-    axonflow_codex::fsio::sha256_hex(bytes)
+    axonflow_codex::state::fsio::sha256_hex(bytes)
 }
 
 /// An installed product whose installer is a copy we may replace.

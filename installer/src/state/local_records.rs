@@ -12,7 +12,7 @@ use axonflow_codex_hook::{journal, state};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{json, Value};
 
-use crate::doctor::{self, Row};
+use crate::commands::doctor::{self, Row};
 
 /// How long doctor keeps delivering the spool.
 const DOCTOR_DELIVERY_BUDGET: Duration = Duration::from_secs(600);

@@ -24,7 +24,6 @@ pub const CONNECTED: &str =
 pub struct Registration {
     pub endpoint: String,
     pub auth: String,
-    pub tenant_id: String,
     pub expires_at: Option<String>,
 }
 
@@ -99,7 +98,6 @@ pub fn register(url_override: Option<&str>) -> Result<Registration> {
             .trim_end_matches('/')
             .to_string(),
         auth: base64::engine::general_purpose::STANDARD.encode(format!("{tenant_id}:{secret}")),
-        tenant_id: tenant_id.to_string(),
         expires_at: field("expires_at").map(str::to_string),
     })
 }

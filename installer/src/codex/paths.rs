@@ -102,11 +102,14 @@ impl CodexPaths {
 
     /// For a run that writes: the install lock (held until dropped), and what an earlier
     /// killed run left half-written removed. A dry run takes neither.
-    pub fn prepare_to_write(&self, dry_run: bool) -> Result<Option<crate::fsio::InstallLock>> {
+    pub fn prepare_to_write(
+        &self,
+        dry_run: bool,
+    ) -> Result<Option<crate::state::fsio::InstallLock>> {
         if dry_run {
             return Ok(None);
         }
-        let lock = crate::fsio::InstallLock::acquire(&self.ours)?;
+        let lock = crate::state::fsio::InstallLock::acquire(&self.ours)?;
         self.clean_stale_temporaries();
         Ok(Some(lock))
     }
@@ -118,7 +121,7 @@ impl CodexPaths {
         dirs.extend(self.hook_binary.parent().map(Path::to_path_buf));
         for file in [&self.config_toml, &self.hooks_json] {
             dirs.extend(
-                crate::fsio::write_target(file)
+                crate::state::fsio::write_target(file)
                     .parent()
                     .map(Path::to_path_buf),
             );
@@ -127,13 +130,13 @@ impl CodexPaths {
             dirs.extend(entries.flatten().map(|e| e.path()).filter(|p| p.is_dir()));
         }
         for dir in dirs {
-            crate::fsio::remove_stale_temporaries(&dir);
+            crate::state::fsio::remove_stale_temporaries(&dir);
         }
     }
 
     /// The path Codex uses in trust keys for hooks.json: canonical, through a symlink.
     pub fn hooks_json_trust_path(&self) -> PathBuf {
-        crate::fsio::write_target(&self.hooks_json)
+        crate::state::fsio::write_target(&self.hooks_json)
     }
 }
 

@@ -14,17 +14,17 @@ use axonflow_codex_hook::settings::HostEnv;
 use self_update::update::{Release, ReleaseAsset};
 use serde_json::json;
 
+use crate::codex::paths::CodexPaths;
 use crate::error::{CommandError, Result};
-use crate::fsio;
-use crate::paths::CodexPaths;
-use crate::receipt::Receipt;
+use crate::state::fsio;
+use crate::state::receipt::Receipt;
 
 pub const REPO_OWNER: &str = "getaxonflow";
 pub const REPO_NAME: &str = "axonflow-codex";
 /// Archives larger than this are refused (ours are a few MiB).
 const MAX_ARCHIVE_BYTES: u64 = 200 * 1024 * 1024;
 /// The release-signing keys built into this installer (see the file for its format).
-const BUILT_IN_KEYS: &str = include_str!("../../dist/update-verifying-keys.txt");
+const BUILT_IN_KEYS: &str = include_str!("../../../dist/update-verifying-keys.txt");
 /// More trusted release-signing keys: mirrors that re-sign, or a key newer than this build.
 pub const KEYS_VARIABLE: &str = "AXONFLOW_CODEX_UPDATE_KEYS";
 /// Bounds every request of an update (seconds); a server or proxy that accepts the connection
@@ -260,7 +260,7 @@ pub fn run(options: &UpdateOptions, env: &HostEnv) -> Result<()> {
     let keys = verifying_keys(env)?;
     let timeouts = Timeouts::from_env(env)?;
     let source = Source::from_env(env);
-    let spinner = crate::progress::spinner(&format!(
+    let spinner = crate::ui::progress::spinner(&format!(
         "Looking for releases in {} (at most {} s)",
         source.describe(),
         timeouts.listing.as_secs()
@@ -405,28 +405,29 @@ pub fn run(options: &UpdateOptions, env: &HostEnv) -> Result<()> {
                 ))
             })?;
     }
-    let new_installer =
-        find_file(&unpacked, crate::paths::INSTALLER_BINARY_NAME).ok_or_else(|| {
+    let new_installer = find_file(&unpacked, crate::codex::paths::INSTALLER_BINARY_NAME)
+        .ok_or_else(|| {
             CommandError::failure(format!(
                 "release {} holds no {}; nothing was replaced",
                 release.version(),
-                crate::paths::INSTALLER_BINARY_NAME
+                crate::codex::paths::INSTALLER_BINARY_NAME
             ))
         })?;
-    let new_hook = find_file(&unpacked, crate::paths::HOOK_BINARY_NAME).ok_or_else(|| {
-        CommandError::failure(format!(
-            "release {} holds no {}; nothing was replaced",
-            release.version(),
-            crate::paths::HOOK_BINARY_NAME
-        ))
-    })?;
+    let new_hook =
+        find_file(&unpacked, crate::codex::paths::HOOK_BINARY_NAME).ok_or_else(|| {
+            CommandError::failure(format!(
+                "release {} holds no {}; nothing was replaced",
+                release.version(),
+                crate::codex::paths::HOOK_BINARY_NAME
+            ))
+        })?;
     let new_version = release.version().trim_start_matches('v');
     for (binary, name) in [
         (&new_installer, "axonflow-codex"),
         (&new_hook, "axonflow-codex-hook"),
     ] {
         let _ = fsio::set_mode(binary, 0o755);
-        let printed = crate::codex_cli::run_bounded(
+        let printed = crate::codex::codex_cli::run_bounded(
             std::process::Command::new(binary).arg("--version"),
             Duration::from_secs(10),
         )
@@ -455,7 +456,7 @@ pub fn run(options: &UpdateOptions, env: &HostEnv) -> Result<()> {
         std::fs::read(&new_installer).map_err(|e| CommandError::io("read", &new_installer, &e))?;
     replace_binary(&installer_path, &bytes)?;
     replaced.push(installer_path.display().to_string());
-    let hook_beside = installer_path.with_file_name(crate::paths::HOOK_BINARY_NAME);
+    let hook_beside = installer_path.with_file_name(crate::codex::paths::HOOK_BINARY_NAME);
     if hook_beside.is_file() {
         let bytes =
             std::fs::read(&new_hook).map_err(|e| CommandError::io("read", &new_hook, &e))?;

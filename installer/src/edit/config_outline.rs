@@ -14,7 +14,7 @@ use std::ops::Range;
 
 use toml_edit::{Item, Table};
 
-use crate::config_toml::MCP_SERVER_NAME;
+use crate::edit::config_toml::MCP_SERVER_NAME;
 
 /// How a key path was defined.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -6,14 +6,14 @@ use std::path::Path;
 use axonflow_codex_hook::settings::HostEnv;
 use serde_json::json;
 
-use crate::config_toml::{self, Removal};
+use crate::codex::hooks_json::{self, Event};
+use crate::codex::paths::CodexPaths;
+use crate::edit::config_toml::{self, Removal};
+use crate::edit::plan::Plan;
 use crate::error::{CommandError, Result};
-use crate::fsio;
-use crate::hooks_json::{self, Event};
-use crate::paths::CodexPaths;
-use crate::plan::Plan;
-use crate::prompt::Prompter;
-use crate::receipt::{OwnedFile, Receipt};
+use crate::state::fsio;
+use crate::state::receipt::{OwnedFile, Receipt};
+use crate::ui::prompt::Prompter;
 
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct UninstallOptions {
@@ -27,8 +27,8 @@ pub struct UninstallOptions {
     #[arg(long)]
     pub dry_run: bool,
     /// Which install: this user's (default) or the system-wide one
-    #[arg(long, value_enum, default_value_t = crate::paths::Scope::User)]
-    pub scope: crate::paths::Scope,
+    #[arg(long, value_enum, default_value_t = crate::codex::paths::Scope::User)]
+    pub scope: crate::codex::paths::Scope,
     /// Machine-readable summary on stdout
     #[arg(long)]
     pub json: bool,

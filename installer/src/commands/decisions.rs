@@ -87,7 +87,7 @@ pub fn parse_duration(text: &str) -> std::result::Result<u64, String> {
 }
 
 pub fn log(options: &LogOptions, env: &HostEnv) -> Result<()> {
-    let Some(dir) = crate::local_records::state_dir(env) else {
+    let Some(dir) = crate::state::local_records::state_dir(env) else {
         return Err(
             CommandError::failure("no home directory: there is no journal to read")
                 .hint("set HOME"),

@@ -14,11 +14,14 @@ use axonflow_codex_hook::state::{self, StateDir};
 use axonflow_codex_hook::tokens;
 use serde_json::{json, Value};
 
+use crate::codex::codex_cli;
+use crate::codex::hooks_json::{self, Event};
+use crate::codex::paths::CodexPaths;
+use crate::codex::trust;
+use crate::edit::config_toml;
 use crate::error::{CommandError, Result};
-use crate::hooks_json::{self, Event};
-use crate::paths::CodexPaths;
-use crate::receipt::Receipt;
-use crate::{codex_cli, config_toml, fsio, trust};
+use crate::state::fsio;
+use crate::state::receipt::Receipt;
 
 pub const HARMLESS_PROBE: &str = "echo axonflow-doctor";
 pub const DANGEROUS_PROBE: &str = "psql -c \"DROP TABLE users; --\"";
@@ -242,7 +245,7 @@ pub fn check(options: &DoctorOptions, env: &HostEnv) -> Vec<Row> {
             ));
         }
     }
-    rows.extend(crate::local_records::doctor_rows(
+    rows.extend(crate::state::local_records::doctor_rows(
         env,
         settings.as_ref(),
         options.offline,
@@ -585,7 +588,7 @@ fn mcp_row(paths: &CodexPaths, receipt: &Receipt, settings: Option<&Settings>) -
         Ok(text) => text,
         Err(row) => return row,
     };
-    let expected_helper = crate::paths::command_for(&receipt.hook_binary, "mcp-headers");
+    let expected_helper = crate::codex::paths::command_for(&receipt.hook_binary, "mcp-headers");
     match config_toml::mcp_entry(&config_text) {
         None => fail(
             NAME,

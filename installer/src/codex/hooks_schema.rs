@@ -11,8 +11,8 @@ use std::path::Path;
 
 use serde_json::Value;
 
+use crate::edit::json_edit::{self, Member, Node, NodeKind};
 use crate::error::{CommandError, Result};
-use crate::json_edit::{self, Member, Node, NodeKind};
 
 /// The events Codex knows (0.169.0 and 0.171.0); their values are checked, others are ignored.
 const KNOWN_EVENTS: [&str; 14] = [

@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::Result;
-use crate::fsio;
-use crate::receipt::{OwnedFile, Receipt};
+use crate::state::fsio;
+use crate::state::receipt::{OwnedFile, Receipt};
 
 #[derive(Debug, Clone)]
 pub struct FileChange {
@@ -98,7 +98,7 @@ impl Plan {
     /// `command`, with nothing changed.
     pub fn confirm(
         &self,
-        prompter: &mut dyn crate::prompt::Prompter,
+        prompter: &mut dyn crate::ui::prompt::Prompter,
         heading: &str,
         question: &str,
         command: &str,
@@ -136,7 +136,7 @@ impl Plan {
                 bytes.as_ref().map(|b| {
                     String::from_utf8(b.clone()).map(|t| {
                         if redact {
-                            crate::redact::toml_secrets(&t)
+                            crate::edit::redact::toml_secrets(&t)
                         } else {
                             t
                         }

@@ -5,8 +5,8 @@ use std::path::Path;
 
 use serde_json::{json, Value};
 
+use crate::edit::json_edit::{self, Node};
 use crate::error::{CommandError, Result};
-use crate::json_edit::{self, Node};
 
 /// A hook event we register, with its names in hooks.json, in trust keys and on our CLI.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,7 +90,7 @@ pub fn check(path: &Path, bytes: Option<&[u8]>) -> Result<String> {
     let Some(bytes) = bytes else {
         return Ok(String::new());
     };
-    let text = crate::fsio::utf8_text(path, bytes)?.to_string();
+    let text = crate::state::fsio::utf8_text(path, bytes)?.to_string();
     if text.trim().is_empty() {
         return Ok(text);
     }
@@ -113,7 +113,7 @@ pub fn check(path: &Path, bytes: Option<&[u8]>) -> Result<String> {
             path.display()
         )));
     }
-    crate::hooks_schema::validate(path, &text)?;
+    crate::codex::hooks_schema::validate(path, &text)?;
     Ok(text)
 }
 

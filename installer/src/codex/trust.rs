@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::fsio::sha256_hex;
-use crate::hooks_json::OurHook;
+use crate::codex::hooks_json::OurHook;
+use crate::state::fsio::sha256_hex;
 
 /// `<canonical hooks.json path>:<snake event>:<group index>:<handler index>`.
 pub fn key(hooks_json: &Path, hook: &OurHook, group_index: usize) -> String {
@@ -140,7 +140,7 @@ fn wait_for(lines: &mpsc::Receiver<String>, id: u64, deadline: Instant) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hooks_json::Event;
+    use crate::codex::hooks_json::Event;
 
     #[test]
     fn hashes_match_the_reference_vectors() {

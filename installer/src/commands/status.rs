@@ -5,17 +5,20 @@ use std::time::Duration;
 use axonflow_codex_hook::settings::HostEnv;
 use serde_json::{json, Value};
 
+use crate::codex::codex_cli;
+use crate::codex::hooks_json::{self, Event};
+use crate::codex::paths::CodexPaths;
+use crate::edit::config_toml;
 use crate::error::Result;
-use crate::hooks_json::{self, Event};
-use crate::paths::CodexPaths;
-use crate::receipt::Receipt;
-use crate::{codex_cli, config_toml, fsio, local_records};
+use crate::state::fsio;
+use crate::state::local_records;
+use crate::state::receipt::Receipt;
 
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct StatusOptions {
     /// Which install: this user's (default) or the system-wide one
-    #[arg(long, value_enum, default_value_t = crate::paths::Scope::User)]
-    pub scope: crate::paths::Scope,
+    #[arg(long, value_enum, default_value_t = crate::codex::paths::Scope::User)]
+    pub scope: crate::codex::paths::Scope,
     /// Machine-readable status on stdout
     #[arg(long)]
     pub json: bool,
@@ -213,7 +216,7 @@ fn governed(receipt: &Receipt, hooks_text: &str) -> Vec<&'static str> {
             hooks_json::current_hook(hooks_text, event, command).map(|(_, hook)| hook)
         })
         .collect();
-    crate::install::governed_names(&ours)
+    crate::commands::install::governed_names(&ours)
 }
 
 fn settings_mode(path: &std::path::Path) -> Option<String> {

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use toml_edit::{DocumentMut, InlineTable, Item, Table};
 
-use crate::config_outline::Outline;
+use crate::edit::config_outline::Outline;
 use crate::error::{CommandError, Result};
 
 pub const MCP_SERVER_NAME: &str = "axonflow";
@@ -30,7 +30,7 @@ pub fn check(path: &Path, bytes: Option<&[u8]>) -> Result<String> {
     let Some(bytes) = bytes else {
         return Ok(String::new());
     };
-    let text = crate::fsio::utf8_text(path, bytes)?;
+    let text = crate::state::fsio::utf8_text(path, bytes)?;
     if Outline::of(text).is_none() {
         parse(path, text)?;
     }
@@ -120,7 +120,7 @@ pub fn merge(
     Ok(merged)
 }
 
-/// [`merge`] without a tree of the whole file (see [`crate::config_outline`]): the splice is
+/// [`merge`] without a tree of the whole file (see [`crate::edit::config_outline`]): the splice is
 /// planned on the file with every section but ours blanked, checked there against toml_edit's
 /// edit, and the whole result is checked section by section. `None` when any of that does not
 /// hold, and the whole-tree merge decides.

@@ -64,7 +64,7 @@ pub struct ConfigTomlEntries {
 
 impl Receipt {
     pub fn load(path: &Path) -> Result<Option<Receipt>> {
-        let Some(bytes) = crate::fsio::read_optional(path)? else {
+        let Some(bytes) = crate::state::fsio::read_optional(path)? else {
             return Ok(None);
         };
         serde_json::from_slice(&bytes).map(Some).map_err(|e| {

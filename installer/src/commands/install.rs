@@ -7,16 +7,18 @@ use axonflow_codex_hook::settings::{self as hook_settings, FailMode, HostEnv, Ou
 use serde_json::json;
 use toml_edit::DocumentMut;
 
-use crate::config_toml::{self, McpEntry, TrustEntry};
+use crate::agent::registration;
+use crate::codex::codex_cli;
+use crate::codex::hooks_json::{self, Event, OurHook};
+use crate::codex::paths::{self, CodexPaths, Scope};
+use crate::codex::skills;
+use crate::codex::trust;
+use crate::edit::config_toml::{self, McpEntry, TrustEntry};
+use crate::edit::plan::Plan;
 use crate::error::{CommandError, Result};
-use crate::fsio;
-use crate::hooks_json::{self, Event, OurHook};
-use crate::paths::{self, CodexPaths, Scope};
-use crate::plan::Plan;
-use crate::prompt::Prompter;
-use crate::receipt::{ConfigTomlEntries, HooksJsonEntries, Receipt};
-use crate::registration;
-use crate::{codex_cli, skills, trust};
+use crate::state::fsio;
+use crate::state::receipt::{ConfigTomlEntries, HooksJsonEntries, Receipt};
+use crate::ui::prompt::Prompter;
 
 /// What the hooks govern.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -518,11 +520,11 @@ fn settle_agent(
             })
     };
     loop {
-        let spinner = crate::progress::spinner(&format!(
+        let spinner = crate::ui::progress::spinner(&format!(
             "Checking the AxonFlow agent at {}",
             answers.endpoint
         ));
-        let result = crate::liveness::check(&crate::liveness::Target {
+        let result = crate::agent::liveness::check(&crate::agent::liveness::Target {
             endpoint: &answers.endpoint,
             auth: answers.auth.as_deref(),
             license_token: answers.license_token.as_deref(),
@@ -827,7 +829,7 @@ fn resolve_answers(
         if options.dry_run {
             registration::SAAS_ENDPOINT.to_string()
         } else {
-            let spinner = crate::progress::spinner("Registering with AxonFlow Community SaaS");
+            let spinner = crate::ui::progress::spinner("Registering with AxonFlow Community SaaS");
             let result = registration::register(env.var("AXONFLOW_REGISTRATION_URL"));
             spinner.finish_and_clear();
             let registered = result?;
@@ -1007,7 +1009,7 @@ fn verify_trust(env: &HostEnv, paths: &CodexPaths, expected: &[TrustEntry]) -> R
     let Some(codex) = codex_cli::find(env) else {
         return Ok("recorded (no codex on PATH to verify with)".to_string());
     };
-    let spinner = crate::progress::spinner("Verifying hook trust with codex app-server");
+    let spinner = crate::ui::progress::spinner("Verifying hook trust with codex app-server");
     let listed = trust::list_hooks(&codex, &paths.home, &paths.home, Duration::from_secs(30));
     spinner.finish_and_clear();
     let listed = listed.map_err(|e| {

@@ -1,0 +1,2 @@
+pub(crate) mod liveness;
+pub(crate) mod registration;

@@ -1,0 +1,3 @@
+pub(crate) mod output;
+pub(crate) mod progress;
+pub mod prompt;
