@@ -456,46 +456,9 @@ impl SettingsFile {
         let bytes = file.bytes;
         let text = String::from_utf8(bytes)
             .map_err(|_| SettingsError::new(format!("{} is not valid UTF-8", path.display())))?;
-        let document: toml_edit::DocumentMut =
-            text.parse().map_err(|e: toml_edit::TomlError| {
-                let (line, column) = e
-                    .span()
-                    .map(|span| line_and_column(&text, span.start))
-                    .unwrap_or((1, 1));
-                SettingsError::new(format!(
-                    "{} is not valid TOML (line {line}, column {column}: {})",
-                    path.display(),
-                    crate::text::single_line(e.message())
-                ))
-            })?;
+        let (document, values) = parse_settings_text(path, &text)?;
         let holds_secret = SECRET_KEYS.iter().any(|key| document.contains_key(key));
         check_private(path, &metadata, installed, holds_secret)?;
-        let mut values = BTreeMap::new();
-        for key in KNOWN_KEYS {
-            let Some(item) = document.get(key) else {
-                continue;
-            };
-            let value = match item.as_value() {
-                Some(toml_edit::Value::String(s)) => s.value().clone(),
-                Some(toml_edit::Value::Integer(i)) if key == "timeout_seconds" => {
-                    i.value().to_string()
-                }
-                _ => {
-                    return Err(SettingsError::new(format!(
-                        "`{key}` in {} must be a {}",
-                        path.display(),
-                        if key == "timeout_seconds" {
-                            "whole number"
-                        } else {
-                            "string"
-                        }
-                    )))
-                }
-            };
-            if !value.is_empty() {
-                values.insert(key.to_string(), value);
-            }
-        }
         Ok(SettingsFile {
             exists: true,
             values,
@@ -505,6 +468,58 @@ impl SettingsFile {
     fn get(&self, key: &str) -> Option<&str> {
         self.values.get(key).map(String::as_str)
     }
+}
+
+/// The values of an `axonflow.toml` already read, checked as the hooks check them (TOML, and
+/// each known key's type), as text. The installer reads the file it is about to rewrite through
+/// this, so that it accepts exactly what the hooks accept.
+pub fn settings_file_values(
+    path: &Path,
+    text: &str,
+) -> Result<BTreeMap<String, String>, SettingsError> {
+    parse_settings_text(path, text).map(|(_, values)| values)
+}
+
+fn parse_settings_text(
+    path: &Path,
+    text: &str,
+) -> Result<(toml_edit::DocumentMut, BTreeMap<String, String>), SettingsError> {
+    let document: toml_edit::DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
+        let (line, column) = e
+            .span()
+            .map(|span| line_and_column(text, span.start))
+            .unwrap_or((1, 1));
+        SettingsError::new(format!(
+            "{} is not valid TOML (line {line}, column {column}: {})",
+            path.display(),
+            crate::text::single_line(e.message())
+        ))
+    })?;
+    let mut values = BTreeMap::new();
+    for key in KNOWN_KEYS {
+        let Some(item) = document.get(key) else {
+            continue;
+        };
+        let value = match item.as_value() {
+            Some(toml_edit::Value::String(s)) => s.value().clone(),
+            Some(toml_edit::Value::Integer(i)) if key == "timeout_seconds" => i.value().to_string(),
+            _ => {
+                return Err(SettingsError::new(format!(
+                    "`{key}` in {} must be a {}",
+                    path.display(),
+                    if key == "timeout_seconds" {
+                        "whole number"
+                    } else {
+                        "string"
+                    }
+                )))
+            }
+        };
+        if !value.is_empty() {
+            values.insert(key.to_string(), value);
+        }
+    }
+    Ok((document, values))
 }
 
 /// The settings file may hold credentials: refused when group or others may write it, or

@@ -1,23 +1,29 @@
-//! `axonflow-codex install`.
+//! `axonflow-codex install`, in steps: read and check the files → resolve the settings (flags >
+//! environment > axonflow.toml > defaults, `settings.rs`) → ask for what is open, on a terminal
+//! only (`questions.rs`) → register with Community SaaS and probe the agent (`agent.rs`) → plan
+//! the files (`files.rs`) → confirm → write → report.
+
+mod agent;
+mod files;
+mod questions;
+mod settings;
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use axonflow_codex_hook::settings::{self as hook_settings, FailMode, HostEnv, OutputMode};
+use axonflow_codex_hook::settings::{FailMode, HostEnv, OutputMode};
 use serde_json::json;
-use toml_edit::DocumentMut;
 
-use crate::agent::registration;
+pub use settings::{FailModeFlag, OutputModeFlag};
+
+use self::files::{Hooks, Planned};
+use self::settings::InstallSettings;
 use crate::codex::codex_cli;
-use crate::codex::hooks_json::{self, Event, OurHook};
+use crate::codex::hooks_json::{Event, OurHook};
 use crate::codex::paths::{self, CodexPaths, Scope};
 use crate::codex::skills;
-use crate::codex::trust;
-use crate::edit::config_toml::{self, McpEntry, TrustEntry};
-use crate::edit::plan::Plan;
 use crate::error::{CommandError, Result};
 use crate::state::fsio;
-use crate::state::receipt::{ConfigTomlEntries, HooksJsonEntries, Receipt};
+use crate::state::receipt::Receipt;
 use crate::ui::prompt::Prompter;
 
 /// What the hooks govern.
@@ -72,16 +78,16 @@ pub struct InstallOptions {
     /// Register with AxonFlow Community SaaS (try.getaxonflow.com) for evaluation
     #[arg(long)]
     pub community_saas: bool,
-    /// Request timeout for the hooks, in seconds (default 8 before a tool, 5 after)
-    #[arg(long, value_name = "SECS")]
-    pub timeout: Option<String>,
+    /// Request timeout for the hooks, in whole seconds (default 8 before a tool, 5 after)
+    #[arg(long, value_name = "SECS", value_parser = settings::parse_timeout_flag)]
+    pub timeout: Option<u64>,
     /// What an unreachable agent means: open (allow) or closed (block)
-    #[arg(long, value_name = "MODE")]
-    pub fail_mode: Option<String>,
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub fail_mode: Option<FailModeFlag>,
     /// What a redacted or blocked shell/MCP output becomes: replace (the model receives the
     /// redacted copy, default) or alert (the model receives the output and an alert)
-    #[arg(long, value_name = "MODE")]
-    pub output_mode: Option<String>,
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub output_mode: Option<OutputModeFlag>,
     /// What to govern (default: all four)
     #[arg(long, value_enum, value_delimiter = ',', value_name = "WHAT")]
     pub govern: Vec<Governed>,
@@ -109,105 +115,6 @@ pub struct InstallOptions {
     pub json: bool,
 }
 
-/// The settings the hooks will use.
-#[derive(Debug, Clone)]
-struct Answers {
-    endpoint: String,
-    auth: Option<String>,
-    timeout: Option<u64>,
-    fail_mode: FailMode,
-    output_mode: OutputMode,
-    license_token: Option<String>,
-    trust_hooks: bool,
-    registration: Option<registration::Registration>,
-}
-
-/// Values already in axonflow.toml, used as defaults.
-#[derive(Debug, Default)]
-struct Existing {
-    endpoint: Option<String>,
-    auth: Option<String>,
-    timeout: Option<String>,
-    fail_mode: Option<String>,
-    output_mode: Option<String>,
-    license_token: Option<String>,
-}
-
-fn read_existing(path: &Path, bytes: Option<&[u8]>) -> Result<(Option<DocumentMut>, Existing)> {
-    let Some(bytes) = bytes else {
-        return Ok((None, Existing::default()));
-    };
-    let text = fsio::utf8_text(path, bytes)?;
-    // Same error shape as config.toml (file, line, cause).
-    config_toml::check(path, Some(bytes))?;
-    let doc: DocumentMut = text.parse().expect("checked above");
-    let get = |key: &str| {
-        doc.get(key)
-            .and_then(|item| match item.as_value() {
-                Some(toml_edit::Value::String(s)) => Some(s.value().clone()),
-                Some(toml_edit::Value::Integer(i)) => Some(i.value().to_string()),
-                _ => None,
-            })
-            .filter(|v| !v.is_empty())
-    };
-    let existing = Existing {
-        endpoint: get("endpoint"),
-        auth: get("auth"),
-        timeout: get("timeout_seconds"),
-        fail_mode: get("fail_mode"),
-        output_mode: get("output_mode"),
-        license_token: get("license_token"),
-    };
-    Ok((Some(doc), existing))
-}
-
-/// The files install merges into, read and checked.
-struct Inputs {
-    config_before: Option<Vec<u8>>,
-    config_text: String,
-    hooks_before: Option<Vec<u8>>,
-    hooks_text: String,
-    settings_before: Option<Vec<u8>>,
-    settings_doc: Option<DocumentMut>,
-    existing: Existing,
-    old_receipt: Option<Receipt>,
-}
-
-fn read_inputs(paths: &CodexPaths) -> Result<Inputs> {
-    for file in [&paths.config_toml, &paths.hooks_json, &paths.settings] {
-        fsio::check_link_target(file)?;
-    }
-    let config_before = fsio::read_optional(&paths.config_toml)?;
-    let config_text = config_toml::check(&paths.config_toml, config_before.as_deref())?;
-    let hooks_before = fsio::read_optional(&paths.hooks_json)?;
-    let hooks_text = hooks_json::check(&paths.hooks_json, hooks_before.as_deref())?;
-    let settings_before = fsio::read_optional(&paths.settings)?;
-    let (settings_doc, existing) = read_existing(&paths.settings, settings_before.as_deref())?;
-    let old_receipt = Receipt::load(&paths.receipt)?;
-    Ok(Inputs {
-        config_before,
-        config_text,
-        hooks_before,
-        hooks_text,
-        settings_before,
-        settings_doc,
-        existing,
-        old_receipt,
-    })
-}
-
-impl Inputs {
-    /// Whether the files still hold what was read (another run may have written since).
-    fn still_current(&self, paths: &CodexPaths) -> Result<bool> {
-        Ok(
-            fsio::read_optional(&paths.config_toml)? == self.config_before
-                && fsio::read_optional(&paths.hooks_json)? == self.hooks_before
-                && fsio::read_optional(&paths.settings)? == self.settings_before
-                && Receipt::load(&paths.receipt)? == self.old_receipt,
-        )
-    }
-}
-
 pub struct InstallContext<'a> {
     pub env: &'a HostEnv,
     /// `None` without a terminal (or with `-y`).
@@ -219,16 +126,11 @@ pub struct InstallContext<'a> {
 pub fn run(options: &InstallOptions, cx: InstallContext<'_>) -> Result<()> {
     let InstallContext {
         env,
-        mut prompter,
+        prompter,
         hook_source,
     } = cx;
-    if options.yes {
-        prompter = None;
-    } else if prompter.is_none() {
-        return Err(no_terminal_error(options, env));
-    }
-    let system = options.scope == Scope::System;
-    if system {
+    let mut prompter = terminal_or_refusal(options, env, prompter)?;
+    if options.scope == Scope::System {
         refuse_shared_secrets(options, env)?;
     }
     let paths = CodexPaths::for_scope(env, options.scope, !options.dry_run)?;
@@ -236,229 +138,55 @@ pub fn run(options: &InstallOptions, cx: InstallContext<'_>) -> Result<()> {
     // Read and check everything first: a malformed file stops us before any question, and
     // before the lock, so a refusal creates nothing. Under the lock it is all read again:
     // another run may have written in between.
-    let checked = read_inputs(&paths)?;
+    let checked = files::read_inputs(&paths)?;
     // Declared before the lock, so it runs after the lock is released.
     let mut cleanup = RefusalCleanup::new(&paths);
     let _lock = paths.prepare_to_write(options.dry_run)?;
-    let inputs = if checked.still_current(&paths)? {
-        checked
-    } else {
-        read_inputs(&paths)?
-    };
-    let Inputs {
-        config_before,
-        config_text,
-        hooks_before,
-        hooks_text,
-        settings_before,
-        settings_doc,
-        existing,
-        old_receipt,
-    } = inputs;
-    let hook_bytes = std::fs::read(&hook_source).map_err(|e| {
-        CommandError::io("read the hook binary", &hook_source, &e).hint(
-            "install both binaries side by side (`cargo install --path hook` and `--path installer`, or a release archive)",
-        )
-    })?;
+    let inputs = checked.current(&paths)?;
+    let hook_bytes = read_hook_binary(&hook_source)?;
 
-    let mut answers = resolve_answers(options, env, &existing, prompter.as_deref_mut())?;
-    if system {
-        // Managed hooks need no trust; the shared settings file carries no secret.
-        answers.trust_hooks = false;
-        answers.auth = None;
-        answers.license_token = None;
+    let mut settings = InstallSettings::resolve(options, env, &inputs.existing)?;
+    if let Some(prompter) = prompter.as_deref_mut() {
+        questions::ask_open_settings(&mut settings, options, &paths, prompter)?;
     }
-
+    let registration = agent::register(&mut settings, options, env, prompter.as_deref_mut())?;
     // Governance live? Asked before anything is written, so --require-agent changes nothing
     // when the agent does not answer.
     let not_live = if options.dry_run {
         None
     } else {
-        settle_agent(options, env, &mut answers, prompter.as_deref_mut())?
+        agent::settle_agent(options, env, &mut settings, prompter.as_deref_mut())?
     };
 
-    // The hooks and their trust.
-    let ours = our_hooks(&options.govern, &paths.hook_binary, answers.timeout);
-    let hooks_merged = hooks_json::merge(&hooks_text, &ours);
-    let trust_path = paths.hooks_json_trust_path();
-    let trust_entries: Vec<TrustEntry> = ours
-        .iter()
-        .zip(&hooks_merged.indexes)
-        .map(|(hook, &index)| TrustEntry {
-            key: trust::key(&trust_path, hook, index),
-            hash: trust::hash(hook),
-        })
-        .collect();
-
-    // Trust is asked for after showing exactly what Codex will run.
-    if answers.trust_hooks {
-        if let Some(prompter) = prompter.as_deref_mut() {
-            let commands: Vec<String> = ours
-                .iter()
-                .map(|h| format!("  {} ({}): {}", h.event.json_name(), scope_of(h), h.command))
-                .collect();
-            prompter.show(&format!(
-                "Codex runs hooks only after you trust them. These are the commands:\n{}",
-                commands.join("\n")
-            ));
-            answers.trust_hooks = prompter.confirm("Record trust for these hooks now?", true)?;
-        }
-    }
-    let trust = if answers.trust_hooks {
-        trust_entries.clone()
+    let hooks = Hooks::new(options, &paths, &inputs.hooks_text, settings.timeout.value);
+    let trust_hooks = ask_trust(options, &hooks, prompter.as_deref_mut())?;
+    let trust = if trust_hooks {
+        hooks.trust_entries.clone()
     } else {
         Vec::new()
     };
-    let mcp = (!options.no_mcp).then(|| McpEntry {
-        url: format!("{}/api/v1/mcp-server", answers.endpoint),
-        http_headers_helper: paths::command_for(&paths.hook_binary, "mcp-headers"),
-    });
-    let mut config_merged =
-        config_toml::merge(&paths.config_toml, &config_text, mcp.as_ref(), &trust)?;
-    drop(config_text);
-
-    // The plan.
-    let mut plan = Plan::default();
-    plan.set(
-        &paths.hook_binary,
-        std::fs::read(&paths.hook_binary).ok(),
-        Some(hook_bytes),
-        0o755,
-    );
-    let mut skill_dirs = Vec::new();
-    // Skills have no documented system location: a system install leaves them to each user.
-    if !options.no_skills && !system {
-        for (dir, contents) in skills::planned(&paths.skills) {
-            let file = dir.join("SKILL.md");
-            plan.set(
-                &file,
-                fsio::read_optional(&file)?,
-                Some(contents.as_bytes().to_vec()),
-                0o644,
-            );
-            skill_dirs.push(dir);
-        }
-    }
-    // Exactly 0600 even over a looser existing file: it may now hold credentials, and the
-    // hooks refuse a settings file that group or others can read.
-    plan.set_with_mode(
-        &paths.settings,
-        settings_before.clone(),
-        Some(settings_file(settings_doc, &answers).into_bytes()),
-        if system { 0o644 } else { 0o600 },
-    );
-    plan.set(
-        &paths.hooks_json,
-        hooks_before.clone(),
-        Some(hooks_merged.text.clone().into_bytes()),
-        0o644,
-    );
-    // No config.toml and nothing to put in it: do not create an empty one.
-    let config_after = (config_before.is_some() || !config_merged.text.is_empty())
-        .then(|| std::mem::take(&mut config_merged.text).into_bytes());
-    plan.set(
-        &paths.config_toml,
-        config_before.clone(),
-        config_after,
-        0o600,
-    );
-
-    // What we own, merged with what an earlier install recorded.
-    let mut receipt = old_receipt.clone().unwrap_or_default();
-    receipt.version = crate::VERSION.to_string();
-    receipt.codex_home = paths.home.clone();
-    receipt.hook_binary = paths.hook_binary.clone();
-    let old_hooks = receipt.hooks_json.take().unwrap_or_default();
-    // Groups an earlier install wrote stay ours (uninstall removes them) even when this run's
-    // `--govern` leaves them out.
-    let mut groups = old_hooks.groups.clone();
-    for hook in &ours {
-        let group = (hook.event.json_name().to_string(), hook.command.clone());
-        if !groups.contains(&group) {
-            groups.push(group);
-        }
-    }
-    receipt.hooks_json = Some(HooksJsonEntries {
-        groups,
-        created_hooks_key: old_hooks.created_hooks_key || hooks_merged.created_hooks_key,
-        created_events: union(&old_hooks.created_events, &hooks_merged.created_events),
-    });
-    let old_config = receipt.config_toml.take().unwrap_or_default();
-    receipt.config_toml = Some(ConfigTomlEntries {
-        mcp_server: mcp.is_some() || old_config.mcp_server,
-        trust_keys: union(
-            &old_config.trust_keys,
-            &trust.iter().map(|t| t.key.clone()).collect::<Vec<_>>(),
-        ),
-        trust_hashes: union(
-            &old_config.trust_hashes,
-            &trust.iter().map(|t| t.hash.clone()).collect::<Vec<_>>(),
-        ),
-        created_mcp_servers: old_config.created_mcp_servers || config_merged.created_mcp_servers,
-        created_hooks: old_config.created_hooks || config_merged.created_hooks,
-        created_hooks_state: old_config.created_hooks_state || config_merged.created_hooks_state,
-    });
-    receipt.skills = union_paths(&receipt.skills, &skill_dirs);
-    if let Some(registration) = &answers.registration {
-        receipt.registration_expires_at = registration.expires_at.clone();
-    }
-
+    let mut planned = files::plan(
+        options, &paths, inputs, &hooks, &trust, &settings, hook_bytes,
+    )?;
+    planned.record_registration(registration.as_ref());
     if options.dry_run {
-        let mut preview = Receipt {
-            files: receipt.files.clone(),
-            ..receipt.clone()
-        };
-        for change in &plan.changes {
-            preview.files.entry(change.path.clone()).or_default();
-        }
-        plan.set(
-            &paths.receipt,
-            fsio::read_optional(&paths.receipt)?,
-            Some(preview.to_bytes()),
-            0o600,
-        );
-        if plan.is_empty() && !options.json {
-            println!(
-                "Already installed in {}; nothing would change.",
-                paths.home.display()
-            );
-        } else {
-            plan.print_dry_run(options.json, &paths.settings);
-        }
-        return Ok(());
+        return dry_run(options, &paths, planned, &settings);
     }
-
-    if let (Some(prompter), false) = (prompter, plan.is_empty()) {
-        plan.confirm(
+    if let (Some(prompter), false) = (prompter, planned.plan.is_empty()) {
+        planned.plan.confirm(
             prompter,
             "These files will be written (each backed up before its first change)",
             "Apply these changes?",
             "install",
         )?;
     }
+    let changed = write(&paths, &planned, &mut cleanup)?;
+    clear_auth_failure(env);
 
-    let changed = !plan.is_empty();
-    if changed {
-        // Backups, then the receipt describing the result, then the files: a run killed
-        // anywhere leaves a receipt uninstall can trust, and the next install finishes.
-        plan.check_writable(&[&paths.backups, &paths.ours])?;
-        cleanup.disarm();
-        plan.record(&mut receipt, &paths.backups, &paths.home, &paths.settings)?;
-        write_receipt(&paths, old_receipt.as_ref(), &receipt)?;
-        plan.write_files(
-            "fix the cause and run `axonflow-codex install` again to finish, or `axonflow-codex uninstall` to take back what was done (the receipt already lists every file)",
-        )?;
-    }
-    // Settings changed: a stale auth-failure cooldown must not outlive the fix.
-    if let Ok(settings) = hook_settings::Settings::resolve(env) {
-        axonflow_codex_hook::state::StateDir::new(settings.state_dir)
-            .clear_auth_failure(axonflow_codex_hook::state::now_epoch());
-    }
-
-    let verification = if system {
+    let verification = if options.scope == Scope::System {
         "not needed (managed hooks)".to_string()
-    } else if answers.trust_hooks {
-        verify_trust(env, &paths, &trust_entries)?
+    } else if trust_hooks {
+        agent::verify_trust(env, &paths, &hooks.trust_entries)?
     } else {
         "not recorded".to_string()
     };
@@ -467,11 +195,139 @@ pub fn run(options: &InstallOptions, cx: InstallContext<'_>) -> Result<()> {
         trust: &verification,
         not_live: not_live.as_deref(),
     };
-    report(options, &paths, &ours, &answers, &outcome, env);
+    report(
+        options,
+        &paths,
+        &hooks.ours,
+        &Answers::from(&settings),
+        &outcome,
+        env,
+    );
     if let Some(reason) = &not_live {
-        eprintln!("{}", not_live_warning(reason, answers.fail_mode));
+        eprintln!(
+            "{}",
+            agent::not_live_warning(reason, settings.fail_mode.value)
+        );
     }
     Ok(())
+}
+
+/// The prompter to ask with: none with `-y`; without a terminal (and without `-y`), the
+/// error that names the flags to pass.
+fn terminal_or_refusal<'a>(
+    options: &InstallOptions,
+    env: &HostEnv,
+    prompter: Option<&'a mut dyn Prompter>,
+) -> Result<Option<&'a mut dyn Prompter>> {
+    match prompter {
+        _ if options.yes => Ok(None),
+        None => Err(no_terminal_error(options, env)),
+        Some(prompter) => Ok(Some(prompter)),
+    }
+}
+
+fn read_hook_binary(hook_source: &Path) -> Result<Vec<u8>> {
+    std::fs::read(hook_source).map_err(|e| {
+        CommandError::io("read the hook binary", hook_source, &e).hint(
+            "install both binaries side by side (`cargo install --path hook` and `--path installer`, or a release archive)",
+        )
+    })
+}
+
+/// Whether to record trust: not with --no-trust-hooks, not for managed (system) hooks, and
+/// interactively only after showing exactly what Codex will run.
+fn ask_trust(
+    options: &InstallOptions,
+    hooks: &Hooks,
+    prompter: Option<&mut (dyn Prompter + '_)>,
+) -> Result<bool> {
+    if options.no_trust_hooks || options.scope == Scope::System {
+        return Ok(false);
+    }
+    let Some(prompter) = prompter else {
+        return Ok(true);
+    };
+    let commands: Vec<String> = hooks
+        .ours
+        .iter()
+        .map(|h| format!("  {} ({}): {}", h.event.json_name(), scope_of(h), h.command))
+        .collect();
+    prompter.show(&format!(
+        "Codex runs hooks only after you trust them. These are the commands:\n{}",
+        commands.join("\n")
+    ));
+    prompter.confirm("Record trust for these hooks now?", true)
+}
+
+/// Shows what would change (and where each setting comes from); writes nothing.
+fn dry_run(
+    options: &InstallOptions,
+    paths: &CodexPaths,
+    mut planned: Planned,
+    settings: &InstallSettings,
+) -> Result<()> {
+    let mut preview = Receipt {
+        files: planned.receipt.files.clone(),
+        ..planned.receipt.clone()
+    };
+    for change in &planned.plan.changes {
+        preview.files.entry(change.path.clone()).or_default();
+    }
+    planned.plan.set(
+        &paths.receipt,
+        fsio::read_optional(&paths.receipt)?,
+        Some(preview.to_bytes()),
+        0o600,
+    );
+    if !options.json {
+        println!(
+            "Settings for {} (and where each comes from):\n{}",
+            paths.settings.display(),
+            settings.describe()
+        );
+    }
+    if planned.plan.is_empty() && !options.json {
+        println!(
+            "Already installed in {}; nothing would change.",
+            paths.home.display()
+        );
+    } else {
+        planned.plan.print_dry_run(options.json, &paths.settings);
+    }
+    Ok(())
+}
+
+/// Backups, then the receipt describing the result, then the files: a run killed anywhere
+/// leaves a receipt uninstall can trust, and the next install finishes. Whether anything
+/// changed.
+fn write(paths: &CodexPaths, planned: &Planned, cleanup: &mut RefusalCleanup) -> Result<bool> {
+    let Planned {
+        plan,
+        receipt,
+        old_receipt,
+    } = planned;
+    if plan.is_empty() {
+        return Ok(false);
+    }
+    plan.check_writable(&[&paths.backups, &paths.ours])?;
+    cleanup.disarm();
+    let mut receipt = receipt.clone();
+    plan.record(&mut receipt, &paths.backups, &paths.home, &paths.settings)?;
+    if old_receipt.as_ref() != Some(&receipt) {
+        fsio::write_atomic(&paths.receipt, &receipt.to_bytes(), 0o600)?;
+    }
+    plan.write_files(
+        "fix the cause and run `axonflow-codex install` again to finish, or `axonflow-codex uninstall` to take back what was done (the receipt already lists every file)",
+    )?;
+    Ok(true)
+}
+
+/// Settings changed: a stale auth-failure cooldown must not outlive the fix.
+fn clear_auth_failure(env: &HostEnv) {
+    if let Ok(settings) = axonflow_codex_hook::settings::Settings::resolve(env) {
+        axonflow_codex_hook::state::StateDir::new(settings.state_dir)
+            .clear_auth_failure(axonflow_codex_hook::state::now_epoch());
+    }
 }
 
 /// Until the first write: a run that ends (refused, cancelled, failed) before it takes back
@@ -500,105 +356,6 @@ impl Drop for RefusalCleanup {
             let _ = std::fs::remove_dir(ours);
         }
     }
-}
-
-/// Probes the agent the answers point at. Interactive: when it does not answer, offers to
-/// re-enter the endpoint until it does or the user goes on without it. Returns why governance
-/// is not live, if it is not (with --require-agent that is an error instead).
-fn settle_agent(
-    options: &InstallOptions,
-    env: &HostEnv,
-    answers: &mut Answers,
-    mut prompter: Option<&mut (dyn Prompter + '_)>,
-) -> Result<Option<String>> {
-    // The user token does not depend on the answers; it is found as the hooks find it.
-    let user_token = || {
-        hook_settings::Settings::resolve(env)
-            .ok()
-            .and_then(|settings| {
-                axonflow_codex_hook::tokens::resolve_user_token(env, &settings).token
-            })
-    };
-    loop {
-        let spinner = crate::ui::progress::spinner(&format!(
-            "Checking the AxonFlow agent at {}",
-            answers.endpoint
-        ));
-        let result = crate::agent::liveness::check(&crate::agent::liveness::Target {
-            endpoint: &answers.endpoint,
-            auth: answers.auth.as_deref(),
-            license_token: answers.license_token.as_deref(),
-            user_token: user_token(),
-            timeout_seconds: answers.timeout.unwrap_or(8),
-        });
-        spinner.finish_and_clear();
-        let Err(reason) = result else {
-            return Ok(None);
-        };
-        let retry = match prompter.as_deref_mut() {
-            Some(prompter) => {
-                prompter.show(&not_live_warning(&reason, answers.fail_mode));
-                prompter.confirm("Enter another AxonFlow agent URL?", true)?
-            }
-            None => false,
-        };
-        if !retry {
-            if options.require_agent {
-                return Err(CommandError::failure(format!(
-                    "AxonFlow governance is not live: {reason}; nothing was changed (--require-agent)"
-                ))
-                .hint("start the agent or fix --endpoint, then run install again; `axonflow-codex doctor` shows each link of the chain"));
-            }
-            return Ok(Some(reason));
-        }
-        if let Some(prompter) = prompter.as_deref_mut() {
-            let url = prompter.input("AxonFlow agent URL", Some(&answers.endpoint), &|text| {
-                endpoint_answer(text, "the URL")
-                    .map(|_| ())
-                    .map_err(|e| e.to_string())
-            })?;
-            answers.endpoint = endpoint_answer(&url, "the URL")?;
-        }
-    }
-}
-
-fn not_live_warning(reason: &str, fail_mode: FailMode) -> String {
-    let consequence = match fail_mode {
-        FailMode::Open => "with fail_mode open, every tool call is allowed unchecked until it does",
-        FailMode::Closed => {
-            "with fail_mode closed, every governed tool call is blocked until it does"
-        }
-    };
-    format!(
-        "warning: AxonFlow governance is not live yet: {reason}. The hooks are installed, but {consequence}. Run `axonflow-codex doctor` once the agent is up."
-    )
-}
-
-fn write_receipt(paths: &CodexPaths, old: Option<&Receipt>, new: &Receipt) -> Result<()> {
-    if old != Some(new) {
-        fsio::write_atomic(&paths.receipt, &new.to_bytes(), 0o600)?;
-    }
-    Ok(())
-}
-
-fn union(a: &[String], b: &[String]) -> Vec<String> {
-    let mut out = a.to_vec();
-    for item in b {
-        if !out.contains(item) {
-            out.push(item.clone());
-        }
-    }
-    out
-}
-
-fn union_paths(a: &[PathBuf], b: &[PathBuf]) -> Vec<PathBuf> {
-    let mut out = a.to_vec();
-    for item in b {
-        if !out.contains(item) {
-            out.push(item.clone());
-        }
-    }
-    out
 }
 
 fn matcher(govern: &[Governed]) -> String {
@@ -645,67 +402,6 @@ fn scope_of(hook: &OurHook) -> &str {
         &hook.matcher
     } else {
         "every prompt"
-    }
-}
-
-/// axonflow.toml with our answers set, other keys (older plugins') kept.
-fn settings_file(existing: Option<DocumentMut>, answers: &Answers) -> String {
-    let Some(mut doc) = existing else {
-        // A new file: plain `key = "value"` lines, the form older plugin readers parse.
-        let mut text = String::from("# AxonFlow settings for the Codex hooks, written by `axonflow-codex install` (keep it mode 0600).\n");
-        let mut line = |key: &str, value: Option<String>| {
-            if let Some(value) = value {
-                text.push_str(&format!("{key} = {}\n", toml_edit::Value::from(value)));
-            }
-        };
-        line("endpoint", Some(answers.endpoint.clone()));
-        line("auth", answers.auth.clone());
-        line("timeout_seconds", answers.timeout.map(|t| t.to_string()));
-        line("fail_mode", Some(answers.fail_mode.as_str().to_string()));
-        line(
-            "output_mode",
-            Some(answers.output_mode.as_str().to_string()),
-        );
-        line("license_token", answers.license_token.clone());
-        return text;
-    };
-    let mut set = |key: &str, value: Option<String>| match value {
-        Some(value) => {
-            if doc.get(key).and_then(|i| i.as_str()) != Some(value.as_str()) {
-                set_keeping_comments(&mut doc, key, value);
-            }
-        }
-        None => {
-            doc.remove(key);
-        }
-    };
-    set("endpoint", Some(answers.endpoint.clone()));
-    set("auth", answers.auth.clone());
-    set("timeout_seconds", answers.timeout.map(|t| t.to_string()));
-    set("fail_mode", Some(answers.fail_mode.as_str().to_string()));
-    set(
-        "output_mode",
-        Some(answers.output_mode.as_str().to_string()),
-    );
-    set("license_token", answers.license_token.clone());
-    doc.to_string()
-}
-
-/// Sets `key` to a string. An existing key is changed in place: `insert` would replace the
-/// key with a fresh one and drop the comments above it (the file's header sits on its first
-/// key) and the one after its value.
-fn set_keeping_comments(doc: &mut DocumentMut, key: &str, value: String) {
-    let mut new_value = toml_edit::Value::from(value);
-    match doc.get_mut(key) {
-        Some(item) => {
-            if let Some(old) = item.as_value() {
-                *new_value.decor_mut() = old.decor().clone();
-            }
-            *item = toml_edit::Item::Value(new_value);
-        }
-        None => {
-            doc.insert(key, toml_edit::Item::Value(new_value));
-        }
     }
 }
 
@@ -756,286 +452,21 @@ fn no_terminal_error(options: &InstallOptions, env: &HostEnv) -> CommandError {
     error
 }
 
-fn resolve_answers(
-    options: &InstallOptions,
-    env: &HostEnv,
-    existing: &Existing,
-    mut prompter: Option<&mut (dyn Prompter + '_)>,
-) -> Result<Answers> {
-    let usage = |e: hook_settings::SettingsError| CommandError::usage(e.to_string());
-
-    // Endpoint: a flag, the variable, the choice of Community SaaS, or a question.
-    let mut registration = None;
-    let flag_endpoint = match &options.endpoint {
-        Some(url) => Some(endpoint_answer(url, "--endpoint")?),
-        None => env
-            .var("AXONFLOW_ENDPOINT")
-            .map(|url| endpoint_answer(url, "AXONFLOW_ENDPOINT"))
-            .transpose()?,
-    };
-    let mut wants_saas = options.community_saas;
-    let endpoint = match (flag_endpoint, prompter.as_deref_mut()) {
-        (Some(endpoint), _) => endpoint,
-        (None, Some(prompter)) if !wants_saas => {
-            // A system install stores no credentials, so it offers no Community SaaS.
-            let choice = if options.scope == Scope::System {
-                0
-            } else {
-                prompter.select(
-                    "Where is your AxonFlow agent?",
-                    &[
-                        "Self-hosted (a URL you run)",
-                        "AxonFlow Community SaaS (try.getaxonflow.com, for evaluation)",
-                    ],
-                    0,
-                )?
-            };
-            if choice == 1 {
-                wants_saas = true;
-                String::new()
-            } else {
-                let default = existing
-                    .endpoint
-                    .clone()
-                    .unwrap_or_else(|| hook_settings::DEFAULT_ENDPOINT.to_string());
-                let url = prompter.input("AxonFlow agent URL", Some(&default), &|text| {
-                    endpoint_answer(text, "the URL")
-                        .map(|_| ())
-                        .map_err(|e| e.to_string())
-                })?;
-                endpoint_answer(&url, "the URL")?
-            }
-        }
-        (None, _) if wants_saas => String::new(),
-        (None, _) => existing
-            .endpoint
-            .as_deref()
-            .map(|url| hook_settings::parse_endpoint(url, "`endpoint` in axonflow.toml"))
-            .transpose()?
-            .unwrap_or_else(|| hook_settings::DEFAULT_ENDPOINT.to_string()),
-    };
-    let endpoint = if wants_saas {
-        match prompter.as_deref_mut() {
-            Some(prompter) => {
-                prompter.show(registration::NOTICE);
-                if !prompter.confirm("Register with AxonFlow Community SaaS now?", true)? {
-                    return Err(CommandError::failure(
-                        "install cancelled; nothing was changed",
-                    ));
-                }
-            }
-            None => eprintln!("{}", registration::NOTICE),
-        }
-        if options.dry_run {
-            registration::SAAS_ENDPOINT.to_string()
-        } else {
-            let spinner = crate::ui::progress::spinner("Registering with AxonFlow Community SaaS");
-            let result = registration::register(env.var("AXONFLOW_REGISTRATION_URL"));
-            spinner.finish_and_clear();
-            let registered = result?;
-            match prompter.as_deref_mut() {
-                Some(prompter) => prompter.show(registration::CONNECTED),
-                None => eprintln!("{}", registration::CONNECTED),
-            }
-            let endpoint = registered.endpoint.clone();
-            registration = Some(registered);
-            endpoint
-        }
-    } else {
-        endpoint
-    };
-
-    // Credentials.
-    let auth = if let Some(registered) = &registration {
-        Some(registered.auth.clone())
-    } else if let Some(auth) = &options.auth {
-        hook_settings::check_auth(auth, "--auth").map_err(usage)?;
-        Some(auth.clone())
-    } else if let (Some(id), Some(secret)) = (&options.client_id, &options.client_secret) {
-        Some(encode_pair(id, secret)?)
-    } else if let Some(auth) = env.var("AXONFLOW_AUTH") {
-        hook_settings::check_auth(auth, "AXONFLOW_AUTH").map_err(usage)?;
-        Some(auth.to_string())
-    } else if (wants_saas && options.dry_run) || options.scope == Scope::System {
-        None
-    } else if let Some(prompter) = prompter.as_deref_mut() {
-        let has_existing = existing.auth.is_some();
-        let question = if has_existing {
-            "Change the stored credentials?"
-        } else {
-            "Does the agent require credentials (client id and secret)?"
-        };
-        if prompter.confirm(question, false)? {
-            let id = prompter.input("Client id", None, &|text| {
-                if text.is_empty() || text.contains(':') {
-                    Err("a client id is non-empty and has no ':'".into())
-                } else {
-                    Ok(())
-                }
-            })?;
-            let secret = prompter.password("Client secret")?;
-            Some(encode_pair(&id, &secret)?)
-        } else {
-            existing.auth.clone()
-        }
-    } else {
-        existing.auth.clone()
-    };
-
-    // Timeout.
-    let timeout = match (&options.timeout, env.var("AXONFLOW_TIMEOUT_SECONDS")) {
-        (Some(t), _) => Some(hook_settings::parse_timeout(t, "--timeout").map_err(usage)?),
-        (None, Some(t)) => {
-            Some(hook_settings::parse_timeout(t, "AXONFLOW_TIMEOUT_SECONDS").map_err(usage)?)
-        }
-        (None, None) => match prompter.as_deref_mut() {
-            Some(prompter) => {
-                let default = existing.timeout.clone().unwrap_or_else(|| "8".to_string());
-                let answer =
-                    prompter.input("Request timeout in seconds", Some(&default), &|text| {
-                        hook_settings::parse_timeout(text, "the timeout")
-                            .map(|_| ())
-                            .map_err(|e| e.to_string())
-                    })?;
-                let seconds =
-                    hook_settings::parse_timeout(&answer, "the timeout").map_err(usage)?;
-                // Keeping the default leaves each hook its own (8 s before, 5 s after).
-                (existing.timeout.is_some() || seconds != 8).then_some(seconds)
-            }
-            None => existing
-                .timeout
-                .as_deref()
-                .and_then(|t| hook_settings::parse_timeout(t, "timeout").ok()),
-        },
-    };
-
-    // Fail mode.
-    let fail_mode = match (&options.fail_mode, env.var("AXONFLOW_FAIL_MODE")) {
-        (Some(mode), _) => hook_settings::parse_fail_mode(mode, "--fail-mode").map_err(usage)?,
-        (None, Some(mode)) => {
-            hook_settings::parse_fail_mode(mode, "AXONFLOW_FAIL_MODE").map_err(usage)?
-        }
-        (None, None) => {
-            let current = existing
-                .fail_mode
-                .as_deref()
-                .and_then(|m| hook_settings::parse_fail_mode(m, "").ok())
-                .unwrap_or_default();
-            match prompter {
-                Some(prompter) => {
-                    let choice = prompter.select(
-                        "When the agent cannot be reached",
-                        &["open: allow the tool call", "closed: block the tool call"],
-                        if current == FailMode::Closed { 1 } else { 0 },
-                    )?;
-                    if choice == 1 {
-                        FailMode::Closed
-                    } else {
-                        FailMode::Open
-                    }
-                }
-                None => current,
-            }
-        }
-    };
-
-    let output_mode = resolve_output_mode(options, env, existing)?;
-    let license_token = env
-        .var("AXONFLOW_LICENSE_TOKEN")
-        .map(str::to_string)
-        .or_else(|| existing.license_token.clone());
-    Ok(Answers {
-        endpoint,
-        auth,
-        timeout,
-        fail_mode,
-        output_mode,
-        license_token,
-        trust_hooks: !options.no_trust_hooks,
-        registration,
-    })
+/// The settings as the report shows them.
+struct Answers {
+    endpoint: String,
+    fail_mode: FailMode,
+    output_mode: OutputMode,
 }
 
-/// `--output-mode`, else the variable, else the settings file, else `replace`. Not asked
-/// interactively: replace is what protects, alert is an explicit choice.
-fn resolve_output_mode(
-    options: &InstallOptions,
-    env: &HostEnv,
-    existing: &Existing,
-) -> Result<OutputMode> {
-    let usage = |e: hook_settings::SettingsError| CommandError::usage(e.to_string());
-    Ok(
-        match (&options.output_mode, env.var("AXONFLOW_OUTPUT_MODE")) {
-            (Some(mode), _) => {
-                hook_settings::parse_output_mode(mode, "--output-mode").map_err(usage)?
-            }
-            (None, Some(mode)) => {
-                hook_settings::parse_output_mode(mode, "AXONFLOW_OUTPUT_MODE").map_err(usage)?
-            }
-            (None, None) => existing
-                .output_mode
-                .as_deref()
-                .and_then(|m| hook_settings::parse_output_mode(m, "").ok())
-                .unwrap_or_default(),
-        },
-    )
-}
-
-/// An endpoint given as an answer (flag, variable, prompt), checked as the hooks check it.
-fn endpoint_answer(url: &str, what: &str) -> Result<String> {
-    hook_settings::parse_endpoint(url, what).map_err(|e| {
-        let error = CommandError::usage(e.to_string());
-        if hook_settings::has_userinfo(url) {
-            error.hint("give the agent's credentials with --client-id ID --client-secret SECRET (or --auth); they are stored in axonflow.toml (0600), never in config.toml")
-        } else {
-            error
-        }
-    })
-}
-
-fn encode_pair(id: &str, secret: &str) -> Result<String> {
-    if id.is_empty() || id.contains(':') || secret.is_empty() {
-        return Err(CommandError::usage(
-            "--client-id must be non-empty without ':' and --client-secret non-empty",
-        ));
-    }
-    use base64::Engine as _;
-    Ok(base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}")))
-}
-
-/// Checks with the real Codex (when on PATH) that it trusts our hooks; otherwise the
-/// recorded hashes, computed as Codex computes them, stand.
-fn verify_trust(env: &HostEnv, paths: &CodexPaths, expected: &[TrustEntry]) -> Result<String> {
-    let Some(codex) = codex_cli::find(env) else {
-        return Ok("recorded (no codex on PATH to verify with)".to_string());
-    };
-    let spinner = crate::ui::progress::spinner("Verifying hook trust with codex app-server");
-    let listed = trust::list_hooks(&codex, &paths.home, &paths.home, Duration::from_secs(30));
-    spinner.finish_and_clear();
-    let listed = listed.map_err(|e| {
-        CommandError::failure(format!("could not verify hook trust: {e}"))
-            .hint("run `axonflow-codex doctor` to check again")
-    })?;
-    for entry in expected {
-        match listed.iter().find(|hook| hook.key == entry.key) {
-            Some(hook) if hook.trust_status == "trusted" || hook.trust_status == "managed" => {}
-            Some(hook) => {
-                return Err(CommandError::failure(format!(
-                    "Codex reports the hook {} as {} (hash {}, recorded {})",
-                    entry.key, hook.trust_status, hook.current_hash, entry.hash
-                ))
-                .hint("run `axonflow-codex doctor`, or trust the hooks in Codex with /hooks"));
-            }
-            None => {
-                return Err(CommandError::failure(format!(
-                    "Codex does not list the hook {}",
-                    entry.key
-                ))
-                .hint("run `axonflow-codex doctor`"));
-            }
+impl From<&InstallSettings> for Answers {
+    fn from(settings: &InstallSettings) -> Self {
+        Answers {
+            endpoint: settings.endpoint().to_string(),
+            fail_mode: settings.fail_mode.value,
+            output_mode: settings.output_mode.value,
         }
     }
-    Ok("recorded and verified with codex app-server".to_string())
 }
 
 /// What the install did and found, for its report.
