@@ -8,6 +8,8 @@ use std::path::Path;
 pub enum ErrorKind {
     Usage,
     Failure,
+    /// Stopped by the user (Ctrl-C at a prompt): exit 130, as a shell reports SIGINT.
+    Interrupted,
 }
 
 #[derive(Debug, Clone)]
@@ -36,6 +38,14 @@ impl CommandError {
         }
     }
 
+    pub fn interrupted(message: impl Into<String>) -> Self {
+        CommandError {
+            kind: ErrorKind::Interrupted,
+            message: message.into(),
+            hints: Vec::new(),
+        }
+    }
+
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
         self.hints.push(hint.into());
         self
@@ -54,6 +64,7 @@ impl CommandError {
         match self.kind {
             ErrorKind::Usage => 2,
             ErrorKind::Failure => 1,
+            ErrorKind::Interrupted => 130,
         }
     }
 }

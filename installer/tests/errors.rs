@@ -124,9 +124,10 @@ fn unknown_flags_and_bad_values_are_usage_errors() {
         assert!(run.stderr.starts_with("error:"), "{args:?}: {}", run.stderr);
     }
     let run = env.run(&["install", "-y", "--fail-mode", "sometimes"]);
+    // A value enum: clap names the choices.
     assert_eq!(
         run.stderr,
-        "error: --fail-mode must be \"open\" or \"closed\"\n"
+        "error: invalid value 'sometimes' for '--fail-mode <MODE>'\n  [possible values: open, closed]\n\nFor more information, try '--help'.\n"
     );
     assert!(!env.path("hooks.json").exists());
 }

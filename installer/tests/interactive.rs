@@ -19,6 +19,16 @@ fn host_env(env: &TestEnv, extra: &[(&str, &str)]) -> HostEnv {
     HostEnv::from_vars(vars)
 }
 
+/// The skills install ships: one folder each under plugin-assets/skills.
+fn skill_count() -> usize {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../plugin-assets/skills");
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .count()
+}
+
 fn hook_source() -> PathBuf {
     PathBuf::from(INSTALLER).with_file_name("axonflow-codex-hook")
 }
@@ -76,13 +86,25 @@ fn questions_in_order_and_answers_persisted() {
             "Apply these changes?",
         ]
     );
-    assert!(
-        prompter.shown[0].starts_with("warning: AxonFlow governance is not live yet: cannot reach http://127.0.0.9:8080/health"),
-        "{}",
-        prompter.shown[0]
+    let home = env.codex_home.display();
+    let skills = skill_count();
+    assert_eq!(
+        prompter.shown[0],
+        format!(
+            "This installs AxonFlow governance for Codex. It adds the hook commands to {home}/hooks.json; \
+             an [mcp_servers.axonflow] entry to {home}/config.toml; Codex's trust in those hooks to config.toml; \
+             {skills} skills to {home}/skills; the agent's address and credentials to {home}/axonflow.toml. \
+             A few questions come first; nothing is written before you confirm the list of files at the end."
+        ),
+        "what will change is said before the first question"
     );
     assert!(
-        prompter.shown[1].contains(&format!(
+        prompter.shown[1].starts_with("warning: AxonFlow governance is not live yet: cannot reach http://127.0.0.9:8080/health"),
+        "{}",
+        prompter.shown[1]
+    );
+    assert!(
+        prompter.shown[2].contains(&format!(
             "{}/axonflow/bin/axonflow-codex-hook pre-tool-use",
             env.codex_home.display()
         )),
@@ -152,11 +174,12 @@ fn choosing_community_saas_shows_the_notice_and_registers() {
         &["AxonFlow Community", "y", "", "", "", ""],
     );
     result.unwrap();
-    assert!(prompter.shown[0].starts_with(
+    assert!(prompter.shown[0].starts_with("This installs AxonFlow governance for Codex."));
+    assert!(prompter.shown[1].starts_with(
         "[AxonFlow] AxonFlow Community SaaS (https://try.getaxonflow.com) is\nintended for basic testing"
     ));
     assert_eq!(
-        prompter.shown[1],
+        prompter.shown[2],
         "[AxonFlow] Connected to AxonFlow Community SaaS at https://try.getaxonflow.com."
     );
     assert_eq!(
@@ -200,7 +223,17 @@ fn answer(p: &mut rexpect::session::PtySession, question: &str, keys: &str) {
 fn dialoguer_prompts_on_a_real_terminal() {
     let env = TestEnv::new();
     let mut p = spawn_in_pty(&env, &["install"]);
-    answer(&mut p, "Where is your AxonFlow agent?", "\r"); // the first item: self-hosted
+    let before_first_question = p.exp_string("Where is your AxonFlow agent?").unwrap();
+    assert!(
+        before_first_question
+            .contains("This installs AxonFlow governance for Codex. It adds the hook commands to")
+            && before_first_question
+                .contains("nothing is written before you confirm the list of files at the end."),
+        "{before_first_question}"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    p.send("\r").unwrap(); // the first item: self-hosted
+    p.flush().unwrap();
     answer(&mut p, "AxonFlow agent URL", "http://127.0.0.10:8080\r");
     answer(&mut p, "require credentials", "y");
     answer(&mut p, "Client id", "pty-client\r");
@@ -213,6 +246,10 @@ fn dialoguer_prompts_on_a_real_terminal() {
     let rest = p.exp_eof().unwrap();
     assert!(
         rest.contains("Installed AxonFlow governance for Codex"),
+        "{rest}"
+    );
+    assert!(
+        rest.contains("The next Codex session picks the hooks up (a session already open keeps what it started with).\r\nNext: axonflow-codex doctor"),
         "{rest}"
     );
     let settings = env.read("axonflow.toml");
@@ -240,6 +277,82 @@ fn uninstall_asks_before_removing() {
     assert!(env.path("hooks.json").exists());
 }
 
+/// Enter at the uninstall question keeps everything: removing is the destructive direction.
+#[test]
+fn uninstall_defaults_to_no() {
+    let env = TestEnv::new();
+    env.ok(&["install", "-y"]);
+    let before = env.snapshot();
+    let mut p = spawn_in_pty(&env, &["uninstall"]);
+    answer(
+        &mut p,
+        "Uninstall AxonFlow governance from Codex? [y/N]",
+        "\r",
+    );
+    let rest = p.exp_eof().unwrap();
+    assert!(
+        rest.contains("error: uninstall cancelled; nothing was changed"),
+        "{rest}"
+    );
+    assert_eq!(env.snapshot(), before);
+}
+
+/// Ctrl-C at a question, before the lock's questions and under it: the cursor dialoguer hid is
+/// shown again, the exit is 130 (as a shell reports SIGINT), and nothing is written.
+#[test]
+fn ctrl_c_at_a_prompt_restores_the_cursor_exits_130_and_writes_nothing() {
+    let to_the_secret: &[(&str, &str)] = &[
+        ("Where is your AxonFlow agent?", "\r"),
+        ("AxonFlow agent URL", "\r"),
+        ("require credentials", "y"),
+        ("Client id", "pty-client\r"),
+        ("Client secret", "half-typ"),
+    ];
+    let to_the_last_question: &[(&str, &str)] = &[
+        ("Where is your AxonFlow agent?", "\r"),
+        ("AxonFlow agent URL", "http://127.0.0.10:8080\r"),
+        ("require credentials", "n"),
+        ("Request timeout in seconds", "\r"),
+        ("When the agent cannot be reached", "\r"),
+        ("Enter another AxonFlow agent URL?", "n"),
+        ("Record trust for these hooks now?", "y"),
+        ("Apply these changes?", ""),
+    ];
+    let first_question: &[(&str, &str)] = &[("Where is your AxonFlow agent?", "")];
+    for steps in [first_question, to_the_secret, to_the_last_question] {
+        let env = TestEnv::new();
+        env.write("config.toml", "model = \"gpt-5.5\"\n");
+        let before = env.snapshot();
+        let mut p = spawn_in_pty(&env, &["install"]);
+        for (question, keys) in steps {
+            answer(&mut p, question, keys);
+        }
+        p.send("\x03").unwrap();
+        p.flush().unwrap();
+        let rest = p.exp_eof().unwrap();
+        let status = p.process().wait().unwrap();
+        let question = steps.last().unwrap().0;
+        assert!(
+            matches!(status, rexpect::process::WaitStatus::Exited(_, 130)),
+            "at {question:?}: {status:?} {rest}"
+        );
+        assert!(
+            rest.contains("error: interrupted; nothing was changed"),
+            "at {question:?}: {rest}"
+        );
+        assert!(
+            rest.contains("\u{1b}[?25h"),
+            "at {question:?}, the cursor is shown again: {rest:?}"
+        );
+        assert!(!rest.contains("half-typ"), "the secret is never echoed");
+        assert_eq!(
+            env.snapshot(),
+            before,
+            "at {question:?}, nothing is written"
+        );
+    }
+}
+
 #[test]
 fn an_agent_that_does_not_answer_offers_to_re_enter_the_endpoint() {
     let agent = StandIn::start(AgentConfig::default());
@@ -263,9 +376,9 @@ fn an_agent_that_does_not_answer_offers_to_re_enter_the_endpoint() {
         ]
     );
     assert!(
-        prompter.shown[0].contains("not live yet: cannot reach http://127.0.0.1:9/health"),
+        prompter.shown[1].contains("not live yet: cannot reach http://127.0.0.1:9/health"),
         "{}",
-        prompter.shown[0]
+        prompter.shown[1]
     );
     assert!(env
         .read("axonflow.toml")

@@ -177,6 +177,7 @@ pub fn run(options: &InstallOptions, cx: InstallContext<'_>) -> Result<()> {
             prompter,
             "These files will be written (each backed up before its first change)",
             "Apply these changes?",
+            true,
             "install",
         )?;
     }
@@ -568,6 +569,9 @@ fn report(
     match not_live {
         None => println!("  agent     answering at {}", answers.endpoint),
         Some(reason) => println!("  agent     NOT LIVE: {reason}"),
+    }
+    if changed {
+        println!("The next Codex session picks the hooks up (a session already open keeps what it started with).");
     }
     println!("Next: axonflow-codex doctor");
 }

@@ -126,10 +126,12 @@ pub fn run(
         return Ok(());
     }
     if let Some(prompter) = prompter {
+        // Removing is the destructive direction: Enter keeps everything.
         plan.confirm(
             prompter,
             "These files will be restored or removed",
             "Uninstall AxonFlow governance from Codex?",
+            false,
             "uninstall",
         )?;
     }

@@ -94,18 +94,19 @@ impl Plan {
         }
     }
 
-    /// Shows the files under `heading` and asks `question`; declining is an error naming
-    /// `command`, with nothing changed.
+    /// Shows the files under `heading` and asks `question` (Enter answers `default`); declining
+    /// is an error naming `command`, with nothing changed.
     pub fn confirm(
         &self,
         prompter: &mut dyn crate::ui::prompt::Prompter,
         heading: &str,
         question: &str,
+        default: bool,
         command: &str,
     ) -> Result<()> {
         let files: Vec<String> = self.paths().iter().map(|p| format!("  {p}")).collect();
         prompter.show(&format!("{heading}:\n{}", files.join("\n")));
-        if prompter.confirm(question, true)? {
+        if prompter.confirm(question, default)? {
             Ok(())
         } else {
             Err(crate::error::CommandError::failure(format!(

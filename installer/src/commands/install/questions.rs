@@ -31,7 +31,7 @@ pub(super) fn ask_open_settings(
 pub(super) fn intro(options: &InstallOptions, paths: &CodexPaths) -> String {
     let system = options.scope == Scope::System;
     let mut changes = vec![format!(
-        "adds its hook commands to {}",
+        "the hook commands to {}",
         paths.hooks_json.display()
     )];
     if !options.no_mcp {
@@ -41,7 +41,7 @@ pub(super) fn intro(options: &InstallOptions, paths: &CodexPaths) -> String {
         ));
     }
     if !options.no_trust_hooks && !system {
-        changes.push("Codex's trust for those hooks (in the same config.toml)".to_string());
+        changes.push("Codex's trust in those hooks to config.toml".to_string());
     }
     if !options.no_skills && !system {
         changes.push(format!(
@@ -55,12 +55,10 @@ pub(super) fn intro(options: &InstallOptions, paths: &CodexPaths) -> String {
         if system { "" } else { " and credentials" },
         paths.settings.display()
     ));
-    let last = changes.pop().unwrap_or_default();
     format!(
-        "This installs AxonFlow governance for Codex: it {}, and {}. A few questions come first; \
-         nothing is written before you confirm the list of files at the end (Ctrl-C stops at any time).",
-        changes.join(", "),
-        last
+        "This installs AxonFlow governance for Codex. It adds {}. A few questions come first; \
+         nothing is written before you confirm the list of files at the end.",
+        changes.join("; ")
     )
 }
 
