@@ -141,7 +141,7 @@ fn output_mode_is_persisted_and_shown_like_fail_mode() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(
         run.stderr
-            .contains("--output-mode must be \"replace\" or \"alert\""),
+            .starts_with("error: invalid value 'redact' for '--output-mode <MODE>'\n  [possible values: replace, alert]\n"),
         "{}",
         run.stderr
     );

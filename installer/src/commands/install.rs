@@ -16,7 +16,8 @@ use serde_json::json;
 pub use settings::{FailModeFlag, OutputModeFlag};
 
 use self::files::{Hooks, Planned};
-use self::settings::InstallSettings;
+use self::settings::{ExistingSettings, InstallSettings};
+use crate::agent::registration::Registration;
 use crate::codex::codex_cli;
 use crate::codex::hooks_json::{Event, OurHook};
 use crate::codex::paths::{self, CodexPaths, Scope};
@@ -145,32 +146,28 @@ pub fn run(options: &InstallOptions, cx: InstallContext<'_>) -> Result<()> {
     let inputs = checked.current(&paths)?;
     let hook_bytes = read_hook_binary(&hook_source)?;
 
-    let mut settings = InstallSettings::resolve(options, env, &inputs.existing)?;
-    if let Some(prompter) = prompter.as_deref_mut() {
-        questions::ask_open_settings(&mut settings, options, &paths, prompter)?;
-    }
-    let registration = agent::register(&mut settings, options, env, prompter.as_deref_mut())?;
-    // Governance live? Asked before anything is written, so --require-agent changes nothing
-    // when the agent does not answer.
-    let not_live = if options.dry_run {
-        None
-    } else {
-        agent::settle_agent(options, env, &mut settings, prompter.as_deref_mut())?
-    };
-
+    let settled = settle(
+        options,
+        env,
+        &paths,
+        &inputs.existing,
+        prompter.as_deref_mut(),
+    )?;
+    let settings = &settled.settings;
     let hooks = Hooks::new(options, &paths, &inputs.hooks_text, settings.timeout.value);
     let trust_hooks = ask_trust(options, &hooks, prompter.as_deref_mut())?;
-    let trust = if trust_hooks {
-        hooks.trust_entries.clone()
-    } else {
-        Vec::new()
-    };
     let mut planned = files::plan(
-        options, &paths, inputs, &hooks, &trust, &settings, hook_bytes,
+        options,
+        &paths,
+        inputs,
+        &hooks,
+        trust_hooks,
+        settings,
+        hook_bytes,
     )?;
-    planned.record_registration(registration.as_ref());
+    planned.record_registration(settled.registration.as_ref());
     if options.dry_run {
-        return dry_run(options, &paths, planned, &settings);
+        return dry_run(options, &paths, planned, settings);
     }
     if let (Some(prompter), false) = (prompter, planned.plan.is_empty()) {
         planned.plan.confirm(
@@ -184,33 +181,57 @@ pub fn run(options: &InstallOptions, cx: InstallContext<'_>) -> Result<()> {
     let changed = write(&paths, &planned, &mut cleanup)?;
     clear_auth_failure(env);
 
-    let verification = if options.scope == Scope::System {
-        "not needed (managed hooks)".to_string()
-    } else if trust_hooks {
-        agent::verify_trust(env, &paths, &hooks.trust_entries)?
-    } else {
-        "not recorded".to_string()
-    };
+    let trust = verify_trust(options, env, &paths, &hooks, trust_hooks)?;
     let outcome = Outcome {
         changed,
-        trust: &verification,
-        not_live: not_live.as_deref(),
+        trust: &trust,
+        not_live: settled.not_live.as_deref(),
     };
-    report(
-        options,
-        &paths,
-        &hooks.ours,
-        &Answers::from(&settings),
-        &outcome,
-        env,
-    );
-    if let Some(reason) = &not_live {
+    let answers = Answers::from(settings);
+    report(options, &paths, &hooks.ours, &answers, &outcome, env);
+    if let Some(reason) = &settled.not_live {
         eprintln!(
             "{}",
             agent::not_live_warning(reason, settings.fail_mode.value)
         );
     }
     Ok(())
+}
+
+/// The settings as they will be written, and what settling them found.
+struct Settled {
+    settings: InstallSettings,
+    registration: Option<Registration>,
+    /// Why governance is not live, when the agent did not answer the probe.
+    not_live: Option<String>,
+}
+
+/// Resolves the settings (pure), asks for what is open (on a terminal), registers with
+/// Community SaaS when chosen, and probes the agent.
+fn settle(
+    options: &InstallOptions,
+    env: &HostEnv,
+    paths: &CodexPaths,
+    existing: &ExistingSettings,
+    mut prompter: Option<&mut (dyn Prompter + '_)>,
+) -> Result<Settled> {
+    let mut settings = InstallSettings::resolve(options, env, existing)?;
+    if let Some(prompter) = prompter.as_deref_mut() {
+        questions::ask_open_settings(&mut settings, options, paths, prompter)?;
+    }
+    let registration = agent::register(&mut settings, options, env, prompter.as_deref_mut())?;
+    // Governance live? Asked before anything is written, so --require-agent changes nothing
+    // when the agent does not answer.
+    let not_live = if options.dry_run {
+        None
+    } else {
+        agent::settle_agent(options, env, &mut settings, prompter)?
+    };
+    Ok(Settled {
+        settings,
+        registration,
+        not_live,
+    })
 }
 
 /// The prompter to ask with: none with `-y`; without a terminal (and without `-y`), the
@@ -258,6 +279,23 @@ fn ask_trust(
         commands.join("\n")
     ));
     prompter.confirm("Record trust for these hooks now?", true)
+}
+
+/// Whether Codex trusts our hooks, for the report.
+fn verify_trust(
+    options: &InstallOptions,
+    env: &HostEnv,
+    paths: &CodexPaths,
+    hooks: &Hooks,
+    trust_hooks: bool,
+) -> Result<String> {
+    if options.scope == Scope::System {
+        Ok("not needed (managed hooks)".to_string())
+    } else if trust_hooks {
+        agent::verify_trust(env, paths, &hooks.trust_entries)
+    } else {
+        Ok("not recorded".to_string())
+    }
 }
 
 /// Shows what would change (and where each setting comes from); writes nothing.

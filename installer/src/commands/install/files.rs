@@ -123,16 +123,21 @@ pub(super) struct Planned {
     pub(super) old_receipt: Option<Receipt>,
 }
 
-/// The plan and the receipt. `trust`: the entries to record (none when trust is declined).
+/// The plan and the receipt. `trust_hooks`: whether to record trust for our hooks.
 pub(super) fn plan(
     options: &InstallOptions,
     paths: &CodexPaths,
     inputs: Inputs,
     hooks: &Hooks,
-    trust: &[TrustEntry],
+    trust_hooks: bool,
     settings: &InstallSettings,
     hook_bytes: Vec<u8>,
 ) -> Result<Planned> {
+    let trust: &[TrustEntry] = if trust_hooks {
+        &hooks.trust_entries
+    } else {
+        &[]
+    };
     let system = options.scope == Scope::System;
     let mcp = (!options.no_mcp).then(|| McpEntry {
         url: format!("{}/api/v1/mcp-server", settings.endpoint()),

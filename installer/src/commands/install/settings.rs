@@ -235,7 +235,7 @@ impl InstallSettings {
     pub(crate) fn describe(&self) -> String {
         let timeout = match self.timeout.value {
             Some(seconds) => format!("{seconds} s"),
-            None => "each hook's own (8 s before a tool, 5 s after)".to_string(),
+            None => "per hook: 8 s before a tool, 5 s after".to_string(),
         };
         let secret = |value: &Option<Secret>| if value.is_some() { "set" } else { "none" };
         let rows = [
@@ -259,7 +259,10 @@ impl InstallSettings {
             ),
         ];
         rows.iter()
-            .map(|(key, value, source)| format!("  {key:<13} {value} ({source})\n"))
+            .map(|(key, value, source)| match source {
+                Source::Default => format!("  {key:<13} {value}  (default)\n"),
+                _ => format!("  {key:<13} {value}  (from {source})\n"),
+            })
             .collect()
     }
 }
