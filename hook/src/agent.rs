@@ -136,7 +136,7 @@ impl AgentClient {
 
     /// The client the hooks use, with the same headers: `axonflow-codex check` and `explain`
     /// go through it too.
-    pub fn for_hooks(env: &crate::settings::HostEnv, settings: &Settings) -> Self {
+    pub fn for_hooks(env: &crate::host_env::HostEnv, settings: &Settings) -> Self {
         let now = crate::state::now_epoch();
         let user_token = crate::tokens::resolve_user_token(env, settings).token;
         let headers = governed_headers(

@@ -5,8 +5,8 @@ use std::io::{Read, Write as _};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+use crate::host_env::HostEnv;
 use crate::payload::Payload;
-use crate::settings::HostEnv;
 use crate::{mcp_headers, post_tool_use, pre_tool_use, user_prompt_submit, HookOutcome};
 
 const USAGE: &str = "\

@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use serde_json::{Map, Value};
 
-use crate::settings::HostEnv;
+use crate::host_env::HostEnv;
 use crate::HookOutcome;
 
 pub const JOURNAL_FILE: &str = "journal.jsonl";

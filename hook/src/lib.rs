@@ -13,6 +13,7 @@ pub mod codex_home;
 mod deadline;
 pub mod envelope;
 pub mod files;
+pub mod host_env;
 pub mod journal;
 pub mod mcp_headers;
 pub mod payload;

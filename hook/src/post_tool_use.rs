@@ -10,10 +10,11 @@ use serde_json::Value;
 
 use crate::agent::{self, AgentClient, Reply};
 use crate::envelope::Envelope;
+use crate::host_env::HostEnv;
 use crate::journal;
 use crate::payload::{Payload, ToolKind};
 use crate::pre_tool_use::{decision_context, policies_evaluated, SIDE_REQUEST_SECONDS};
-use crate::settings::{FailMode, HookEvent, HostEnv, OutputMode, Settings};
+use crate::settings::{FailMode, HookEvent, OutputMode, Settings};
 use crate::spool::{self, Spool};
 use crate::state::{self, StateDir};
 use crate::text::{json_as_text, single_line};

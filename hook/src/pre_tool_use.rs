@@ -7,9 +7,10 @@ use serde_json::{json, Map, Value};
 
 use crate::agent::{self, AgentClient, Reply};
 use crate::envelope::Envelope;
+use crate::host_env::HostEnv;
 use crate::journal;
 use crate::payload::Payload;
-use crate::settings::{FailMode, HookEvent, HostEnv, Settings};
+use crate::settings::{FailMode, HookEvent, Settings};
 use crate::spool::{self, Spool};
 use crate::state::{self, StateDir};
 use crate::text::json_as_text;

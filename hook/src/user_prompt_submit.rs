@@ -5,10 +5,11 @@
 use serde_json::{json, Value};
 
 use crate::agent;
+use crate::host_env::HostEnv;
 use crate::journal;
 use crate::post_tool_use::take_redaction;
 use crate::pre_tool_use::{governed_result, policies_evaluated, unchecked, Gate};
-use crate::settings::{HookEvent, HostEnv};
+use crate::settings::HookEvent;
 use crate::text::json_as_text;
 use crate::HookOutcome;
 

@@ -5,7 +5,8 @@
 use std::process::ExitCode;
 
 use axonflow_codex_hook::agent::{self, AgentClient, Reply};
-use axonflow_codex_hook::settings::{HookEvent, HostEnv, Settings};
+use axonflow_codex_hook::host_env::HostEnv;
+use axonflow_codex_hook::settings::{HookEvent, Settings};
 use axonflow_codex_hook::text::json_as_text;
 use axonflow_codex_hook::{journal, state};
 use serde_json::{Map, Value};

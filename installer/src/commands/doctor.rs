@@ -9,7 +9,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use axonflow_codex_hook::agent::{self, AgentClient, Reply};
-use axonflow_codex_hook::settings::{FailMode, HookEvent, HostEnv, OutputMode, Settings, Source};
+use axonflow_codex_hook::host_env::HostEnv;
+use axonflow_codex_hook::settings::{FailMode, HookEvent, OutputMode, Settings, Source};
 use axonflow_codex_hook::state::{self, StateDir};
 use axonflow_codex_hook::tokens;
 use serde_json::{json, Value};

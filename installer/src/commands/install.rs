@@ -3,7 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use axonflow_codex_hook::settings::{self as hook_settings, FailMode, HostEnv, OutputMode};
+use axonflow_codex_hook::host_env::HostEnv;
+use axonflow_codex_hook::settings::{self as hook_settings, FailMode, OutputMode};
 use serde_json::json;
 use toml_edit::DocumentMut;
 
@@ -762,7 +763,8 @@ fn resolve_answers(
     existing: &Existing,
     mut prompter: Option<&mut (dyn Prompter + '_)>,
 ) -> Result<Answers> {
-    let usage = |e: hook_settings::SettingsError| CommandError::usage(e.to_string());
+    let usage =
+        |e: axonflow_codex_hook::host_env::SettingsError| CommandError::usage(e.to_string());
 
     // Endpoint: a flag, the variable, the choice of Community SaaS, or a question.
     let mut registration = None;
@@ -963,7 +965,8 @@ fn resolve_output_mode(
     env: &HostEnv,
     existing: &Existing,
 ) -> Result<OutputMode> {
-    let usage = |e: hook_settings::SettingsError| CommandError::usage(e.to_string());
+    let usage =
+        |e: axonflow_codex_hook::host_env::SettingsError| CommandError::usage(e.to_string());
     Ok(
         match (&options.output_mode, env.var("AXONFLOW_OUTPUT_MODE")) {
             (Some(mode), _) => {

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use axonflow_codex_hook::settings::HostEnv;
+use axonflow_codex_hook::host_env::HostEnv;
 use serde_json::{json, Value};
 
 use crate::codex::codex_cli;

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use axonflow_codex_hook::settings::HostEnv;
+use axonflow_codex_hook::host_env::HostEnv;
 use serde_json::json;
 
 use crate::codex::hooks_json::{self, Event};
