@@ -12,6 +12,7 @@ pub mod cli;
 pub mod codex_home;
 mod deadline;
 pub mod envelope;
+pub mod event;
 pub mod files;
 pub mod host_env;
 pub mod journal;

@@ -10,11 +10,12 @@ use serde_json::Value;
 
 use crate::agent::{self, AgentClient, Reply};
 use crate::envelope::Envelope;
+use crate::event::Event;
 use crate::host_env::HostEnv;
 use crate::journal;
 use crate::payload::{Payload, ToolKind};
 use crate::pre_tool_use::{decision_context, policies_evaluated, SIDE_REQUEST_SECONDS};
-use crate::settings::{FailMode, HookEvent, OutputMode, Settings};
+use crate::settings::{FailMode, OutputMode, Settings};
 use crate::spool::{self, Spool};
 use crate::state::{self, StateDir};
 use crate::text::{json_as_text, single_line};
@@ -56,7 +57,7 @@ fn settings_error(error: &str) -> HookOutcome {
 
 /// [`run`] on a payload already parsed (`None`: not a usable document).
 pub fn run_parsed(payload: Option<Payload>, env: &HostEnv) -> HookOutcome {
-    let call = journal::Call::start("post-tool-use", payload.as_ref());
+    let call = journal::Call::start(Event::PostToolUse, payload.as_ref());
     let outcome = run_unjournaled(payload, env);
     call.finish(env, &outcome);
     outcome
@@ -89,7 +90,7 @@ fn run_unjournaled(payload: Option<Payload>, env: &HostEnv) -> HookOutcome {
         user_token.as_ref(),
     );
     let client = AgentClient::new(&settings, headers);
-    let timeout = settings.timeout_for(HookEvent::PostToolUse);
+    let timeout = settings.timeout_for(Event::PostToolUse);
 
     let audit = {
         let client = client.clone();
@@ -203,7 +204,7 @@ fn scan_outcome(
     let document = agent::object([(
         "hookSpecificOutput",
         agent::object([
-            ("hookEventName", Value::from("PostToolUse")),
+            ("hookEventName", Value::from(Event::PostToolUse.json_name())),
             ("additionalContext", Value::from(context)),
         ]),
     )]);

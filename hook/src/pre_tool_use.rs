@@ -7,10 +7,11 @@ use serde_json::{json, Map, Value};
 
 use crate::agent::{self, AgentClient, Reply};
 use crate::envelope::Envelope;
+use crate::event::Event;
 use crate::host_env::HostEnv;
 use crate::journal;
 use crate::payload::Payload;
-use crate::settings::{FailMode, HookEvent, Settings};
+use crate::settings::{FailMode, Settings};
 use crate::spool::{self, Spool};
 use crate::state::{self, StateDir};
 use crate::text::json_as_text;
@@ -26,7 +27,7 @@ pub fn run(stdin: &[u8], env: &HostEnv) -> HookOutcome {
 
 /// [`run`] on a payload already parsed (`None`: not a usable document).
 pub fn run_parsed(payload: Option<Payload>, env: &HostEnv) -> HookOutcome {
-    let call = journal::Call::start("pre-tool-use", payload.as_ref());
+    let call = journal::Call::start(Event::PreToolUse, payload.as_ref());
     let outcome = run_unjournaled(payload, env);
     call.finish(env, &outcome);
     outcome
@@ -52,7 +53,7 @@ fn run_unjournaled(payload: Option<Payload>, env: &HostEnv) -> HookOutcome {
         Ok(gate) => gate,
         Err(outcome) => return outcome,
     };
-    let timeout = settings.timeout_for(HookEvent::PreToolUse);
+    let timeout = settings.timeout_for(Event::PreToolUse);
     let arguments = agent::object([
         ("connector_type", Value::from(payload.connector_type())),
         ("statement", Value::from(statement.as_str())),
@@ -254,7 +255,7 @@ fn violation(result: &Map<String, Value>, cx: &Context<'_>) -> HookOutcome {
             "success": false,
             "error_message": format!("Blocked by policy: {block_reason}"),
         });
-        let timeout = SIDE_REQUEST_SECONDS.min(cx.settings.timeout_for(HookEvent::PreToolUse));
+        let timeout = SIDE_REQUEST_SECONDS.min(cx.settings.timeout_for(Event::PreToolUse));
         let body = agent::request_body("hook-audit-blocked", "audit_tool_call", arguments);
         let spool = cx.spool.cloned();
         std::thread::spawn(move || {

@@ -11,7 +11,10 @@ use base64::Engine as _;
 
 use crate::codex_home;
 // Re-exported so that `settings::HostEnv` keeps working in code written before the move.
+use crate::event::Event;
 pub use crate::host_env::{HostEnv, SettingsError};
+// The old name of `event::Event`, kept while branches written before the move merge.
+pub use crate::event::Event as HookEvent;
 
 /// The default agent endpoint: a self-hosted agent on this machine. There is deliberately no
 /// silent Community-SaaS default (Decision a).
@@ -78,15 +81,6 @@ impl OutputMode {
             OutputMode::Alert => "alert",
         }
     }
-}
-
-/// Which hook a timeout is for: each has its own default.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HookEvent {
-    PreToolUse,
-    PostToolUse,
-    /// Checked before the prompt leaves, like a tool call: pre-tool-use's default.
-    UserPromptSubmit,
 }
 
 /// Where a setting's value came from, for `doctor`.
@@ -213,12 +207,11 @@ impl Settings {
     }
 
     /// The main request's timeout for a hook: the configured one or the hook's default.
-    pub fn timeout_for(&self, event: HookEvent) -> u64 {
+    /// user-prompt-submit is checked like a tool call: pre-tool-use's default.
+    pub fn timeout_for(&self, event: Event) -> u64 {
         self.timeout_seconds.unwrap_or(match event {
-            HookEvent::PreToolUse | HookEvent::UserPromptSubmit => {
-                DEFAULT_PRE_TOOL_USE_TIMEOUT_SECONDS
-            }
-            HookEvent::PostToolUse => DEFAULT_POST_TOOL_USE_TIMEOUT_SECONDS,
+            Event::PreToolUse | Event::UserPromptSubmit => DEFAULT_PRE_TOOL_USE_TIMEOUT_SECONDS,
+            Event::PostToolUse => DEFAULT_POST_TOOL_USE_TIMEOUT_SECONDS,
         })
     }
 

@@ -10,7 +10,7 @@ use toml_edit::DocumentMut;
 
 use crate::agent::registration;
 use crate::codex::codex_cli;
-use crate::codex::hooks_json::{self, Event, OurHook};
+use crate::codex::hooks_json::{self, OurHook};
 use crate::codex::paths::{self, CodexPaths, Scope};
 use crate::codex::skills;
 use crate::codex::trust;
@@ -20,6 +20,7 @@ use crate::error::{CommandError, Result};
 use crate::state::fsio;
 use crate::state::receipt::{ConfigTomlEntries, HooksJsonEntries, Receipt};
 use crate::ui::prompt::Prompter;
+use axonflow_codex_hook::event::Event;
 
 /// What the hooks govern.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -374,7 +375,7 @@ pub fn run(options: &InstallOptions, cx: InstallContext<'_>) -> Result<()> {
     // `--govern` leaves them out.
     let mut groups = old_hooks.groups.clone();
     for hook in &ours {
-        let group = (hook.event.json_name().to_string(), hook.command.clone());
+        let group = (hook.event, hook.command.clone());
         if !groups.contains(&group) {
             groups.push(group);
         }
@@ -399,7 +400,7 @@ pub fn run(options: &InstallOptions, cx: InstallContext<'_>) -> Result<()> {
         created_hooks: old_config.created_hooks || config_merged.created_hooks,
         created_hooks_state: old_config.created_hooks_state || config_merged.created_hooks_state,
     });
-    receipt.skills = union_paths(&receipt.skills, &skill_dirs);
+    receipt.skills = union(&receipt.skills, &skill_dirs);
     if let Some(registration) = &answers.registration {
         receipt.registration_expires_at = registration.expires_at.clone();
     }
@@ -582,17 +583,7 @@ fn write_receipt(paths: &CodexPaths, old: Option<&Receipt>, new: &Receipt) -> Re
     Ok(())
 }
 
-fn union(a: &[String], b: &[String]) -> Vec<String> {
-    let mut out = a.to_vec();
-    for item in b {
-        if !out.contains(item) {
-            out.push(item.clone());
-        }
-    }
-    out
-}
-
-fn union_paths(a: &[PathBuf], b: &[PathBuf]) -> Vec<PathBuf> {
+fn union<T: Clone + PartialEq>(a: &[T], b: &[T]) -> Vec<T> {
     let mut out = a.to_vec();
     for item in b {
         if !out.contains(item) {
