@@ -19,7 +19,6 @@ use crate::settings::{FailMode, OutputMode, Settings};
 use crate::spool::{self, Spool};
 use crate::state::{self, StateDir};
 use crate::text::{json_as_text, single_line};
-use crate::tokens;
 use crate::HookOutcome;
 
 const POST_401_USER_TOKEN_LINE: &str = "[AxonFlow] A per-user token is configured (AXONFLOW_USER_TOKEN / user-token.json) and was sent as X-User-Token — if it is expired, revoked, or minted for a different org, the platform rejects every governed request; ask your admin to rotate it, or remove it to fall back to shared-credential attribution.";
@@ -83,13 +82,7 @@ fn run_unjournaled(payload: Option<Payload>, env: &HostEnv) -> HookOutcome {
         spool::keep_for_later(spool.as_ref(), &payload);
         return HookOutcome::allow();
     }
-    let user_token = tokens::resolve_user_token(env, &settings).token;
-    let headers = agent::governed_headers(
-        settings.auth.as_ref(),
-        tokens::license_token_to_send(&settings, now).as_ref(),
-        user_token.as_ref(),
-    );
-    let client = AgentClient::new(&settings, headers);
+    let client = AgentClient::for_hooks(env, &settings);
     let timeout = settings.timeout_for(Event::PostToolUse);
 
     let audit = {

@@ -15,7 +15,7 @@ use crate::settings::{FailMode, Settings};
 use crate::spool::{self, Spool};
 use crate::state::{self, StateDir};
 use crate::text::json_as_text;
-use crate::tokens::{self, USER_TOKEN_HINT};
+use crate::tokens::USER_TOKEN_HINT;
 use crate::HookOutcome;
 
 /// Side requests (the blocked-attempt audit) get at most this long.
@@ -96,16 +96,10 @@ impl Gate {
             .map_err(|error| HookOutcome::block(config_line(&error.to_string())))?;
         let now = state::now_epoch();
         let state = StateDir::new(settings.state_dir.clone());
-        let user_token = tokens::resolve_user_token(env, &settings).token;
-        if let Some(outcome) = throttle_gate(&settings, &state, now, user_token.is_some()) {
+        let client = AgentClient::for_hooks(env, &settings);
+        if let Some(outcome) = throttle_gate(&settings, &state, now, client.sends_user_token()) {
             return Err(outcome);
         }
-        let headers = agent::governed_headers(
-            settings.auth.as_ref(),
-            tokens::license_token_to_send(&settings, now).as_ref(),
-            user_token.as_ref(),
-        );
-        let client = AgentClient::new(&settings, headers);
         Ok(Gate {
             settings,
             state,

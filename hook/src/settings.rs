@@ -206,6 +206,25 @@ impl Settings {
         })
     }
 
+    /// Settings for an agent not yet saved in any file (install probes an endpoint before it
+    /// writes it): that endpoint, everything else its default until the caller sets it.
+    pub fn for_endpoint(endpoint: &str) -> Settings {
+        Settings {
+            endpoint: endpoint.to_string(),
+            auth: None,
+            timeout_seconds: None,
+            license_token: None,
+            fail_mode: FailMode::default(),
+            output_mode: OutputMode::default(),
+            auth_failure_cooldown_seconds: DEFAULT_AUTH_FAILURE_COOLDOWN_SECONDS,
+            settings_file: PathBuf::new(),
+            settings_file_exists: false,
+            config_dir: None,
+            state_dir: None,
+            sources: BTreeMap::new(),
+        }
+    }
+
     /// The main request's timeout for a hook: the configured one or the hook's default.
     /// user-prompt-submit is checked like a tool call: pre-tool-use's default.
     pub fn timeout_for(&self, event: Event) -> u64 {

@@ -750,14 +750,7 @@ enum Reach {
 /// The network rows, concurrently, each bounded.
 fn network_rows(env: &HostEnv, settings: &Settings, hook_binary: Option<&Path>) -> Vec<Row> {
     let timeout = settings.timeout_for(Event::PreToolUse);
-    let now = state::now_epoch();
-    let user_token = tokens::resolve_user_token(env, settings).token;
-    let headers = agent::governed_headers(
-        settings.auth.as_ref(),
-        tokens::license_token_to_send(settings, now).as_ref(),
-        user_token.as_ref(),
-    );
-    let client = AgentClient::new(settings, headers);
+    let client = AgentClient::for_hooks(env, settings);
     let (mut rows, reach) = std::thread::scope(|scope| {
         let health = scope.spawn(|| health_rows(settings));
         let probes = scope.spawn(|| probe_rows(&client, settings, timeout));
