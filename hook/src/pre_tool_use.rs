@@ -144,6 +144,14 @@ pub(crate) fn throttle_gate(
     )))
 }
 
+/// After a 401: journals it and starts the auth-failure cooldown, during which
+/// [`throttle_gate`] blocks governed calls without asking the agent.
+pub(crate) fn start_auth_failure_cooldown(settings: &Settings, state: &StateDir, now: i64) {
+    journal::note(journal::AUTH_FAILURE, "HTTP 401");
+    let cooldown = settings.auth_failure_cooldown_seconds.min(i64::MAX as u64) as i64;
+    state.write_throttle(now.saturating_add(cooldown), state::AUTH_FAILURE_REASON);
+}
+
 struct Context<'a> {
     spool: Option<&'a Spool>,
     settings: &'a Settings,
@@ -198,11 +206,7 @@ pub(crate) fn governed_result(
     }
     // C: rejected credentials block (Decision b) and start the cooldown.
     if http.status == 401 {
-        journal::note(journal::AUTH_FAILURE, "HTTP 401");
-        state.write_throttle(
-            now.saturating_add(settings.auth_failure_cooldown_seconds.min(i64::MAX as u64) as i64),
-            state::AUTH_FAILURE_REASON,
-        );
+        start_auth_failure_cooldown(settings, state, now);
         return Err(HookOutcome::block(format!(
             "AxonFlow governance blocked: the AxonFlow agent at {} rejected the credentials (HTTP 401). Run `axonflow-codex doctor` to fix the configuration.{}",
             settings.endpoint,
