@@ -61,6 +61,32 @@ pub struct ListedHook {
     pub current_hash: String,
 }
 
+impl ListedHook {
+    /// Whether Codex runs the hook: trusted by the user, or managed by an administrator.
+    fn runs(&self) -> bool {
+        self.trust_status == "trusted" || self.trust_status == "managed"
+    }
+}
+
+/// The first of `expected` (each named by `key`) that Codex would not run, with its listing:
+/// `None` when Codex does not list it at all, else listed with another trust status (Codex
+/// skips it silently).
+pub(crate) fn first_not_run<'e, 'l, T>(
+    listed: &'l [ListedHook],
+    expected: &'e [T],
+    key: impl Fn(&T) -> &str,
+) -> Option<(&'e T, Option<&'l ListedHook>)> {
+    expected.iter().find_map(|item| {
+        let hook = listed.iter().find(|hook| hook.key == key(item));
+        (!hook.is_some_and(ListedHook::runs)).then_some((item, hook))
+    })
+}
+
+/// How the Codex at `codex` sees the hooks of `codex_home` (30 s at most).
+pub(crate) fn list_hooks_of(codex: &Path, codex_home: &Path) -> Result<Vec<ListedHook>, String> {
+    list_hooks(codex, codex_home, codex_home, Duration::from_secs(30))
+}
+
 /// Asks the real Codex binary for its view of the hooks (`hooks/list`), bounded by `limit`.
 pub fn list_hooks(
     codex: &Path,
