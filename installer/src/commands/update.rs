@@ -562,7 +562,7 @@ fn replace_binary(dest: &Path, bytes: &[u8]) -> Result<()> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let temp = dir.join(format!(".{name}.update-{}", std::process::id()));
-    fsio::create_new_with_mode(&temp, 0o755)
+    axonflow_codex_hook::files::create_new_with_mode(&temp, 0o755)
         .and_then(|mut file| std::io::Write::write_all(&mut file, bytes))
         .map_err(|e| CommandError::io("write", &temp, &e))?;
     if cfg!(windows) && dest.exists() {
