@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 
 use crate::codex::hooks_json::OurHook;
 use crate::state::fsio::sha256_hex;
+use axonflow_codex_hook::vars;
 
 /// `<canonical hooks.json path>:<snake event>:<group index>:<handler index>`.
 pub fn key(hooks_json: &Path, hook: &OurHook, group_index: usize) -> String {
@@ -96,7 +97,7 @@ pub fn list_hooks(
 ) -> Result<Vec<ListedHook>, String> {
     let mut child = Command::new(codex)
         .arg("app-server")
-        .env("CODEX_HOME", codex_home)
+        .env(vars::CODEX_HOME, codex_home)
         .current_dir(cwd)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
