@@ -27,7 +27,8 @@ use serde_json::Value;
 use crate::agent::{self, AgentClient, Reply};
 use crate::envelope::Envelope;
 use crate::files::{create_private_dir, private_no_follow, write_private_atomically};
-use crate::settings::HostEnv;
+use crate::host_env::HostEnv;
+use crate::vars;
 
 pub const SPOOL_FILE: &str = "audit-spool.jsonl";
 pub const COUNTS_FILE: &str = "audit-spool.counts";
@@ -56,7 +57,7 @@ pub fn user_state_dir(env: &HostEnv) -> Option<PathBuf> {
     } else if cfg!(windows) {
         env.var("LOCALAPPDATA").map(PathBuf::from)
     } else {
-        env.var("XDG_STATE_HOME")
+        env.var(vars::XDG_STATE_HOME)
             .map(PathBuf::from)
             .filter(|dir| dir.is_absolute())
             .or_else(|| env.home_dir().map(|home| home.join(".local").join("state")))

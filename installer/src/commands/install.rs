@@ -1,15 +1,15 @@
 //! `axonflow-codex install`.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use axonflow_codex_hook::settings::{self as hook_settings, FailMode, HostEnv, OutputMode};
+use axonflow_codex_hook::host_env::HostEnv;
+use axonflow_codex_hook::settings::{self as hook_settings, FailMode, OutputMode};
 use serde_json::json;
 use toml_edit::DocumentMut;
 
 use crate::agent::registration;
 use crate::codex::codex_cli;
-use crate::codex::hooks_json::{self, Event, OurHook};
+use crate::codex::hooks_json::{self, OurHook};
 use crate::codex::paths::{self, CodexPaths, Scope};
 use crate::codex::skills;
 use crate::codex::trust;
@@ -19,6 +19,7 @@ use crate::error::{CommandError, Result};
 use crate::state::fsio;
 use crate::state::receipt::{ConfigTomlEntries, HooksJsonEntries, Receipt};
 use crate::ui::prompt::Prompter;
+use axonflow_codex_hook::event::Event;
 
 /// What the hooks govern.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -373,7 +374,7 @@ pub fn run(options: &InstallOptions, cx: InstallContext<'_>) -> Result<()> {
     // `--govern` leaves them out.
     let mut groups = old_hooks.groups.clone();
     for hook in &ours {
-        let group = (hook.event.json_name().to_string(), hook.command.clone());
+        let group = (hook.event, hook.command.clone());
         if !groups.contains(&group) {
             groups.push(group);
         }
@@ -398,7 +399,7 @@ pub fn run(options: &InstallOptions, cx: InstallContext<'_>) -> Result<()> {
         created_hooks: old_config.created_hooks || config_merged.created_hooks,
         created_hooks_state: old_config.created_hooks_state || config_merged.created_hooks_state,
     });
-    receipt.skills = union_paths(&receipt.skills, &skill_dirs);
+    receipt.skills = union(&receipt.skills, &skill_dirs);
     if let Some(registration) = &answers.registration {
         receipt.registration_expires_at = registration.expires_at.clone();
     }
@@ -581,17 +582,7 @@ fn write_receipt(paths: &CodexPaths, old: Option<&Receipt>, new: &Receipt) -> Re
     Ok(())
 }
 
-fn union(a: &[String], b: &[String]) -> Vec<String> {
-    let mut out = a.to_vec();
-    for item in b {
-        if !out.contains(item) {
-            out.push(item.clone());
-        }
-    }
-    out
-}
-
-fn union_paths(a: &[PathBuf], b: &[PathBuf]) -> Vec<PathBuf> {
+fn union<T: Clone + PartialEq>(a: &[T], b: &[T]) -> Vec<T> {
     let mut out = a.to_vec();
     for item in b {
         if !out.contains(item) {
@@ -762,7 +753,8 @@ fn resolve_answers(
     existing: &Existing,
     mut prompter: Option<&mut (dyn Prompter + '_)>,
 ) -> Result<Answers> {
-    let usage = |e: hook_settings::SettingsError| CommandError::usage(e.to_string());
+    let usage =
+        |e: axonflow_codex_hook::host_env::SettingsError| CommandError::usage(e.to_string());
 
     // Endpoint: a flag, the variable, the choice of Community SaaS, or a question.
     let mut registration = None;
@@ -963,7 +955,8 @@ fn resolve_output_mode(
     env: &HostEnv,
     existing: &Existing,
 ) -> Result<OutputMode> {
-    let usage = |e: hook_settings::SettingsError| CommandError::usage(e.to_string());
+    let usage =
+        |e: axonflow_codex_hook::host_env::SettingsError| CommandError::usage(e.to_string());
     Ok(
         match (&options.output_mode, env.var("AXONFLOW_OUTPUT_MODE")) {
             (Some(mode), _) => {
@@ -1010,32 +1003,25 @@ fn verify_trust(env: &HostEnv, paths: &CodexPaths, expected: &[TrustEntry]) -> R
         return Ok("recorded (no codex on PATH to verify with)".to_string());
     };
     let spinner = crate::ui::progress::spinner("Verifying hook trust with codex app-server");
-    let listed = trust::list_hooks(&codex, &paths.home, &paths.home, Duration::from_secs(30));
+    let listed = trust::list_hooks_of(&codex, &paths.home);
     spinner.finish_and_clear();
     let listed = listed.map_err(|e| {
         CommandError::failure(format!("could not verify hook trust: {e}"))
             .hint("run `axonflow-codex doctor` to check again")
     })?;
-    for entry in expected {
-        match listed.iter().find(|hook| hook.key == entry.key) {
-            Some(hook) if hook.trust_status == "trusted" || hook.trust_status == "managed" => {}
-            Some(hook) => {
-                return Err(CommandError::failure(format!(
-                    "Codex reports the hook {} as {} (hash {}, recorded {})",
-                    entry.key, hook.trust_status, hook.current_hash, entry.hash
-                ))
-                .hint("run `axonflow-codex doctor`, or trust the hooks in Codex with /hooks"));
-            }
-            None => {
-                return Err(CommandError::failure(format!(
-                    "Codex does not list the hook {}",
-                    entry.key
-                ))
-                .hint("run `axonflow-codex doctor`"));
-            }
-        }
+    match trust::first_not_run(&listed, expected, |entry| &entry.key) {
+        None => Ok("recorded and verified with codex app-server".to_string()),
+        Some((entry, Some(hook))) => Err(CommandError::failure(format!(
+            "Codex reports the hook {} as {} (hash {}, recorded {})",
+            entry.key, hook.trust_status, hook.current_hash, entry.hash
+        ))
+        .hint("run `axonflow-codex doctor`, or trust the hooks in Codex with /hooks")),
+        Some((entry, None)) => Err(CommandError::failure(format!(
+            "Codex does not list the hook {}",
+            entry.key
+        ))
+        .hint("run `axonflow-codex doctor`")),
     }
-    Ok("recorded and verified with codex app-server".to_string())
 }
 
 /// What the install did and found, for its report.

@@ -2,8 +2,9 @@
 //! backups, and the install lock.
 
 use std::fs::File;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
+
+use axonflow_codex_hook::files::{self, create_new_with_mode, WriteStep};
 
 use crate::error::{CommandError, Result};
 
@@ -96,59 +97,11 @@ pub fn write_atomic_with_mode(path: &Path, contents: &[u8], mode: u32) -> Result
     let target = write_target(path);
     let dir = target.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| CommandError::io("create directory", dir, &e))?;
-    let name = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temp = dir.join(format!(".{name}.axonflow-{}.tmp", std::process::id()));
-    let result = (|| -> std::io::Result<()> {
-        let mut file = create_new_with_mode(&temp, mode)?;
-        file.write_all(contents)?;
-        file.sync_all()?;
-        crash_point(true)?;
-        std::fs::rename(&temp, &target)?;
-        // After the rename the file is written: a fail point here would misreport it.
-        let _ = crash_point(false);
-        if let Ok(dir) = File::open(dir) {
-            let _ = dir.sync_all();
-        }
-        Ok(())
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&temp);
-        return Err(CommandError::io("write", &target, &e));
-    }
-    Ok(())
-}
-
-/// Creates `path` afresh (never through an existing file or link: a stale one is removed
-/// first) with exactly `mode` before its first byte, so a private file is never readable by
-/// others, not even while it is written.
-pub fn create_new_with_mode(path: &Path, mode: u32) -> std::io::Result<File> {
-    let open = || {
-        let mut options = File::options();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt as _;
-            // The umask can only narrow this; the exact mode is set on the empty file below.
-            options.mode(mode & 0o700);
-        }
-        options.open(path)
-    };
-    let file = match open() {
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            std::fs::remove_file(path)?;
-            open()?
-        }
-        other => other?,
-    };
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        file.set_permissions(std::fs::Permissions::from_mode(mode))?;
-    }
-    Ok(file)
+    // The hook library's write, with this crate's test-only crash points at its steps.
+    files::write_atomically(&target, contents, mode, &|step| {
+        crash_point(step == WriteStep::TemporaryComplete)
+    })
+    .map_err(|e| CommandError::io("write", &target, &e))
 }
 
 /// Removes a file (a symlink's target is left alone: the link is removed; callers that wrote
@@ -274,7 +227,7 @@ pub fn check_writable(dir: &Path) -> Result<()> {
 }
 
 /// Removes temporary files a killed run left beside the files it was writing
-/// (`.<name>.axonflow-<pid>.tmp`).
+/// (`.<name>.axonflow-<pid>-<nanos>.tmp`, see `files::write_atomically`).
 pub fn remove_stale_temporaries(dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
