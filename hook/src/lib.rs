@@ -12,7 +12,9 @@ pub mod cli;
 pub mod codex_home;
 mod deadline;
 pub mod envelope;
+pub mod event;
 pub mod files;
+pub mod host_env;
 pub mod journal;
 pub mod mcp_headers;
 pub mod payload;
@@ -28,6 +30,7 @@ mod trust;
 #[cfg(all(unix, not(target_os = "android"), not(target_vendor = "apple")))]
 mod trust_cache;
 pub mod user_prompt_submit;
+pub mod vars;
 
 /// This project's version, sent as `X-Axonflow-Client: codex-plugin/<version>`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

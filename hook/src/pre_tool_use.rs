@@ -5,19 +5,18 @@ use std::time::Duration;
 
 use serde_json::{json, Map, Value};
 
-use crate::agent::{self, AgentClient, Reply};
+use crate::agent::{self, policies_evaluated, AgentClient, Reply, SIDE_REQUEST_SECONDS};
 use crate::envelope::Envelope;
+use crate::event::Event;
+use crate::host_env::HostEnv;
 use crate::journal;
 use crate::payload::Payload;
-use crate::settings::{FailMode, HookEvent, HostEnv, Settings};
+use crate::settings::{FailMode, Settings};
 use crate::spool::{self, Spool};
 use crate::state::{self, StateDir};
 use crate::text::json_as_text;
-use crate::tokens::{self, USER_TOKEN_HINT};
+use crate::tokens::USER_TOKEN_HINT;
 use crate::HookOutcome;
-
-/// Side requests (the blocked-attempt audit) get at most this long.
-pub const SIDE_REQUEST_SECONDS: u64 = 3;
 
 pub fn run(stdin: &[u8], env: &HostEnv) -> HookOutcome {
     run_parsed(Payload::parse(stdin), env)
@@ -25,7 +24,7 @@ pub fn run(stdin: &[u8], env: &HostEnv) -> HookOutcome {
 
 /// [`run`] on a payload already parsed (`None`: not a usable document).
 pub fn run_parsed(payload: Option<Payload>, env: &HostEnv) -> HookOutcome {
-    let call = journal::Call::start("pre-tool-use", payload.as_ref());
+    let call = journal::Call::start(Event::PreToolUse, payload.as_ref());
     let outcome = run_unjournaled(payload, env);
     call.finish(env, &outcome);
     outcome
@@ -51,7 +50,7 @@ fn run_unjournaled(payload: Option<Payload>, env: &HostEnv) -> HookOutcome {
         Ok(gate) => gate,
         Err(outcome) => return outcome,
     };
-    let timeout = settings.timeout_for(HookEvent::PreToolUse);
+    let timeout = settings.timeout_for(Event::PreToolUse);
     let arguments = agent::object([
         ("connector_type", Value::from(payload.connector_type())),
         ("statement", Value::from(statement.as_str())),
@@ -94,16 +93,10 @@ impl Gate {
             .map_err(|error| HookOutcome::block(config_line(&error.to_string())))?;
         let now = state::now_epoch();
         let state = StateDir::new(settings.state_dir.clone());
-        let user_token = tokens::resolve_user_token(env, &settings).token;
-        if let Some(outcome) = throttle_gate(&settings, &state, now, user_token.is_some()) {
+        let client = AgentClient::for_hooks(env, &settings);
+        if let Some(outcome) = throttle_gate(&settings, &state, now, client.sends_user_token()) {
             return Err(outcome);
         }
-        let headers = agent::governed_headers(
-            settings.auth.as_ref(),
-            tokens::license_token_to_send(&settings, now).as_ref(),
-            user_token.as_ref(),
-        );
-        let client = AgentClient::new(&settings, headers);
         Ok(Gate {
             settings,
             state,
@@ -146,6 +139,14 @@ pub(crate) fn throttle_gate(
         state::rfc3339(throttle.until),
         hint_if(user_token_configured)
     )))
+}
+
+/// After a 401: journals it and starts the auth-failure cooldown, during which
+/// [`throttle_gate`] blocks governed calls without asking the agent.
+pub(crate) fn start_auth_failure_cooldown(settings: &Settings, state: &StateDir, now: i64) {
+    journal::note(journal::AUTH_FAILURE, "HTTP 401");
+    let cooldown = settings.auth_failure_cooldown_seconds.min(i64::MAX as u64) as i64;
+    state.write_throttle(now.saturating_add(cooldown), state::AUTH_FAILURE_REASON);
 }
 
 struct Context<'a> {
@@ -202,11 +203,7 @@ pub(crate) fn governed_result(
     }
     // C: rejected credentials block (Decision b) and start the cooldown.
     if http.status == 401 {
-        journal::note(journal::AUTH_FAILURE, "HTTP 401");
-        state.write_throttle(
-            now.saturating_add(settings.auth_failure_cooldown_seconds.min(i64::MAX as u64) as i64),
-            state::AUTH_FAILURE_REASON,
-        );
+        start_auth_failure_cooldown(settings, state, now);
         return Err(HookOutcome::block(format!(
             "AxonFlow governance blocked: the AxonFlow agent at {} rejected the credentials (HTTP 401). Run `axonflow-codex doctor` to fix the configuration.{}",
             settings.endpoint,
@@ -253,7 +250,7 @@ fn violation(result: &Map<String, Value>, cx: &Context<'_>) -> HookOutcome {
             "success": false,
             "error_message": format!("Blocked by policy: {block_reason}"),
         });
-        let timeout = SIDE_REQUEST_SECONDS.min(cx.settings.timeout_for(HookEvent::PreToolUse));
+        let timeout = SIDE_REQUEST_SECONDS.min(cx.settings.timeout_for(Event::PreToolUse));
         let body = agent::request_body("hook-audit-blocked", "audit_tool_call", arguments);
         let spool = cx.spool.cloned();
         std::thread::spawn(move || {
@@ -266,17 +263,6 @@ fn violation(result: &Map<String, Value>, cx: &Context<'_>) -> HookOutcome {
     );
     let _ = audit.join();
     HookOutcome::block(line)
-}
-
-/// `policies_evaluated` as a plain integer, 0 when absent or not a number.
-pub fn policies_evaluated(result: &Map<String, Value>) -> i64 {
-    match result.get("policies_evaluated") {
-        Some(Value::Number(n)) => n
-            .as_i64()
-            .or_else(|| n.as_f64().map(|f| f as i64))
-            .unwrap_or(0),
-        _ => 0,
-    }
 }
 
 /// ` [decision: <id>, risk: <level>, override …]`, only when the decision has an id.

@@ -10,6 +10,13 @@ use std::path::{Path, PathBuf};
 use base64::Engine as _;
 
 use crate::codex_home;
+use crate::event::Event;
+use crate::vars;
+
+// The names these had before they moved (to `host_env` and `event`), kept while branches
+// written before the moves merge.
+pub use crate::event::Event as HookEvent;
+pub use crate::host_env::{HostEnv, SettingsError};
 
 /// The default agent endpoint: a self-hosted agent on this machine. There is deliberately no
 /// silent Community-SaaS default (Decision a).
@@ -18,69 +25,6 @@ pub const DEFAULT_PRE_TOOL_USE_TIMEOUT_SECONDS: u64 = 8;
 pub const DEFAULT_POST_TOOL_USE_TIMEOUT_SECONDS: u64 = 5;
 pub const DEFAULT_AUTH_FAILURE_COOLDOWN_SECONDS: u64 = 300;
 pub const SETTINGS_FILE_NAME: &str = "axonflow.toml";
-
-/// The process environment as the settings see it: variables, the home directory and where
-/// this binary lives. Tests build one by hand.
-#[derive(Debug, Clone, Default)]
-pub struct HostEnv {
-    vars: BTreeMap<String, String>,
-    current_exe: Option<PathBuf>,
-}
-
-impl HostEnv {
-    pub fn from_process() -> Self {
-        HostEnv {
-            vars: std::env::vars_os()
-                .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
-                .collect(),
-            current_exe: std::env::current_exe().ok(),
-        }
-    }
-
-    pub fn from_vars<K: Into<String>, V: Into<String>>(
-        vars: impl IntoIterator<Item = (K, V)>,
-    ) -> Self {
-        HostEnv {
-            vars: vars
-                .into_iter()
-                .map(|(k, v)| (k.into(), v.into()))
-                .collect(),
-            current_exe: None,
-        }
-    }
-
-    pub fn with_current_exe(mut self, exe: PathBuf) -> Self {
-        self.current_exe = Some(exe);
-        self
-    }
-
-    /// A variable's value; an empty value counts as unset.
-    pub fn var(&self, key: &str) -> Option<&str> {
-        self.vars
-            .get(key)
-            .map(String::as_str)
-            .filter(|v| !v.is_empty())
-    }
-
-    /// The same environment, minus the binary location (for callers that are not the
-    /// installed hook).
-    pub fn without_current_exe(mut self) -> Self {
-        self.current_exe = None;
-        self
-    }
-
-    pub fn current_exe(&self) -> Option<&Path> {
-        self.current_exe.as_deref()
-    }
-
-    pub fn home_dir(&self) -> Option<PathBuf> {
-        match self.var("HOME") {
-            Some(home) => Some(PathBuf::from(home)),
-            None if cfg!(windows) => self.var("USERPROFILE").map(PathBuf::from),
-            None => None,
-        }
-    }
-}
 
 /// A secret value: never shown by `Debug` or `Display`.
 #[derive(Clone, PartialEq, Eq)]
@@ -141,15 +85,6 @@ impl OutputMode {
     }
 }
 
-/// Which hook a timeout is for: each has its own default.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HookEvent {
-    PreToolUse,
-    PostToolUse,
-    /// Checked before the prompt leaves, like a tool call: pre-tool-use's default.
-    UserPromptSubmit,
-}
-
 /// Where a setting's value came from, for `doctor`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
@@ -157,29 +92,6 @@ pub enum Source {
     File,
     Default,
 }
-
-/// A settings problem. The message names the variable or file and the cause, never a value
-/// (the value may be a secret).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SettingsError {
-    message: String,
-}
-
-impl SettingsError {
-    pub fn new(message: impl Into<String>) -> Self {
-        SettingsError {
-            message: message.into(),
-        }
-    }
-}
-
-impl fmt::Display for SettingsError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for SettingsError {}
 
 /// The resolved settings.
 #[derive(Debug, Clone)]
@@ -212,7 +124,7 @@ impl Settings {
         // http_headers_helper no environment, and a system-wide install must not be shadowed
         // by a user's CODEX_HOME); otherwise the Codex home decides.
         let installed_home = env.current_exe().and_then(codex_home::installed_codex_home);
-        let (settings_file, installed) = match (env.var("AXONFLOW_CODEX_CONFIG"), installed_home) {
+        let (settings_file, installed) = match (env.var(vars::CODEX_CONFIG), installed_home) {
             (Some(path), _) => (PathBuf::from(path), false),
             (None, Some(home)) => (home.join(SETTINGS_FILE_NAME), true),
             (None, None) => (codex_home::resolve(env)?.join(SETTINGS_FILE_NAME), false),
@@ -229,20 +141,20 @@ impl Settings {
             picked
         };
 
-        let endpoint = match pick("endpoint", "AXONFLOW_ENDPOINT") {
+        let endpoint = match pick("endpoint", vars::ENDPOINT) {
             Some((value, source)) => {
                 parse_endpoint(&value, &describe(&source, "endpoint", &settings_file))?
             }
             None => DEFAULT_ENDPOINT.to_string(),
         };
-        let auth = match pick("auth", "AXONFLOW_AUTH") {
+        let auth = match pick("auth", vars::AUTH) {
             Some((value, source)) => {
                 check_auth(&value, &describe(&source, "auth", &settings_file))?;
                 Some(Secret::new(value))
             }
             None => None,
         };
-        let timeout_seconds = match pick("timeout_seconds", "AXONFLOW_TIMEOUT_SECONDS") {
+        let timeout_seconds = match pick("timeout_seconds", vars::TIMEOUT_SECONDS) {
             Some((value, source)) => Some(parse_timeout(
                 &value,
                 &describe(&source, "timeout_seconds", &settings_file),
@@ -250,32 +162,32 @@ impl Settings {
             None => None,
         };
         let license_token =
-            pick("license_token", "AXONFLOW_LICENSE_TOKEN").map(|(value, _)| Secret::new(value));
-        let fail_mode = match pick("fail_mode", "AXONFLOW_FAIL_MODE") {
+            pick("license_token", vars::LICENSE_TOKEN).map(|(value, _)| Secret::new(value));
+        let fail_mode = match pick("fail_mode", vars::FAIL_MODE) {
             Some((value, source)) => {
                 parse_fail_mode(&value, &describe(&source, "fail_mode", &settings_file))?
             }
             None => FailMode::Open,
         };
-        let output_mode = match pick("output_mode", "AXONFLOW_OUTPUT_MODE") {
+        let output_mode = match pick("output_mode", vars::OUTPUT_MODE) {
             Some((value, source)) => {
                 parse_output_mode(&value, &describe(&source, "output_mode", &settings_file))?
             }
             None => OutputMode::default(),
         };
         let auth_failure_cooldown_seconds = env
-            .var("AXONFLOW_AUTH_FAILURE_COOLDOWN_SECONDS")
+            .var(vars::AUTH_FAILURE_COOLDOWN_SECONDS)
             .and_then(|v| v.parse::<u64>().ok())
             .filter(|&v| v >= 1)
             .unwrap_or(DEFAULT_AUTH_FAILURE_COOLDOWN_SECONDS);
 
         let home = env.home_dir();
         let config_dir = env
-            .var("AXONFLOW_CONFIG_DIR")
+            .var(vars::CONFIG_DIR)
             .map(PathBuf::from)
             .or_else(|| home.as_ref().map(|h| h.join(".config").join("axonflow")));
         let state_dir = env
-            .var("XDG_CACHE_HOME")
+            .var(vars::XDG_CACHE_HOME)
             .map(PathBuf::from)
             .or_else(|| home.as_ref().map(|h| h.join(".cache")))
             .map(|cache| cache.join("axonflow"));
@@ -296,13 +208,31 @@ impl Settings {
         })
     }
 
+    /// Settings for an agent not yet saved in any file (install probes an endpoint before it
+    /// writes it): that endpoint, everything else its default until the caller sets it.
+    pub fn for_endpoint(endpoint: &str) -> Settings {
+        Settings {
+            endpoint: endpoint.to_string(),
+            auth: None,
+            timeout_seconds: None,
+            license_token: None,
+            fail_mode: FailMode::default(),
+            output_mode: OutputMode::default(),
+            auth_failure_cooldown_seconds: DEFAULT_AUTH_FAILURE_COOLDOWN_SECONDS,
+            settings_file: PathBuf::new(),
+            settings_file_exists: false,
+            config_dir: None,
+            state_dir: None,
+            sources: BTreeMap::new(),
+        }
+    }
+
     /// The main request's timeout for a hook: the configured one or the hook's default.
-    pub fn timeout_for(&self, event: HookEvent) -> u64 {
+    /// user-prompt-submit is checked like a tool call: pre-tool-use's default.
+    pub fn timeout_for(&self, event: Event) -> u64 {
         self.timeout_seconds.unwrap_or(match event {
-            HookEvent::PreToolUse | HookEvent::UserPromptSubmit => {
-                DEFAULT_PRE_TOOL_USE_TIMEOUT_SECONDS
-            }
-            HookEvent::PostToolUse => DEFAULT_POST_TOOL_USE_TIMEOUT_SECONDS,
+            Event::PreToolUse | Event::UserPromptSubmit => DEFAULT_PRE_TOOL_USE_TIMEOUT_SECONDS,
+            Event::PostToolUse => DEFAULT_POST_TOOL_USE_TIMEOUT_SECONDS,
         })
     }
 
@@ -430,7 +360,8 @@ const KNOWN_KEYS: [&str; 6] = [
     "fail_mode",
     "output_mode",
 ];
-const SECRET_KEYS: [&str; 2] = ["auth", "license_token"];
+/// The keys of `axonflow.toml` that hold secrets: never shown, and the file must be private.
+pub const SECRET_KEYS: [&str; 2] = ["auth", "license_token"];
 
 impl SettingsFile {
     /// `installed`: the file sits beside an installed hook binary, where a system-wide

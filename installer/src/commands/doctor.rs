@@ -9,19 +9,21 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use axonflow_codex_hook::agent::{self, AgentClient, Reply};
-use axonflow_codex_hook::settings::{FailMode, HookEvent, HostEnv, OutputMode, Settings, Source};
+use axonflow_codex_hook::host_env::HostEnv;
+use axonflow_codex_hook::settings::{FailMode, OutputMode, Settings, Source};
 use axonflow_codex_hook::state::{self, StateDir};
 use axonflow_codex_hook::tokens;
 use serde_json::{json, Value};
 
 use crate::codex::codex_cli;
-use crate::codex::hooks_json::{self, Event};
+use crate::codex::hooks_json;
 use crate::codex::paths::CodexPaths;
 use crate::codex::trust;
 use crate::edit::config_toml;
 use crate::error::{CommandError, Result};
 use crate::state::fsio;
 use crate::state::receipt::Receipt;
+use axonflow_codex_hook::event::Event;
 
 pub const HARMLESS_PROBE: &str = "echo axonflow-doctor";
 pub const DANGEROUS_PROBE: &str = "psql -c \"DROP TABLE users; --\"";
@@ -296,9 +298,6 @@ fn hooks_rows(
     };
     let groups = receipt.hooks_json.clone().unwrap_or_default().groups;
     for (event, command) in &groups {
-        let Some(event) = Event::ALL.iter().find(|e| e.json_name() == event) else {
-            continue;
-        };
         if hooks_json::find(&text, *event, command).is_none() {
             rows.push(fail(
                 "hooks.json",
@@ -319,7 +318,7 @@ fn hooks_rows(
         ));
         return Some(text);
     }
-    let events: Vec<&str> = groups.iter().map(|(event, _)| event.as_str()).collect();
+    let events: Vec<&str> = groups.iter().map(|(event, _)| event.json_name()).collect();
     rows.push(pass(
         "hooks.json",
         format!(
@@ -352,31 +351,28 @@ fn trust_row(paths: &CodexPaths, receipt: &Receipt, hooks_text: &str, codex: Opt
     let trust_path = paths.hooks_json_trust_path();
     let mut expected = Vec::new();
     for (event, command) in receipt.hooks_json.clone().unwrap_or_default().groups {
-        let Some(event) = Event::ALL.iter().find(|e| e.json_name() == event) else {
-            continue;
-        };
-        if let Some((index, hook)) = hooks_json::current_hook(hooks_text, *event, &command) {
+        if let Some((index, hook)) = hooks_json::current_hook(hooks_text, event, &command) {
             expected.push((trust::key(&trust_path, &hook, index), trust::hash(&hook)));
         }
     }
     let fix = "axonflow-codex install (records trust for the hooks as they are now), or trust them in Codex with /hooks";
     if let Some(codex) = codex {
-        return match trust::list_hooks(codex, &paths.home, &paths.home, Duration::from_secs(30)) {
+        return match trust::list_hooks_of(codex, &paths.home) {
             Ok(listed) => {
-                for (key, _) in &expected {
-                    match listed.iter().find(|h| &h.key == key) {
-                        Some(h) if h.trust_status == "trusted" || h.trust_status == "managed" => {}
-                        Some(h) => {
-                            return fail(
-                                NAME,
-                                format!(
-                                    "Codex reports {key} as {} (Codex skips it silently)",
-                                    h.trust_status
-                                ),
-                                fix,
-                            )
-                        }
-                        None => return fail(NAME, format!("Codex does not list {key}"), fix),
+                match trust::first_not_run(&listed, &expected, |(key, _)| key) {
+                    None => {}
+                    Some(((key, _), Some(h))) => {
+                        return fail(
+                            NAME,
+                            format!(
+                                "Codex reports {key} as {} (Codex skips it silently)",
+                                h.trust_status
+                            ),
+                            fix,
+                        )
+                    }
+                    Some(((key, _), None)) => {
+                        return fail(NAME, format!("Codex does not list {key}"), fix)
                     }
                 }
                 pass(
@@ -418,7 +414,7 @@ fn prompt_hook_row(paths: &CodexPaths, receipt: &Receipt, hooks_text: &str) -> R
     let groups = receipt.hooks_json.clone().unwrap_or_default().groups;
     let Some((_, command)) = groups
         .iter()
-        .find(|(event, _)| event == Event::UserPromptSubmit.json_name())
+        .find(|(event, _)| *event == Event::UserPromptSubmit)
     else {
         return warn(
             NAME,
@@ -753,15 +749,8 @@ enum Reach {
 
 /// The network rows, concurrently, each bounded.
 fn network_rows(env: &HostEnv, settings: &Settings, hook_binary: Option<&Path>) -> Vec<Row> {
-    let timeout = settings.timeout_for(HookEvent::PreToolUse);
-    let now = state::now_epoch();
-    let user_token = tokens::resolve_user_token(env, settings).token;
-    let headers = agent::governed_headers(
-        settings.auth.as_ref(),
-        tokens::license_token_to_send(settings, now).as_ref(),
-        user_token.as_ref(),
-    );
-    let client = AgentClient::new(settings, headers);
+    let timeout = settings.timeout_for(Event::PreToolUse);
+    let client = AgentClient::for_hooks(env, settings);
     let (mut rows, reach) = std::thread::scope(|scope| {
         let health = scope.spawn(|| health_rows(settings));
         let probes = scope.spawn(|| probe_rows(&client, settings, timeout));
@@ -885,14 +874,15 @@ fn health_rows(settings: &Settings) -> Vec<Row> {
         return rows;
     }
     match body["plugin_compatibility"]["min_plugin_version"]["codex"].as_str() {
-        Some(minimum) if version_below(crate::VERSION, minimum) => rows.push(fail(
-            "plugin version",
-            format!(
-                "the agent requires codex-plugin {minimum} or newer; this is {}",
-                crate::VERSION
-            ),
-            "axonflow-codex update",
-        )),
+        Some(minimum) if crate::commands::update::version_below(crate::VERSION, minimum) => rows
+            .push(fail(
+                "plugin version",
+                format!(
+                    "the agent requires codex-plugin {minimum} or newer; this is {}",
+                    crate::VERSION
+                ),
+                "axonflow-codex update",
+            )),
         Some(minimum) => rows.push(pass(
             "plugin version",
             format!("{} meets the agent's minimum {minimum}", crate::VERSION),
@@ -903,20 +893,6 @@ fn health_rows(settings: &Settings) -> Vec<Row> {
         )),
     }
     rows
-}
-
-/// `a < b` for dotted versions, ignoring a leading `v` and any `-…`/`+…` suffix.
-pub fn version_below(a: &str, b: &str) -> bool {
-    fn parts(v: &str) -> [u64; 3] {
-        let core = v.trim().trim_start_matches('v');
-        let core = core.split(['-', '+']).next().unwrap_or_default();
-        let mut out = [0; 3];
-        for (slot, part) in out.iter_mut().zip(core.split('.')) {
-            *slot = part.parse().unwrap_or(0);
-        }
-        out
-    }
-    parts(a) < parts(b)
 }
 
 fn probe(client: &AgentClient, statement: &str, id: &str, timeout: u64) -> (Reply, Duration) {
@@ -1110,9 +1086,9 @@ fn output_scan_row(client: &AgentClient, timeout: u64) -> Row {
 /// made up because the agent could not be reached.
 fn hook_row(binary: &Path, env: &HostEnv, throttle: Option<&state::Throttle>) -> Row {
     const NAME: &str = "hook binary";
-    let payload = json!({"hook_event_name": "PreToolUse", "tool_name": "Bash", "tool_input": {"command": HARMLESS_PROBE}}).to_string();
+    let payload = json!({"hook_event_name": Event::PreToolUse.json_name(), "tool_name": "Bash", "tool_input": {"command": HARMLESS_PROBE}}).to_string();
     let child = Command::new(binary)
-        .arg("pre-tool-use")
+        .arg(Event::PreToolUse.subcommand())
         .env_clear()
         .envs(env_pairs(env))
         .env("AXONFLOW_FAIL_MODE", "closed")
@@ -1211,17 +1187,4 @@ fn env_pairs(env: &HostEnv) -> Vec<(String, String)> {
     .iter()
     .filter_map(|k| env.var(k).map(|v| (k.to_string(), v.to_string())))
     .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn versions_compare_numerically() {
-        assert!(version_below("0.9.0", "1.4.0"));
-        assert!(version_below("1.4.0-rc1", "1.10.0"));
-        assert!(!version_below("2.0.0", "1.4.0"));
-        assert!(!version_below("v1.4.0", "1.4.0+build"));
-    }
 }

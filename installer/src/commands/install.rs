@@ -10,7 +10,10 @@ mod settings;
 
 use std::path::{Path, PathBuf};
 
-use axonflow_codex_hook::settings::{FailMode, HostEnv, OutputMode};
+use axonflow_codex_hook::event::Event;
+use axonflow_codex_hook::host_env::HostEnv;
+use axonflow_codex_hook::settings::{FailMode, OutputMode};
+use axonflow_codex_hook::vars;
 use serde_json::json;
 
 pub use settings::{FailModeFlag, OutputModeFlag};
@@ -19,7 +22,7 @@ use self::files::{Hooks, Planned};
 use self::settings::{ExistingSettings, InstallSettings};
 use crate::agent::registration::Registration;
 use crate::codex::codex_cli;
-use crate::codex::hooks_json::{Event, OurHook};
+use crate::codex::hooks_json::OurHook;
 use crate::codex::paths::{self, CodexPaths, Scope};
 use crate::codex::skills;
 use crate::error::{CommandError, Result};
@@ -450,10 +453,10 @@ fn refuse_shared_secrets(options: &InstallOptions, env: &HostEnv) -> Result<()> 
         Some("--auth / --client-id")
     } else if options.community_saas {
         Some("--community-saas")
-    } else if env.var("AXONFLOW_AUTH").is_some() {
-        Some("AXONFLOW_AUTH")
-    } else if env.var("AXONFLOW_LICENSE_TOKEN").is_some() {
-        Some("AXONFLOW_LICENSE_TOKEN")
+    } else if env.var(vars::AUTH).is_some() {
+        Some(vars::AUTH)
+    } else if env.var(vars::LICENSE_TOKEN).is_some() {
+        Some(vars::LICENSE_TOKEN)
     } else {
         None
     };
@@ -468,19 +471,16 @@ fn refuse_shared_secrets(options: &InstallOptions, env: &HostEnv) -> Result<()> 
 
 fn no_terminal_error(options: &InstallOptions, env: &HostEnv) -> CommandError {
     let mut missing = Vec::new();
-    if options.endpoint.is_none()
-        && !options.community_saas
-        && env.var("AXONFLOW_ENDPOINT").is_none()
-    {
+    if options.endpoint.is_none() && !options.community_saas && env.var(vars::ENDPOINT).is_none() {
         missing.push("--endpoint URL (or --community-saas)");
     }
-    if options.auth.is_none() && options.client_id.is_none() && env.var("AXONFLOW_AUTH").is_none() {
+    if options.auth.is_none() && options.client_id.is_none() && env.var(vars::AUTH).is_none() {
         missing.push("--auth BASE64 or --client-id ID --client-secret SECRET (if the agent needs credentials)");
     }
-    if options.timeout.is_none() && env.var("AXONFLOW_TIMEOUT_SECONDS").is_none() {
+    if options.timeout.is_none() && env.var(vars::TIMEOUT_SECONDS).is_none() {
         missing.push("--timeout SECS");
     }
-    if options.fail_mode.is_none() && env.var("AXONFLOW_FAIL_MODE").is_none() {
+    if options.fail_mode.is_none() && env.var(vars::FAIL_MODE).is_none() {
         missing.push("--fail-mode open|closed");
     }
     let mut error = CommandError::usage("no terminal to ask questions on, and -y (--non-interactive) was not given")

@@ -1,9 +1,8 @@
 //! Install's network steps, after the settings are known: the Community SaaS registration,
 //! the liveness probe, and the check with Codex that it trusts our hooks.
 
-use std::time::Duration;
-
-use axonflow_codex_hook::settings::{self as hook_settings, FailMode, HostEnv, Secret};
+use axonflow_codex_hook::host_env::HostEnv;
+use axonflow_codex_hook::settings::{self as hook_settings, FailMode, Secret};
 
 use super::questions::ask_url;
 use super::settings::{Agent, InstallSettings, Source};
@@ -136,30 +135,23 @@ pub(super) fn verify_trust(
         return Ok("recorded (no codex on PATH to verify with)".to_string());
     };
     let spinner = crate::ui::progress::spinner("Verifying hook trust with codex app-server");
-    let listed = trust::list_hooks(&codex, &paths.home, &paths.home, Duration::from_secs(30));
+    let listed = trust::list_hooks_of(&codex, &paths.home);
     spinner.finish_and_clear();
     let listed = listed.map_err(|e| {
         CommandError::failure(format!("could not verify hook trust: {e}"))
             .hint("run `axonflow-codex doctor` to check again")
     })?;
-    for entry in expected {
-        match listed.iter().find(|hook| hook.key == entry.key) {
-            Some(hook) if hook.trust_status == "trusted" || hook.trust_status == "managed" => {}
-            Some(hook) => {
-                return Err(CommandError::failure(format!(
-                    "Codex reports the hook {} as {} (hash {}, recorded {})",
-                    entry.key, hook.trust_status, hook.current_hash, entry.hash
-                ))
-                .hint("run `axonflow-codex doctor`, or trust the hooks in Codex with /hooks"));
-            }
-            None => {
-                return Err(CommandError::failure(format!(
-                    "Codex does not list the hook {}",
-                    entry.key
-                ))
-                .hint("run `axonflow-codex doctor`"));
-            }
-        }
+    match trust::first_not_run(&listed, expected, |entry| &entry.key) {
+        None => Ok("recorded and verified with codex app-server".to_string()),
+        Some((entry, Some(hook))) => Err(CommandError::failure(format!(
+            "Codex reports the hook {} as {} (hash {}, recorded {})",
+            entry.key, hook.trust_status, hook.current_hash, entry.hash
+        ))
+        .hint("run `axonflow-codex doctor`, or trust the hooks in Codex with /hooks")),
+        Some((entry, None)) => Err(CommandError::failure(format!(
+            "Codex does not list the hook {}",
+            entry.key
+        ))
+        .hint("run `axonflow-codex doctor`")),
     }
-    Ok("recorded and verified with codex app-server".to_string())
 }

@@ -234,7 +234,7 @@ impl ReceiptUpdate<'_> {
         // run's `--govern` leaves them out.
         let mut groups = old_hooks.groups.clone();
         for hook in &self.hooks.ours {
-            let group = (hook.event.json_name().to_string(), hook.command.clone());
+            let group = (hook.event, hook.command.clone());
             if !groups.contains(&group) {
                 groups.push(group);
             }

@@ -10,9 +10,9 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use axonflow_codex_hook::settings::{
-    self as hook_settings, FailMode, HostEnv, OutputMode, Secret, SettingsError,
-};
+use axonflow_codex_hook::host_env::{HostEnv, SettingsError};
+use axonflow_codex_hook::settings::{self as hook_settings, FailMode, OutputMode, Secret};
+use axonflow_codex_hook::vars;
 
 use super::InstallOptions;
 use crate::agent::registration;
@@ -278,33 +278,33 @@ struct Key {
 impl Key {
     const ENDPOINT: Key = Key {
         file: "endpoint",
-        var: "AXONFLOW_ENDPOINT",
+        var: vars::ENDPOINT,
         flag: "--endpoint",
     };
     const AUTH: Key = Key {
         file: "auth",
-        var: "AXONFLOW_AUTH",
+        var: vars::AUTH,
         flag: "--auth",
     };
     const TIMEOUT: Key = Key {
         file: "timeout_seconds",
-        var: "AXONFLOW_TIMEOUT_SECONDS",
+        var: vars::TIMEOUT_SECONDS,
         flag: "--timeout",
     };
     const FAIL_MODE: Key = Key {
         file: "fail_mode",
-        var: "AXONFLOW_FAIL_MODE",
+        var: vars::FAIL_MODE,
         flag: "--fail-mode",
     };
     const OUTPUT_MODE: Key = Key {
         file: "output_mode",
-        var: "AXONFLOW_OUTPUT_MODE",
+        var: vars::OUTPUT_MODE,
         flag: "--output-mode",
     };
     const LICENSE_TOKEN: Key = Key {
         file: "license_token",
-        var: "AXONFLOW_LICENSE_TOKEN",
-        flag: "AXONFLOW_LICENSE_TOKEN",
+        var: vars::LICENSE_TOKEN,
+        flag: vars::LICENSE_TOKEN,
     };
 }
 
