@@ -4,12 +4,13 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use axonflow_codex_hook::settings::HostEnv;
+use axonflow_codex_hook::event::Event;
+use axonflow_codex_hook::host_env::HostEnv;
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::codex::codex_cli;
-use crate::codex::hooks_json::{self, Event};
+use crate::codex::hooks_json;
 use crate::codex::paths::CodexPaths;
 use crate::edit::config_toml;
 use crate::error::Result;
@@ -82,7 +83,7 @@ struct HookBinary {
 
 #[derive(Debug, Serialize)]
 struct Group {
-    event: String,
+    event: Event,
     command: String,
     present: bool,
 }
@@ -174,7 +175,7 @@ impl fmt::Display for Installed {
         }
         for group in &self.hooks_json.groups {
             let state = if group.present { "present" } else { "MISSING" };
-            writeln!(f, "  hooks     {} {state}", group.event)?;
+            writeln!(f, "  hooks     {} {state}", group.event.json_name())?;
         }
         self.fmt_governance(f)?;
         let (skills, settings) = (&self.skills, &self.settings);
@@ -324,11 +325,9 @@ fn hooks_json_state(paths: &CodexPaths, receipt: &Receipt) -> Result<(HooksJson,
         .iter()
         .flat_map(|h| h.groups.iter())
         .map(|(event, command)| Group {
-            event: event.clone(),
+            event: *event,
             command: command.clone(),
-            present: Event::from_json_name(event)
-                .and_then(|e| hooks_json::find(&text, e, command))
-                .is_some(),
+            present: hooks_json::find(&text, *event, command).is_some(),
         })
         .collect();
     let state = HooksJson {
@@ -346,8 +345,7 @@ fn governed(receipt: &Receipt, hooks_text: &str) -> Vec<&'static str> {
         .iter()
         .flat_map(|h| h.groups.iter())
         .filter_map(|(event, command)| {
-            let event = Event::from_json_name(event)?;
-            hooks_json::current_hook(hooks_text, event, command).map(|(_, hook)| hook)
+            hooks_json::current_hook(hooks_text, *event, command).map(|(_, hook)| hook)
         })
         .collect();
     crate::commands::install::governed_names(&ours)

@@ -3,13 +3,15 @@
 use std::path::Path;
 use std::time::Duration;
 
-use axonflow_codex_hook::settings::{HostEnv, OutputMode, Settings, Source};
+use axonflow_codex_hook::event::Event;
+use axonflow_codex_hook::host_env::HostEnv;
+use axonflow_codex_hook::settings::{OutputMode, Settings, Source};
 use axonflow_codex_hook::state::{self, StateDir};
 use axonflow_codex_hook::tokens;
 
 use super::{fail, pass, warn, Row, Rows};
 use crate::codex::codex_cli;
-use crate::codex::hooks_json::{self, Event};
+use crate::codex::hooks_json;
 use crate::codex::paths::CodexPaths;
 use crate::codex::trust;
 use crate::edit::config_toml;
@@ -160,9 +162,6 @@ fn hooks_rows(paths: &CodexPaths, receipt: Option<&Receipt>, rows: &mut Rows) ->
     };
     let groups = receipt.hooks_json.clone().unwrap_or_default().groups;
     for (event, command) in &groups {
-        let Some(event) = Event::ALL.iter().find(|e| e.json_name() == event) else {
-            continue;
-        };
         if hooks_json::find(&text, *event, command).is_none() {
             rows.push(fail(
                 "hooks.json",
@@ -183,7 +182,7 @@ fn hooks_rows(paths: &CodexPaths, receipt: Option<&Receipt>, rows: &mut Rows) ->
         ));
         return Some(text);
     }
-    let events: Vec<&str> = groups.iter().map(|(event, _)| event.as_str()).collect();
+    let events: Vec<&str> = groups.iter().map(|(event, _)| event.json_name()).collect();
     rows.push(pass(
         "hooks.json",
         format!(
@@ -216,10 +215,7 @@ fn trust_row(paths: &CodexPaths, receipt: &Receipt, hooks_text: &str, codex: Opt
     let trust_path = paths.hooks_json_trust_path();
     let mut expected = Vec::new();
     for (event, command) in receipt.hooks_json.clone().unwrap_or_default().groups {
-        let Some(event) = Event::ALL.iter().find(|e| e.json_name() == event) else {
-            continue;
-        };
-        if let Some((index, hook)) = hooks_json::current_hook(hooks_text, *event, &command) {
+        if let Some((index, hook)) = hooks_json::current_hook(hooks_text, event, &command) {
             expected.push((trust::key(&trust_path, &hook, index), trust::hash(&hook)));
         }
     }
@@ -282,7 +278,7 @@ fn prompt_hook_row(paths: &CodexPaths, receipt: &Receipt, hooks_text: &str) -> R
     let groups = receipt.hooks_json.clone().unwrap_or_default().groups;
     let Some((_, command)) = groups
         .iter()
-        .find(|(event, _)| event == Event::UserPromptSubmit.json_name())
+        .find(|(event, _)| *event == Event::UserPromptSubmit)
     else {
         return warn(
             NAME,

@@ -11,7 +11,7 @@ mod network;
 
 use std::fmt;
 
-use axonflow_codex_hook::settings::HostEnv;
+use axonflow_codex_hook::host_env::HostEnv;
 use indicatif::ProgressBar;
 use serde::Serialize;
 

@@ -8,7 +8,9 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use axonflow_codex_hook::agent::{self, AgentClient, Reply};
-use axonflow_codex_hook::settings::{FailMode, HookEvent, HostEnv, Settings};
+use axonflow_codex_hook::event::Event;
+use axonflow_codex_hook::host_env::HostEnv;
+use axonflow_codex_hook::settings::{FailMode, Settings};
 use axonflow_codex_hook::state::{self, StateDir};
 use serde_json::{json, Value};
 
@@ -36,7 +38,7 @@ enum Reach {
 /// The network rows, each shown as it finishes: health and the probes concurrently, then the
 /// throttle and the hook as the next tool call will meet them.
 pub(super) fn rows(env: &HostEnv, settings: &Settings, hook_binary: Option<&Path>, out: &mut Rows) {
-    let timeout = settings.timeout_for(HookEvent::PreToolUse);
+    let timeout = settings.timeout_for(Event::PreToolUse);
     let client = AgentClient::for_hooks(env, settings);
     out.waiting(&format!(
         "asking the agent at {} (at most {timeout} s)",
@@ -432,9 +434,9 @@ fn output_scan_row(client: &AgentClient, timeout: u64) -> Row {
 /// made up because the agent could not be reached.
 fn hook_row(binary: &Path, env: &HostEnv, throttle: Option<&state::Throttle>) -> Row {
     const NAME: &str = "hook binary";
-    let payload = json!({"hook_event_name": "PreToolUse", "tool_name": "Bash", "tool_input": {"command": HARMLESS_PROBE}}).to_string();
+    let payload = json!({"hook_event_name": Event::PreToolUse.json_name(), "tool_name": "Bash", "tool_input": {"command": HARMLESS_PROBE}}).to_string();
     let child = Command::new(binary)
-        .arg("pre-tool-use")
+        .arg(Event::PreToolUse.subcommand())
         .env_clear()
         .envs(env_pairs(env))
         .env("AXONFLOW_FAIL_MODE", "closed")
