@@ -117,9 +117,52 @@ fn as_the_hooks_see_it(row: Row, settings: &Settings) -> Row {
 }
 
 fn health_rows(settings: &Settings) -> Vec<Row> {
-    let agent = agent::new_http_agent();
+    let body = match health_document(settings) {
+        Ok(body) => body,
+        Err(row) => {
+            return vec![
+                row,
+                skip("plugin version", "the agent's health document was not read"),
+            ]
+        }
+    };
+    let version = body["version"].as_str().unwrap_or("unknown").to_string();
+    let mut rows = vec![match body["status"].as_str() {
+        Some("healthy") => pass(
+            "agent health",
+            format!(
+                "{} {version} at {}",
+                body["service"].as_str().unwrap_or("agent"),
+                settings.endpoint
+            ),
+        ),
+        Some("starting") => warn(
+            "agent health",
+            format!("the agent {version} is still starting"),
+            "wait a moment and run doctor again",
+        ),
+        other => fail(
+            "agent health",
+            format!("the agent reports status {other:?}"),
+            "check the agent's logs",
+        ),
+    }];
+    if body.get("plugin_compatibility").is_none() {
+        rows.push(fail(
+            "agent version",
+            format!("agent {version} is too old: it has no governance MCP endpoint for Codex"),
+            "upgrade the AxonFlow agent",
+        ));
+    } else {
+        rows.push(plugin_version_row(&body));
+    }
+    rows
+}
+
+/// The agent's `/health` document, or the failing row saying why there is none.
+fn health_document(settings: &Settings) -> std::result::Result<Value, Row> {
     let url = format!("{}/health", settings.endpoint);
-    let response = agent
+    let response = agent::new_http_agent()
         .get(&url)
         .config()
         .timeout_global(Some(HEALTH_TIMEOUT))
@@ -129,26 +172,19 @@ fn health_rows(settings: &Settings) -> Vec<Row> {
             axonflow_codex_hook::client_header_value(),
         )
         .call();
-    let fix_reach = format!(
-        "start the agent or fix `endpoint` (now {})",
-        settings.endpoint
-    );
-    let mut response = match response {
-        Ok(response) => response,
-        Err(error) => {
-            return vec![
-                fail(
-                    "agent health",
-                    format!(
-                        "cannot reach {url}: {}",
-                        plain_cause(&error, HEALTH_TIMEOUT)
-                    ),
-                    fix_reach,
-                ),
-                skip("plugin version", "the agent's health document was not read"),
-            ]
-        }
-    };
+    let mut response = response.map_err(|error| {
+        fail(
+            "agent health",
+            format!(
+                "cannot reach {url}: {}",
+                plain_cause(&error, HEALTH_TIMEOUT)
+            ),
+            format!(
+                "start the agent or fix `endpoint` (now {})",
+                settings.endpoint
+            ),
+        )
+    })?;
     let status = response.status().as_u16();
     let body: Option<Value> = response
         .body_mut()
@@ -157,65 +193,31 @@ fn health_rows(settings: &Settings) -> Vec<Row> {
         .read_to_string()
         .ok()
         .and_then(|text| serde_json::from_str(&text).ok());
-    let Some(body) = body.filter(|_| status == 200) else {
-        return vec![
-            fail(
-                "agent health",
-                format!("{url} answered HTTP {status} without the agent's health document"),
-                "check that the endpoint is an AxonFlow agent",
-            ),
-            skip("plugin version", "the agent's health document was not read"),
-        ];
-    };
-    let version = body["version"].as_str().unwrap_or("unknown").to_string();
-    let mut rows = Vec::new();
-    match body["status"].as_str() {
-        Some("healthy") => rows.push(pass(
+    body.filter(|_| status == 200).ok_or_else(|| {
+        fail(
             "agent health",
-            format!(
-                "{} {version} at {}",
-                body["service"].as_str().unwrap_or("agent"),
-                settings.endpoint
-            ),
-        )),
-        Some("starting") => rows.push(warn(
-            "agent health",
-            format!("the agent {version} is still starting"),
-            "wait a moment and run doctor again",
-        )),
-        other => rows.push(fail(
-            "agent health",
-            format!("the agent reports status {other:?}"),
-            "check the agent's logs",
-        )),
-    }
-    if body.get("plugin_compatibility").is_none() {
-        rows.push(fail(
-            "agent version",
-            format!("agent {version} is too old: it has no governance MCP endpoint for Codex"),
-            "upgrade the AxonFlow agent",
-        ));
-        return rows;
-    }
-    match body["plugin_compatibility"]["min_plugin_version"]["codex"].as_str() {
-        Some(minimum) if version_below(crate::VERSION, minimum) => rows.push(fail(
+            format!("{url} answered HTTP {status} without the agent's health document"),
+            "check that the endpoint is an AxonFlow agent",
+        )
+    })
+}
+
+fn plugin_version_row(health: &Value) -> Row {
+    match health["plugin_compatibility"]["min_plugin_version"]["codex"].as_str() {
+        Some(minimum) if version_below(crate::VERSION, minimum) => fail(
             "plugin version",
             format!(
                 "the agent requires codex-plugin {minimum} or newer; this is {}",
                 crate::VERSION
             ),
             "axonflow-codex update",
-        )),
-        Some(minimum) => rows.push(pass(
+        ),
+        Some(minimum) => pass(
             "plugin version",
             format!("{} meets the agent's minimum {minimum}", crate::VERSION),
-        )),
-        None => rows.push(pass(
-            "plugin version",
-            "the agent sets no minimum for codex",
-        )),
+        ),
+        None => pass("plugin version", "the agent sets no minimum for codex"),
     }
-    rows
 }
 
 /// `a < b` for dotted versions, ignoring a leading `v` and any `-…`/`+…` suffix.
@@ -434,56 +436,9 @@ fn output_scan_row(client: &AgentClient, timeout: u64) -> Row {
 /// made up because the agent could not be reached.
 fn hook_row(binary: &Path, env: &HostEnv, throttle: Option<&state::Throttle>) -> Row {
     const NAME: &str = "hook binary";
-    let payload = json!({"hook_event_name": Event::PreToolUse.json_name(), "tool_name": "Bash", "tool_input": {"command": HARMLESS_PROBE}}).to_string();
-    let child = Command::new(binary)
-        .arg(Event::PreToolUse.subcommand())
-        .env_clear()
-        .envs(env_pairs(env))
-        .env("AXONFLOW_FAIL_MODE", "closed")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn();
-    let mut child = match child {
-        Ok(child) => child,
-        Err(error) => {
-            return fail(
-                NAME,
-                format!(
-                    "cannot run {}: {}",
-                    binary.display(),
-                    axonflow_codex_hook::text::io_cause(&error)
-                ),
-                "axonflow-codex install",
-            )
-        }
-    };
-    use std::io::Write as _;
-    if let Some(mut stdin) = child.stdin.take() {
-        let _ = stdin.write_all(payload.as_bytes());
-    }
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        match child.try_wait() {
-            Ok(Some(_)) => break,
-            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(5)),
-            _ => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return fail(
-                    NAME,
-                    "the hook did not finish in 30 s",
-                    "axonflow-codex install",
-                );
-            }
-        }
-    }
-    let Ok(output) = child.wait_with_output() else {
-        return fail(
-            NAME,
-            "the hook's output could not be read",
-            "axonflow-codex install",
-        );
+    let output = match run_hook(binary, env) {
+        Ok(output) => output,
+        Err(cause) => return fail(NAME, cause, "axonflow-codex install"),
     };
     let stderr = String::from_utf8_lossy(&output.stderr).trim().to_string();
     match output.status.code() {
@@ -519,6 +474,46 @@ fn hook_row(binary: &Path, env: &HostEnv, throttle: Option<&state::Throttle>) ->
             "axonflow-codex install",
         ),
     }
+}
+
+/// The hook's pre-tool-use on a harmless Bash payload, bounded to 30 s; or why it did not run.
+fn run_hook(binary: &Path, env: &HostEnv) -> std::result::Result<std::process::Output, String> {
+    let payload = json!({"hook_event_name": Event::PreToolUse.json_name(), "tool_name": "Bash", "tool_input": {"command": HARMLESS_PROBE}}).to_string();
+    let mut child = Command::new(binary)
+        .arg(Event::PreToolUse.subcommand())
+        .env_clear()
+        .envs(env_pairs(env))
+        .env("AXONFLOW_FAIL_MODE", "closed")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|error| {
+            format!(
+                "cannot run {}: {}",
+                binary.display(),
+                axonflow_codex_hook::text::io_cause(&error)
+            )
+        })?;
+    use std::io::Write as _;
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(payload.as_bytes());
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        match child.try_wait() {
+            Ok(Some(_)) => break,
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(5)),
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err("the hook did not finish in 30 s".to_string());
+            }
+        }
+    }
+    child
+        .wait_with_output()
+        .map_err(|_| "the hook's output could not be read".to_string())
 }
 
 fn env_pairs(env: &HostEnv) -> Vec<(String, String)> {
