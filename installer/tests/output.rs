@@ -221,7 +221,21 @@ fn refused_connections_are_named_plainly() {
         "{}",
         doctor.stdout
     );
-    for run in [&install, &doctor] {
+    let mut saas = TestEnv::new();
+    saas.set(
+        "AXONFLOW_REGISTRATION_URL",
+        &format!("{endpoint}/api/v1/register"),
+    );
+    let register = saas.run(&["install", "-y", "--community-saas"]);
+    assert_eq!(register.code, 1);
+    assert!(
+        register
+            .stderr
+            .starts_with("error: Community SaaS registration failed: connection refused\n"),
+        "{}",
+        register.stderr
+    );
+    for run in [&install, &doctor, &register] {
         let all = format!("{}{}", run.stdout, run.stderr);
         assert!(!all.contains("os error") && !all.contains("io: "), "{all}");
     }

@@ -128,8 +128,9 @@ pub fn log(options: &LogOptions, env: &HostEnv, printer: Printer) -> Result<()> 
         printer.report(&Decision(record));
         shown += 1;
     }
-    if shown == 0 && !printer.is_json() {
-        println!(
+    if shown == 0 {
+        // With --json, no line at all: an empty stream of records.
+        printer.human(format_args!(
             "No decision recorded{} in {}.",
             if options.blocked || options.since.is_some() {
                 " that matches"
@@ -137,7 +138,7 @@ pub fn log(options: &LogOptions, env: &HostEnv, printer: Printer) -> Result<()> 
                 ""
             },
             dir.join(journal::JOURNAL_FILE).display()
-        );
+        ));
     }
     if unreadable > 0 {
         eprintln!(
