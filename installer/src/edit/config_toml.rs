@@ -228,7 +228,7 @@ impl<'t> Additions<'t> {
             }
             Some(Item::Table(servers)) => match servers.get(MCP_SERVER_NAME) {
                 None => self.add_block(block, "[mcp_servers.axonflow] added"),
-                Some(Item::Table(old)) if our_mcp_table(old).as_ref() == Some(entry) => {}
+                Some(Item::Table(old)) if our_mcp(old).as_ref() == Some(entry) => {}
                 Some(Item::Table(old)) => self.take_over(old, block)?,
                 Some(Item::Value(old)) => self.replace_server(old, entry)?,
                 Some(_) => refuse(
@@ -278,7 +278,7 @@ impl<'t> Additions<'t> {
 
     /// `axonflow = <value>` (inline, or anything else) given our entry as its value.
     fn replace_server(&mut self, old: &Value, entry: &McpEntry) -> Planned<()> {
-        if old.as_inline_table().and_then(our_mcp_inline).as_ref() == Some(entry) {
+        if old.as_inline_table().and_then(|t| our_mcp(t)).as_ref() == Some(entry) {
             return Ok(());
         }
         let span = spanned(old.span(), "`mcp_servers.axonflow`")?;
@@ -499,16 +499,9 @@ fn inline_trust_member(entry: &TrustEntry) -> String {
     )
 }
 
-/// The entry a table holds when it has exactly our two keys, as strings.
-fn our_mcp_table(table: &Table) -> Option<McpEntry> {
-    (table.len() == 2).then_some(())?;
-    Some(McpEntry {
-        url: table.get("url")?.as_str()?.to_string(),
-        http_headers_helper: table.get("http_headers_helper")?.as_str()?.to_string(),
-    })
-}
-
-fn our_mcp_inline(table: &InlineTable) -> Option<McpEntry> {
+/// The entry a table (headed, dotted or inline) holds when it has exactly our two keys, as
+/// strings.
+fn our_mcp(table: &dyn toml_edit::TableLike) -> Option<McpEntry> {
     (table.len() == 2).then_some(())?;
     Some(McpEntry {
         url: table.get("url")?.as_str()?.to_string(),

@@ -284,11 +284,7 @@ impl Node<'_> {
     }
 }
 
-fn table<'a>(
-    entries: impl Iterator<Item = (&'a str, Node<'a>)>,
-    out: &mut String,
-    prune: bool,
-) {
+fn table<'a>(entries: impl Iterator<Item = (&'a str, Node<'a>)>, out: &mut String, prune: bool) {
     let mut entries: Vec<(&str, Node<'_>)> = entries.collect();
     entries.sort_by_key(|(k, _)| *k);
     out.push('{');
