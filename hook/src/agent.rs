@@ -21,7 +21,7 @@ use crate::settings::{Secret, Settings};
 pub const DEFAULT_BODY_LIMIT: u64 = 1024 * 1024;
 
 /// The headers of every governed request, in the documented order.
-pub fn governed_headers(
+fn governed_headers(
     auth: Option<&Secret>,
     license_token: Option<&Secret>,
     user_token: Option<&Secret>,
@@ -126,7 +126,7 @@ pub struct AgentClient {
 }
 
 impl AgentClient {
-    pub fn new(settings: &Settings, headers: Vec<(&'static str, String)>) -> Self {
+    fn new(settings: &Settings, headers: Vec<(&'static str, String)>) -> Self {
         AgentClient {
             agent: http_agent(settings.state_dir.clone()),
             url: settings.mcp_url(),
@@ -134,27 +134,24 @@ impl AgentClient {
         }
     }
 
-    /// The client the hooks use, with the same headers: `axonflow-codex check` and `explain`
-    /// go through it too.
-    pub fn for_hooks(env: &crate::settings::HostEnv, settings: &Settings) -> Self {
-        let now = crate::state::now_epoch();
+    /// The client the hooks use, with their headers (auth, the license token as the hooks
+    /// filter it, the user token found as they find it): the hooks themselves, `doctor`'s
+    /// probes and delivery, `axonflow-codex check` and `explain` all go through it.
+    pub fn for_hooks(env: &crate::host_env::HostEnv, settings: &Settings) -> Self {
         let user_token = crate::tokens::resolve_user_token(env, settings).token;
+        AgentClient::for_hooks_with_user_token(settings, user_token.as_ref())
+    }
+
+    /// [`AgentClient::for_hooks`] with the user token already found: install probes settings
+    /// it has not written yet.
+    pub fn for_hooks_with_user_token(settings: &Settings, user_token: Option<&Secret>) -> Self {
+        let now = crate::state::now_epoch();
         let headers = governed_headers(
             settings.auth.as_ref(),
             crate::tokens::license_token_to_send(settings, now).as_ref(),
-            user_token.as_ref(),
+            user_token,
         );
         AgentClient::new(settings, headers)
-    }
-
-    /// A client for an endpoint not (yet) in the settings: the installer probes an answer
-    /// before saving it.
-    pub fn for_endpoint(endpoint: &str, headers: Vec<(&'static str, String)>) -> Self {
-        AgentClient {
-            agent: new_http_agent(),
-            url: format!("{endpoint}/api/v1/mcp-server"),
-            headers,
-        }
     }
 
     /// Whether an `X-User-Token` header goes on the requests.

@@ -5,8 +5,9 @@ use std::io::{Read, Write as _};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+use crate::event::Event;
+use crate::host_env::HostEnv;
 use crate::payload::Payload;
-use crate::settings::HostEnv;
 use crate::{mcp_headers, post_tool_use, pre_tool_use, user_prompt_submit, HookOutcome};
 
 const USAGE: &str = "\
@@ -52,35 +53,36 @@ pub fn main_entry() -> ExitCode {
         [_, extra, ..] => return usage_error(&format!("unexpected argument '{extra}'")),
     };
     let outcome = match command {
-        "pre-tool-use" => run_guarded(|| {
-            let env = HostEnv::from_process();
-            match read_stdin(STDIN_LIMIT) {
-                Stdin::Complete(bytes) => pre_tool_use::run_parsed(parse_and_free(bytes), &env),
-                Stdin::TooLarge => pre_tool_use::oversize(STDIN_LIMIT, &env),
-            }
-        }),
-        "post-tool-use" => run_guarded(|| {
-            let env = HostEnv::from_process();
-            match read_stdin(STDIN_LIMIT) {
-                Stdin::Complete(bytes) => post_tool_use::run_parsed(parse_and_free(bytes), &env),
-                Stdin::TooLarge => post_tool_use::oversize(STDIN_LIMIT, &env),
-            }
-        }),
-        "user-prompt-submit" => run_guarded(|| {
-            let env = HostEnv::from_process();
-            match read_stdin(STDIN_LIMIT) {
-                Stdin::Complete(bytes) => user_prompt_submit::run(&bytes, &env),
-                Stdin::TooLarge => user_prompt_submit::oversize(STDIN_LIMIT, &env),
-            }
-        }),
         "mcp-headers" => run_guarded(|| mcp_headers::run(&HostEnv::from_process())),
         "-h" | "--help" | "help" => return print_text(USAGE),
         "-V" | "--version" => {
             return print_text(&format!("axonflow-codex-hook {}\n", crate::VERSION))
         }
-        other => return usage_error(&format!("unrecognized command '{other}'")),
+        other => match Event::from_subcommand(other) {
+            Some(event) => run_guarded(|| run_event(event, &HostEnv::from_process())),
+            None => return usage_error(&format!("unrecognized command '{other}'")),
+        },
     };
     emit(&outcome)
+}
+
+/// One hook run: its payload from stdin, then the event's decision.
+fn run_event(event: Event, env: &HostEnv) -> HookOutcome {
+    let stdin = read_stdin(STDIN_LIMIT);
+    match (event, stdin) {
+        (Event::PreToolUse, Stdin::Complete(bytes)) => {
+            pre_tool_use::run_parsed(parse_and_free(bytes), env)
+        }
+        (Event::PreToolUse, Stdin::TooLarge) => pre_tool_use::oversize(STDIN_LIMIT, env),
+        (Event::PostToolUse, Stdin::Complete(bytes)) => {
+            post_tool_use::run_parsed(parse_and_free(bytes), env)
+        }
+        (Event::PostToolUse, Stdin::TooLarge) => post_tool_use::oversize(STDIN_LIMIT, env),
+        (Event::UserPromptSubmit, Stdin::Complete(bytes)) => user_prompt_submit::run(&bytes, env),
+        (Event::UserPromptSubmit, Stdin::TooLarge) => {
+            user_prompt_submit::oversize(STDIN_LIMIT, env)
+        }
+    }
 }
 
 /// glibc raises its mmap threshold to the size of the largest buffer freed (up to 32 MiB), so

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::settings::{HostEnv, SettingsError};
+use crate::host_env::{HostEnv, SettingsError};
 
 /// Where the installer puts the hook binary, relative to `$CODEX_HOME`. The path is stable
 /// across updates so that the command string in `hooks.json` (and so Codex's trust hash)

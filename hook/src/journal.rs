@@ -14,7 +14,8 @@ use std::time::Instant;
 
 use serde_json::{Map, Value};
 
-use crate::settings::HostEnv;
+use crate::event::Event;
+use crate::host_env::HostEnv;
 use crate::HookOutcome;
 
 pub const JOURNAL_FILE: &str = "journal.jsonl";
@@ -78,14 +79,14 @@ pub fn note_result(decision: &'static str, reason: impl Into<String>, result: &M
 
 /// One hook run being journaled.
 pub struct Call {
-    event: &'static str,
+    event: Event,
     tool: String,
     session_id: String,
     started: Instant,
 }
 
 impl Call {
-    pub fn start(event: &'static str, payload: Option<&crate::payload::Payload>) -> Call {
+    pub fn start(event: Event, payload: Option<&crate::payload::Payload>) -> Call {
         NOTE.with(|n| *n.borrow_mut() = Note::default());
         Call {
             event,
@@ -95,12 +96,12 @@ impl Call {
         }
     }
 
-    /// A run with no tool payload (user-prompt-submit).
-    pub fn start_named(event: &'static str, tool: &str) -> Call {
+    /// A run with no tool payload (user-prompt-submit): the event's name stands for the tool.
+    pub fn start_without_payload(event: Event) -> Call {
         NOTE.with(|n| *n.borrow_mut() = Note::default());
         Call {
             event,
-            tool: tool.to_string(),
+            tool: event.json_name().to_string(),
             session_id: String::new(),
             started: Instant::now(),
         }
@@ -128,7 +129,7 @@ impl Call {
                 "time",
                 Value::from(crate::state::rfc3339(crate::state::now_epoch())),
             ),
-            ("event", Value::from(self.event)),
+            ("event", Value::from(self.event.subcommand())),
             ("tool", Value::from(self.tool)),
             ("decision", Value::from(decision)),
             ("allowed", Value::from(allowed)),
@@ -214,7 +215,7 @@ pub fn files(dir: &Path) -> [PathBuf; 2] {
 pub fn ungoverned_since(records: &[Value], since: i64) -> usize {
     records
         .iter()
-        .filter(|r| r["event"] == "pre-tool-use")
+        .filter(|r| r["event"] == Event::PreToolUse.subcommand())
         .filter(|r| r["decision"] == UNREACHABLE && r["allowed"] == true)
         .filter(|r| {
             r["time"]

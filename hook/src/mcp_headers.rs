@@ -1,7 +1,8 @@
 //! `axonflow-codex-hook mcp-headers`: the HTTP headers for Codex's `http_headers_helper`
 //! (`axonflow-agent.md` §12). Secrets go to stdout only, and only here.
 
-use crate::settings::{HostEnv, Settings};
+use crate::host_env::HostEnv;
+use crate::settings::Settings;
 use crate::state;
 use crate::tokens;
 use crate::HookOutcome;

@@ -10,14 +10,15 @@ use serde_json::Value;
 
 use crate::agent::{self, AgentClient, Reply};
 use crate::envelope::Envelope;
+use crate::event::Event;
+use crate::host_env::HostEnv;
 use crate::journal;
 use crate::payload::{Payload, ToolKind};
 use crate::pre_tool_use::{decision_context, policies_evaluated, SIDE_REQUEST_SECONDS};
-use crate::settings::{FailMode, HookEvent, HostEnv, OutputMode, Settings};
+use crate::settings::{FailMode, OutputMode, Settings};
 use crate::spool::{self, Spool};
 use crate::state::{self, StateDir};
 use crate::text::{json_as_text, single_line};
-use crate::tokens;
 use crate::HookOutcome;
 
 const POST_401_USER_TOKEN_LINE: &str = "[AxonFlow] A per-user token is configured (AXONFLOW_USER_TOKEN / user-token.json) and was sent as X-User-Token — if it is expired, revoked, or minted for a different org, the platform rejects every governed request; ask your admin to rotate it, or remove it to fall back to shared-credential attribution.";
@@ -55,7 +56,7 @@ fn settings_error(error: &str) -> HookOutcome {
 
 /// [`run`] on a payload already parsed (`None`: not a usable document).
 pub fn run_parsed(payload: Option<Payload>, env: &HostEnv) -> HookOutcome {
-    let call = journal::Call::start("post-tool-use", payload.as_ref());
+    let call = journal::Call::start(Event::PostToolUse, payload.as_ref());
     let outcome = run_unjournaled(payload, env);
     call.finish(env, &outcome);
     outcome
@@ -81,14 +82,8 @@ fn run_unjournaled(payload: Option<Payload>, env: &HostEnv) -> HookOutcome {
         spool::keep_for_later(spool.as_ref(), &payload);
         return HookOutcome::allow();
     }
-    let user_token = tokens::resolve_user_token(env, &settings).token;
-    let headers = agent::governed_headers(
-        settings.auth.as_ref(),
-        tokens::license_token_to_send(&settings, now).as_ref(),
-        user_token.as_ref(),
-    );
-    let client = AgentClient::new(&settings, headers);
-    let timeout = settings.timeout_for(HookEvent::PostToolUse);
+    let client = AgentClient::for_hooks(env, &settings);
+    let timeout = settings.timeout_for(Event::PostToolUse);
 
     let audit = {
         let client = client.clone();
@@ -202,7 +197,7 @@ fn scan_outcome(
     let document = agent::object([(
         "hookSpecificOutput",
         agent::object([
-            ("hookEventName", Value::from("PostToolUse")),
+            ("hookEventName", Value::from(Event::PostToolUse.json_name())),
             ("additionalContext", Value::from(context)),
         ]),
     )]);

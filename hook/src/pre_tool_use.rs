@@ -7,13 +7,15 @@ use serde_json::{json, Map, Value};
 
 use crate::agent::{self, AgentClient, Reply};
 use crate::envelope::Envelope;
+use crate::event::Event;
+use crate::host_env::HostEnv;
 use crate::journal;
 use crate::payload::Payload;
-use crate::settings::{FailMode, HookEvent, HostEnv, Settings};
+use crate::settings::{FailMode, Settings};
 use crate::spool::{self, Spool};
 use crate::state::{self, StateDir};
 use crate::text::json_as_text;
-use crate::tokens::{self, USER_TOKEN_HINT};
+use crate::tokens::USER_TOKEN_HINT;
 use crate::HookOutcome;
 
 /// Side requests (the blocked-attempt audit) get at most this long.
@@ -25,7 +27,7 @@ pub fn run(stdin: &[u8], env: &HostEnv) -> HookOutcome {
 
 /// [`run`] on a payload already parsed (`None`: not a usable document).
 pub fn run_parsed(payload: Option<Payload>, env: &HostEnv) -> HookOutcome {
-    let call = journal::Call::start("pre-tool-use", payload.as_ref());
+    let call = journal::Call::start(Event::PreToolUse, payload.as_ref());
     let outcome = run_unjournaled(payload, env);
     call.finish(env, &outcome);
     outcome
@@ -51,7 +53,7 @@ fn run_unjournaled(payload: Option<Payload>, env: &HostEnv) -> HookOutcome {
         Ok(gate) => gate,
         Err(outcome) => return outcome,
     };
-    let timeout = settings.timeout_for(HookEvent::PreToolUse);
+    let timeout = settings.timeout_for(Event::PreToolUse);
     let arguments = agent::object([
         ("connector_type", Value::from(payload.connector_type())),
         ("statement", Value::from(statement.as_str())),
@@ -94,16 +96,10 @@ impl Gate {
             .map_err(|error| HookOutcome::block(config_line(&error.to_string())))?;
         let now = state::now_epoch();
         let state = StateDir::new(settings.state_dir.clone());
-        let user_token = tokens::resolve_user_token(env, &settings).token;
-        if let Some(outcome) = throttle_gate(&settings, &state, now, user_token.is_some()) {
+        let client = AgentClient::for_hooks(env, &settings);
+        if let Some(outcome) = throttle_gate(&settings, &state, now, client.sends_user_token()) {
             return Err(outcome);
         }
-        let headers = agent::governed_headers(
-            settings.auth.as_ref(),
-            tokens::license_token_to_send(&settings, now).as_ref(),
-            user_token.as_ref(),
-        );
-        let client = AgentClient::new(&settings, headers);
         Ok(Gate {
             settings,
             state,
@@ -253,7 +249,7 @@ fn violation(result: &Map<String, Value>, cx: &Context<'_>) -> HookOutcome {
             "success": false,
             "error_message": format!("Blocked by policy: {block_reason}"),
         });
-        let timeout = SIDE_REQUEST_SECONDS.min(cx.settings.timeout_for(HookEvent::PreToolUse));
+        let timeout = SIDE_REQUEST_SECONDS.min(cx.settings.timeout_for(Event::PreToolUse));
         let body = agent::request_body("hook-audit-blocked", "audit_tool_call", arguments);
         let spool = cx.spool.cloned();
         std::thread::spawn(move || {

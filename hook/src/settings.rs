@@ -10,6 +10,11 @@ use std::path::{Path, PathBuf};
 use base64::Engine as _;
 
 use crate::codex_home;
+// Re-exported so that `settings::HostEnv` keeps working in code written before the move.
+use crate::event::Event;
+pub use crate::host_env::{HostEnv, SettingsError};
+// The old name of `event::Event`, kept while branches written before the move merge.
+pub use crate::event::Event as HookEvent;
 
 /// The default agent endpoint: a self-hosted agent on this machine. There is deliberately no
 /// silent Community-SaaS default (Decision a).
@@ -18,69 +23,6 @@ pub const DEFAULT_PRE_TOOL_USE_TIMEOUT_SECONDS: u64 = 8;
 pub const DEFAULT_POST_TOOL_USE_TIMEOUT_SECONDS: u64 = 5;
 pub const DEFAULT_AUTH_FAILURE_COOLDOWN_SECONDS: u64 = 300;
 pub const SETTINGS_FILE_NAME: &str = "axonflow.toml";
-
-/// The process environment as the settings see it: variables, the home directory and where
-/// this binary lives. Tests build one by hand.
-#[derive(Debug, Clone, Default)]
-pub struct HostEnv {
-    vars: BTreeMap<String, String>,
-    current_exe: Option<PathBuf>,
-}
-
-impl HostEnv {
-    pub fn from_process() -> Self {
-        HostEnv {
-            vars: std::env::vars_os()
-                .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
-                .collect(),
-            current_exe: std::env::current_exe().ok(),
-        }
-    }
-
-    pub fn from_vars<K: Into<String>, V: Into<String>>(
-        vars: impl IntoIterator<Item = (K, V)>,
-    ) -> Self {
-        HostEnv {
-            vars: vars
-                .into_iter()
-                .map(|(k, v)| (k.into(), v.into()))
-                .collect(),
-            current_exe: None,
-        }
-    }
-
-    pub fn with_current_exe(mut self, exe: PathBuf) -> Self {
-        self.current_exe = Some(exe);
-        self
-    }
-
-    /// A variable's value; an empty value counts as unset.
-    pub fn var(&self, key: &str) -> Option<&str> {
-        self.vars
-            .get(key)
-            .map(String::as_str)
-            .filter(|v| !v.is_empty())
-    }
-
-    /// The same environment, minus the binary location (for callers that are not the
-    /// installed hook).
-    pub fn without_current_exe(mut self) -> Self {
-        self.current_exe = None;
-        self
-    }
-
-    pub fn current_exe(&self) -> Option<&Path> {
-        self.current_exe.as_deref()
-    }
-
-    pub fn home_dir(&self) -> Option<PathBuf> {
-        match self.var("HOME") {
-            Some(home) => Some(PathBuf::from(home)),
-            None if cfg!(windows) => self.var("USERPROFILE").map(PathBuf::from),
-            None => None,
-        }
-    }
-}
 
 /// A secret value: never shown by `Debug` or `Display`.
 #[derive(Clone, PartialEq, Eq)]
@@ -141,15 +83,6 @@ impl OutputMode {
     }
 }
 
-/// Which hook a timeout is for: each has its own default.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HookEvent {
-    PreToolUse,
-    PostToolUse,
-    /// Checked before the prompt leaves, like a tool call: pre-tool-use's default.
-    UserPromptSubmit,
-}
-
 /// Where a setting's value came from, for `doctor`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
@@ -157,29 +90,6 @@ pub enum Source {
     File,
     Default,
 }
-
-/// A settings problem. The message names the variable or file and the cause, never a value
-/// (the value may be a secret).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SettingsError {
-    message: String,
-}
-
-impl SettingsError {
-    pub fn new(message: impl Into<String>) -> Self {
-        SettingsError {
-            message: message.into(),
-        }
-    }
-}
-
-impl fmt::Display for SettingsError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for SettingsError {}
 
 /// The resolved settings.
 #[derive(Debug, Clone)]
@@ -296,13 +206,31 @@ impl Settings {
         })
     }
 
+    /// Settings for an agent not yet saved in any file (install probes an endpoint before it
+    /// writes it): that endpoint, everything else its default until the caller sets it.
+    pub fn for_endpoint(endpoint: &str) -> Settings {
+        Settings {
+            endpoint: endpoint.to_string(),
+            auth: None,
+            timeout_seconds: None,
+            license_token: None,
+            fail_mode: FailMode::default(),
+            output_mode: OutputMode::default(),
+            auth_failure_cooldown_seconds: DEFAULT_AUTH_FAILURE_COOLDOWN_SECONDS,
+            settings_file: PathBuf::new(),
+            settings_file_exists: false,
+            config_dir: None,
+            state_dir: None,
+            sources: BTreeMap::new(),
+        }
+    }
+
     /// The main request's timeout for a hook: the configured one or the hook's default.
-    pub fn timeout_for(&self, event: HookEvent) -> u64 {
+    /// user-prompt-submit is checked like a tool call: pre-tool-use's default.
+    pub fn timeout_for(&self, event: Event) -> u64 {
         self.timeout_seconds.unwrap_or(match event {
-            HookEvent::PreToolUse | HookEvent::UserPromptSubmit => {
-                DEFAULT_PRE_TOOL_USE_TIMEOUT_SECONDS
-            }
-            HookEvent::PostToolUse => DEFAULT_POST_TOOL_USE_TIMEOUT_SECONDS,
+            Event::PreToolUse | Event::UserPromptSubmit => DEFAULT_PRE_TOOL_USE_TIMEOUT_SECONDS,
+            Event::PostToolUse => DEFAULT_POST_TOOL_USE_TIMEOUT_SECONDS,
         })
     }
 

@@ -27,7 +27,7 @@ use serde_json::Value;
 use crate::agent::{self, AgentClient, Reply};
 use crate::envelope::Envelope;
 use crate::files::{create_private_dir, private_no_follow, write_private_atomically};
-use crate::settings::HostEnv;
+use crate::host_env::HostEnv;
 
 pub const SPOOL_FILE: &str = "audit-spool.jsonl";
 pub const COUNTS_FILE: &str = "audit-spool.counts";

@@ -4,7 +4,8 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 
-use crate::settings::{HostEnv, Secret, Settings};
+use crate::host_env::HostEnv;
+use crate::settings::{Secret, Settings};
 
 /// `USER_TOKEN_HINT`, appended to credential-rejection block lines when a user token was sent.
 pub const USER_TOKEN_HINT: &str = "A per-user token is configured (AXONFLOW_USER_TOKEN / user-token.json) and was sent as X-User-Token — if it is expired, revoked, or minted for a different org, the platform rejects the request; ask your admin to rotate it, or remove it to fall back to shared-credential attribution.";

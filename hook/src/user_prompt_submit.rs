@@ -5,10 +5,11 @@
 use serde_json::{json, Value};
 
 use crate::agent;
+use crate::event::Event;
+use crate::host_env::HostEnv;
 use crate::journal;
 use crate::post_tool_use::take_redaction;
 use crate::pre_tool_use::{governed_result, policies_evaluated, unchecked, Gate};
-use crate::settings::{HookEvent, HostEnv};
 use crate::text::json_as_text;
 use crate::HookOutcome;
 
@@ -16,7 +17,7 @@ pub(crate) const CONNECTOR_TYPE: &str = "codex.UserPromptSubmit";
 pub(crate) const BLOCK_PREFIX: &str = "AxonFlow blocked this prompt:";
 
 pub fn run(stdin: &[u8], env: &HostEnv) -> HookOutcome {
-    let call = journal::Call::start_named("user-prompt-submit", "UserPromptSubmit");
+    let call = journal::Call::start_without_payload(Event::UserPromptSubmit);
     let outcome = run_unjournaled(stdin, env);
     call.finish(env, &outcome);
     outcome
@@ -43,7 +44,7 @@ fn run_unjournaled(stdin: &[u8], env: &HostEnv) -> HookOutcome {
         "hook-prompt",
         "check_output",
         json!({"connector_type": CONNECTOR_TYPE, "message": prompt}),
-        settings.timeout_for(HookEvent::UserPromptSubmit),
+        settings.timeout_for(Event::UserPromptSubmit),
         body_limit,
     );
     match governed_result(reply, &settings, &state, &client, now) {

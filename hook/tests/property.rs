@@ -22,8 +22,8 @@ use std::time::Instant;
 
 use axonflow_codex_hook::agent::{self, HttpReply};
 use axonflow_codex_hook::envelope::Envelope;
+use axonflow_codex_hook::host_env::HostEnv;
 use axonflow_codex_hook::payload::{Payload, ToolKind};
-use axonflow_codex_hook::settings::HostEnv;
 use axonflow_codex_hook::text::{json_as_text, single_line};
 use axonflow_codex_hook::{post_tool_use, pre_tool_use, user_prompt_submit, HookOutcome};
 use proptest::prelude::*;

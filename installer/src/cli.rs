@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use axonflow_codex_hook::settings::HostEnv;
+use axonflow_codex_hook::host_env::HostEnv;
 use clap::{Parser, Subcommand};
 
 use crate::commands::decisions::{self, CheckOptions, ExplainOptions, LogOptions};

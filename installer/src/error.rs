@@ -68,8 +68,8 @@ impl fmt::Display for CommandError {
     }
 }
 
-impl From<axonflow_codex_hook::settings::SettingsError> for CommandError {
-    fn from(error: axonflow_codex_hook::settings::SettingsError) -> Self {
+impl From<axonflow_codex_hook::host_env::SettingsError> for CommandError {
+    fn from(error: axonflow_codex_hook::host_env::SettingsError) -> Self {
         CommandError::failure(error.to_string())
     }
 }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use axonflow_codex::commands::install::{self, InstallContext, InstallOptions};
 use axonflow_codex::ui::prompt::ScriptedPrompter;
-use axonflow_codex_hook::settings::HostEnv;
+use axonflow_codex_hook::host_env::HostEnv;
 use support::*;
 
 fn host_env(env: &TestEnv, extra: &[(&str, &str)]) -> HostEnv {

@@ -15,9 +15,10 @@ mod support;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use axonflow_codex::codex::hooks_json::{self, Event, OurHook};
+use axonflow_codex::codex::hooks_json::{self, OurHook};
 use axonflow_codex::codex::{paths, trust};
 use axonflow_codex::edit::config_toml::{self, McpEntry, Removal, TrustEntry};
+use axonflow_codex_hook::event::Event;
 use proptest::prelude::*;
 use proptest::sample::{select, subsequence};
 use proptest::test_runner::{Config, RngAlgorithm, RngSeed, TestError, TestRng, TestRunner};

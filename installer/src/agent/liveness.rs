@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use axonflow_codex_hook::agent::{self, AgentClient, Reply};
-use axonflow_codex_hook::settings::Secret;
+use axonflow_codex_hook::settings::{Secret, Settings};
 use serde_json::{json, Value};
 
 pub(crate) const HARMLESS_PROBE: &str = "echo axonflow-install";
@@ -25,11 +25,10 @@ pub(crate) struct Target<'a> {
 /// governance is not live, in one sentence.
 pub(crate) fn check(target: &Target<'_>) -> Result<(), String> {
     health(target.endpoint)?;
-    let auth = target.auth.map(Secret::new);
-    let license = target.license_token.map(Secret::new);
-    let headers =
-        agent::governed_headers(auth.as_ref(), license.as_ref(), target.user_token.as_ref());
-    let client = AgentClient::for_endpoint(target.endpoint, headers);
+    let mut settings = Settings::for_endpoint(target.endpoint);
+    settings.auth = target.auth.map(Secret::new);
+    settings.license_token = target.license_token.map(Secret::new);
+    let client = AgentClient::for_hooks_with_user_token(&settings, target.user_token.as_ref());
     let reply = client.call_tool(
         "install-probe",
         "check_policy",
@@ -37,7 +36,7 @@ pub(crate) fn check(target: &Target<'_>) -> Result<(), String> {
         target.timeout_seconds,
         agent::DEFAULT_BODY_LIMIT,
     );
-    let mcp_url = format!("{}/api/v1/mcp-server", target.endpoint);
+    let mcp_url = settings.mcp_url();
     let http = match reply {
         Reply::Transport(failure) => return Err(format!("no answer from {mcp_url}: {failure}")),
         Reply::Http(http) => http,

@@ -3,60 +3,11 @@
 
 use std::path::Path;
 
+use axonflow_codex_hook::event::Event;
 use serde_json::{json, Value};
 
 use crate::edit::json_edit::{self, Node};
 use crate::error::{CommandError, Result};
-
-/// A hook event we register, with its names in hooks.json, in trust keys and on our CLI.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Event {
-    PreToolUse,
-    PostToolUse,
-    UserPromptSubmit,
-}
-
-impl Event {
-    pub const ALL: [Event; 3] = [
-        Event::PreToolUse,
-        Event::PostToolUse,
-        Event::UserPromptSubmit,
-    ];
-
-    pub fn json_name(self) -> &'static str {
-        match self {
-            Event::PreToolUse => "PreToolUse",
-            Event::PostToolUse => "PostToolUse",
-            Event::UserPromptSubmit => "UserPromptSubmit",
-        }
-    }
-
-    pub fn snake_name(self) -> &'static str {
-        match self {
-            Event::PreToolUse => "pre_tool_use",
-            Event::PostToolUse => "post_tool_use",
-            Event::UserPromptSubmit => "user_prompt_submit",
-        }
-    }
-
-    pub fn subcommand(self) -> &'static str {
-        match self {
-            Event::PreToolUse => "pre-tool-use",
-            Event::PostToolUse => "post-tool-use",
-            Event::UserPromptSubmit => "user-prompt-submit",
-        }
-    }
-
-    /// Codex ignores a matcher for this event, and leaves it out of the trust hash
-    /// (codex-host.md §2.2, §6): our group carries none.
-    pub fn takes_matcher(self) -> bool {
-        self != Event::UserPromptSubmit
-    }
-
-    pub fn from_json_name(name: &str) -> Option<Event> {
-        Event::ALL.into_iter().find(|e| e.json_name() == name)
-    }
-}
 
 /// One handler group of ours.
 #[derive(Debug, Clone, PartialEq)]
@@ -151,7 +102,7 @@ pub struct Merged {
     /// Group index per hook, in the order given.
     pub indexes: Vec<usize>,
     pub created_hooks_key: bool,
-    pub created_events: Vec<String>,
+    pub created_events: Vec<Event>,
 }
 
 /// Adds (or updates in place) our groups.
@@ -180,9 +131,7 @@ pub fn merge(text: &str, ours: &[OurHook]) -> Merged {
         };
         let index = match hooks_node.member(hook.event.json_name()) {
             None => {
-                merged
-                    .created_events
-                    .push(hook.event.json_name().to_string());
+                merged.created_events.push(hook.event);
                 text = json_edit::append_member(
                     &text,
                     &hooks_node,
@@ -223,7 +172,7 @@ pub fn merge(text: &str, ours: &[OurHook]) -> Merged {
 pub fn remove(
     text: &str,
     ours: &[(Event, String)],
-    created_events: &[String],
+    created_events: &[Event],
     created_hooks_key: bool,
 ) -> String {
     let mut text = text.to_string();
@@ -245,10 +194,10 @@ pub fn remove(
         if let Some(hooks) = root.member("hooks") {
             if hooks
                 .value
-                .member(event)
+                .member(event.json_name())
                 .is_some_and(|m| m.value.elements().is_empty())
             {
-                text = json_edit::remove_member(&text, &hooks.value, event);
+                text = json_edit::remove_member(&text, &hooks.value, event.json_name());
             }
         }
     }

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use axonflow_codex_hook::codex_home;
-use axonflow_codex_hook::settings::HostEnv;
+use axonflow_codex_hook::host_env::HostEnv;
 
 use crate::error::{CommandError, Result};
 

@@ -140,7 +140,7 @@ fn wait_for(lines: &mpsc::Receiver<String>, id: u64, deadline: Instant) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::codex::hooks_json::Event;
+    use axonflow_codex_hook::event::Event;
 
     #[test]
     fn hashes_match_the_reference_vectors() {

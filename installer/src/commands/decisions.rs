@@ -5,7 +5,9 @@
 use std::process::ExitCode;
 
 use axonflow_codex_hook::agent::{self, AgentClient, Reply};
-use axonflow_codex_hook::settings::{HookEvent, HostEnv, Settings};
+use axonflow_codex_hook::event::Event;
+use axonflow_codex_hook::host_env::HostEnv;
+use axonflow_codex_hook::settings::Settings;
 use axonflow_codex_hook::text::json_as_text;
 use axonflow_codex_hook::{journal, state};
 use serde_json::{Map, Value};
@@ -171,7 +173,7 @@ fn ask(
             .hint("run `axonflow-codex doctor` to fix the configuration")
     })?;
     let client = AgentClient::for_hooks(env, &settings);
-    let timeout = settings.timeout_for(HookEvent::PreToolUse);
+    let timeout = settings.timeout_for(Event::PreToolUse);
     let reply = client.call_tool(id, tool, arguments, timeout, agent::DEFAULT_BODY_LIMIT);
     let unreachable = |cause: String| {
         CommandError::failure(format!(

@@ -9,19 +9,21 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use axonflow_codex_hook::agent::{self, AgentClient, Reply};
-use axonflow_codex_hook::settings::{FailMode, HookEvent, HostEnv, OutputMode, Settings, Source};
+use axonflow_codex_hook::host_env::HostEnv;
+use axonflow_codex_hook::settings::{FailMode, OutputMode, Settings, Source};
 use axonflow_codex_hook::state::{self, StateDir};
 use axonflow_codex_hook::tokens;
 use serde_json::{json, Value};
 
 use crate::codex::codex_cli;
-use crate::codex::hooks_json::{self, Event};
+use crate::codex::hooks_json;
 use crate::codex::paths::CodexPaths;
 use crate::codex::trust;
 use crate::edit::config_toml;
 use crate::error::{CommandError, Result};
 use crate::state::fsio;
 use crate::state::receipt::Receipt;
+use axonflow_codex_hook::event::Event;
 
 pub const HARMLESS_PROBE: &str = "echo axonflow-doctor";
 pub const DANGEROUS_PROBE: &str = "psql -c \"DROP TABLE users; --\"";
@@ -296,9 +298,6 @@ fn hooks_rows(
     };
     let groups = receipt.hooks_json.clone().unwrap_or_default().groups;
     for (event, command) in &groups {
-        let Some(event) = Event::ALL.iter().find(|e| e.json_name() == event) else {
-            continue;
-        };
         if hooks_json::find(&text, *event, command).is_none() {
             rows.push(fail(
                 "hooks.json",
@@ -319,7 +318,7 @@ fn hooks_rows(
         ));
         return Some(text);
     }
-    let events: Vec<&str> = groups.iter().map(|(event, _)| event.as_str()).collect();
+    let events: Vec<&str> = groups.iter().map(|(event, _)| event.json_name()).collect();
     rows.push(pass(
         "hooks.json",
         format!(
@@ -352,10 +351,7 @@ fn trust_row(paths: &CodexPaths, receipt: &Receipt, hooks_text: &str, codex: Opt
     let trust_path = paths.hooks_json_trust_path();
     let mut expected = Vec::new();
     for (event, command) in receipt.hooks_json.clone().unwrap_or_default().groups {
-        let Some(event) = Event::ALL.iter().find(|e| e.json_name() == event) else {
-            continue;
-        };
-        if let Some((index, hook)) = hooks_json::current_hook(hooks_text, *event, &command) {
+        if let Some((index, hook)) = hooks_json::current_hook(hooks_text, event, &command) {
             expected.push((trust::key(&trust_path, &hook, index), trust::hash(&hook)));
         }
     }
@@ -418,7 +414,7 @@ fn prompt_hook_row(paths: &CodexPaths, receipt: &Receipt, hooks_text: &str) -> R
     let groups = receipt.hooks_json.clone().unwrap_or_default().groups;
     let Some((_, command)) = groups
         .iter()
-        .find(|(event, _)| event == Event::UserPromptSubmit.json_name())
+        .find(|(event, _)| *event == Event::UserPromptSubmit)
     else {
         return warn(
             NAME,
@@ -753,15 +749,8 @@ enum Reach {
 
 /// The network rows, concurrently, each bounded.
 fn network_rows(env: &HostEnv, settings: &Settings, hook_binary: Option<&Path>) -> Vec<Row> {
-    let timeout = settings.timeout_for(HookEvent::PreToolUse);
-    let now = state::now_epoch();
-    let user_token = tokens::resolve_user_token(env, settings).token;
-    let headers = agent::governed_headers(
-        settings.auth.as_ref(),
-        tokens::license_token_to_send(settings, now).as_ref(),
-        user_token.as_ref(),
-    );
-    let client = AgentClient::new(settings, headers);
+    let timeout = settings.timeout_for(Event::PreToolUse);
+    let client = AgentClient::for_hooks(env, settings);
     let (mut rows, reach) = std::thread::scope(|scope| {
         let health = scope.spawn(|| health_rows(settings));
         let probes = scope.spawn(|| probe_rows(&client, settings, timeout));
@@ -1110,9 +1099,9 @@ fn output_scan_row(client: &AgentClient, timeout: u64) -> Row {
 /// made up because the agent could not be reached.
 fn hook_row(binary: &Path, env: &HostEnv, throttle: Option<&state::Throttle>) -> Row {
     const NAME: &str = "hook binary";
-    let payload = json!({"hook_event_name": "PreToolUse", "tool_name": "Bash", "tool_input": {"command": HARMLESS_PROBE}}).to_string();
+    let payload = json!({"hook_event_name": Event::PreToolUse.json_name(), "tool_name": "Bash", "tool_input": {"command": HARMLESS_PROBE}}).to_string();
     let child = Command::new(binary)
-        .arg("pre-tool-use")
+        .arg(Event::PreToolUse.subcommand())
         .env_clear()
         .envs(env_pairs(env))
         .env("AXONFLOW_FAIL_MODE", "closed")

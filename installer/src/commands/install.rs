@@ -3,13 +3,14 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use axonflow_codex_hook::settings::{self as hook_settings, FailMode, HostEnv, OutputMode};
+use axonflow_codex_hook::host_env::HostEnv;
+use axonflow_codex_hook::settings::{self as hook_settings, FailMode, OutputMode};
 use serde_json::json;
 use toml_edit::DocumentMut;
 
 use crate::agent::registration;
 use crate::codex::codex_cli;
-use crate::codex::hooks_json::{self, Event, OurHook};
+use crate::codex::hooks_json::{self, OurHook};
 use crate::codex::paths::{self, CodexPaths, Scope};
 use crate::codex::skills;
 use crate::codex::trust;
@@ -19,6 +20,7 @@ use crate::error::{CommandError, Result};
 use crate::state::fsio;
 use crate::state::receipt::{ConfigTomlEntries, HooksJsonEntries, Receipt};
 use crate::ui::prompt::Prompter;
+use axonflow_codex_hook::event::Event;
 
 /// What the hooks govern.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -377,7 +379,7 @@ pub fn run(options: &InstallOptions, cx: InstallContext<'_>) -> Result<()> {
     // `--govern` leaves them out.
     let mut groups = old_hooks.groups.clone();
     for hook in &ours {
-        let group = (hook.event.json_name().to_string(), hook.command.clone());
+        let group = (hook.event, hook.command.clone());
         if !groups.contains(&group) {
             groups.push(group);
         }
@@ -402,7 +404,7 @@ pub fn run(options: &InstallOptions, cx: InstallContext<'_>) -> Result<()> {
         created_hooks: old_config.created_hooks || config_merged.created_hooks,
         created_hooks_state: old_config.created_hooks_state || config_merged.created_hooks_state,
     });
-    receipt.skills = union_paths(&receipt.skills, &skill_dirs);
+    receipt.skills = union(&receipt.skills, &skill_dirs);
     if let Some(registration) = &answers.registration {
         receipt.registration_expires_at = registration.expires_at.clone();
     }
@@ -616,17 +618,7 @@ fn dry_run_entries(
     entries
 }
 
-fn union(a: &[String], b: &[String]) -> Vec<String> {
-    let mut out = a.to_vec();
-    for item in b {
-        if !out.contains(item) {
-            out.push(item.clone());
-        }
-    }
-    out
-}
-
-fn union_paths(a: &[PathBuf], b: &[PathBuf]) -> Vec<PathBuf> {
+fn union<T: Clone + PartialEq>(a: &[T], b: &[T]) -> Vec<T> {
     let mut out = a.to_vec();
     for item in b {
         if !out.contains(item) {
@@ -797,7 +789,8 @@ fn resolve_answers(
     existing: &Existing,
     mut prompter: Option<&mut (dyn Prompter + '_)>,
 ) -> Result<Answers> {
-    let usage = |e: hook_settings::SettingsError| CommandError::usage(e.to_string());
+    let usage =
+        |e: axonflow_codex_hook::host_env::SettingsError| CommandError::usage(e.to_string());
 
     // Endpoint: a flag, the variable, the choice of Community SaaS, or a question.
     let mut registration = None;
@@ -998,7 +991,8 @@ fn resolve_output_mode(
     env: &HostEnv,
     existing: &Existing,
 ) -> Result<OutputMode> {
-    let usage = |e: hook_settings::SettingsError| CommandError::usage(e.to_string());
+    let usage =
+        |e: axonflow_codex_hook::host_env::SettingsError| CommandError::usage(e.to_string());
     Ok(
         match (&options.output_mode, env.var("AXONFLOW_OUTPUT_MODE")) {
             (Some(mode), _) => {

@@ -2,11 +2,11 @@
 
 use std::time::Duration;
 
-use axonflow_codex_hook::settings::HostEnv;
+use axonflow_codex_hook::host_env::HostEnv;
 use serde_json::{json, Value};
 
 use crate::codex::codex_cli;
-use crate::codex::hooks_json::{self, Event};
+use crate::codex::hooks_json;
 use crate::codex::paths::CodexPaths;
 use crate::edit::config_toml;
 use crate::error::Result;
@@ -65,11 +65,7 @@ pub fn run(options: &StatusOptions, env: &HostEnv) -> Result<()> {
         .iter()
         .flat_map(|h| h.groups.iter())
         .map(|(event, command)| {
-            let present = Event::ALL
-                .iter()
-                .find(|e| e.json_name() == event)
-                .and_then(|e| hooks_json::find(&hooks_text, *e, command))
-                .is_some();
+            let present = hooks_json::find(&hooks_text, *event, command).is_some();
             json!({"event": event, "command": command, "present": present})
         })
         .collect();
@@ -212,8 +208,7 @@ fn governed(receipt: &Receipt, hooks_text: &str) -> Vec<&'static str> {
         .iter()
         .flat_map(|h| h.groups.iter())
         .filter_map(|(event, command)| {
-            let event = Event::from_json_name(event)?;
-            hooks_json::current_hook(hooks_text, event, command).map(|(_, hook)| hook)
+            hooks_json::current_hook(hooks_text, *event, command).map(|(_, hook)| hook)
         })
         .collect();
     crate::commands::install::governed_names(&ours)

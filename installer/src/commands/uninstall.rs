@@ -3,10 +3,10 @@
 
 use std::path::Path;
 
-use axonflow_codex_hook::settings::HostEnv;
+use axonflow_codex_hook::host_env::HostEnv;
 use serde_json::json;
 
-use crate::codex::hooks_json::{self, Event};
+use crate::codex::hooks_json;
 use crate::codex::paths::CodexPaths;
 use crate::edit::config_toml::{self, Removal};
 use crate::edit::plan::Plan;
@@ -244,19 +244,9 @@ fn restore_edited(
     } else {
         let text = hooks_json::check(path, Some(current))?;
         let entries = receipt.hooks_json.clone().unwrap_or_default();
-        let ours: Vec<(Event, String)> = entries
-            .groups
-            .iter()
-            .filter_map(|(event, command)| {
-                Event::ALL
-                    .iter()
-                    .find(|e| e.json_name() == event)
-                    .map(|e| (*e, command.clone()))
-            })
-            .collect();
         hooks_json::remove(
             &text,
-            &ours,
+            &entries.groups,
             &entries.created_events,
             entries.created_hooks_key,
         )

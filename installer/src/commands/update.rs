@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use axonflow_codex_hook::settings::HostEnv;
+use axonflow_codex_hook::host_env::HostEnv;
 use self_update::update::{Release, ReleaseAsset};
 use serde_json::json;
 

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use axonflow_codex_hook::agent::AgentClient;
-use axonflow_codex_hook::settings::{HostEnv, Settings};
+use axonflow_codex_hook::host_env::HostEnv;
+use axonflow_codex_hook::settings::Settings;
 use axonflow_codex_hook::spool::{self, Spool};
 use axonflow_codex_hook::{journal, state};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use axonflow_codex_hook::event::Event;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{CommandError, Result};
@@ -43,9 +44,9 @@ pub struct OwnedFile {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct HooksJsonEntries {
     /// (event, command) of each group we own.
-    pub groups: Vec<(String, String)>,
+    pub groups: Vec<(Event, String)>,
     pub created_hooks_key: bool,
-    pub created_events: Vec<String>,
+    pub created_events: Vec<Event>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
