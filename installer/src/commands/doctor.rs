@@ -357,22 +357,22 @@ fn trust_row(paths: &CodexPaths, receipt: &Receipt, hooks_text: &str, codex: Opt
     }
     let fix = "axonflow-codex install (records trust for the hooks as they are now), or trust them in Codex with /hooks";
     if let Some(codex) = codex {
-        return match trust::list_hooks(codex, &paths.home, &paths.home, Duration::from_secs(30)) {
+        return match trust::list_hooks_of(codex, &paths.home) {
             Ok(listed) => {
-                for (key, _) in &expected {
-                    match listed.iter().find(|h| &h.key == key) {
-                        Some(h) if h.trust_status == "trusted" || h.trust_status == "managed" => {}
-                        Some(h) => {
-                            return fail(
-                                NAME,
-                                format!(
-                                    "Codex reports {key} as {} (Codex skips it silently)",
-                                    h.trust_status
-                                ),
-                                fix,
-                            )
-                        }
-                        None => return fail(NAME, format!("Codex does not list {key}"), fix),
+                match trust::first_not_run(&listed, &expected, |(key, _)| key) {
+                    None => {}
+                    Some(((key, _), Some(h))) => {
+                        return fail(
+                            NAME,
+                            format!(
+                                "Codex reports {key} as {} (Codex skips it silently)",
+                                h.trust_status
+                            ),
+                            fix,
+                        )
+                    }
+                    Some(((key, _), None)) => {
+                        return fail(NAME, format!("Codex does not list {key}"), fix)
                     }
                 }
                 pass(
@@ -874,14 +874,15 @@ fn health_rows(settings: &Settings) -> Vec<Row> {
         return rows;
     }
     match body["plugin_compatibility"]["min_plugin_version"]["codex"].as_str() {
-        Some(minimum) if version_below(crate::VERSION, minimum) => rows.push(fail(
-            "plugin version",
-            format!(
-                "the agent requires codex-plugin {minimum} or newer; this is {}",
-                crate::VERSION
-            ),
-            "axonflow-codex update",
-        )),
+        Some(minimum) if crate::commands::update::version_below(crate::VERSION, minimum) => rows
+            .push(fail(
+                "plugin version",
+                format!(
+                    "the agent requires codex-plugin {minimum} or newer; this is {}",
+                    crate::VERSION
+                ),
+                "axonflow-codex update",
+            )),
         Some(minimum) => rows.push(pass(
             "plugin version",
             format!("{} meets the agent's minimum {minimum}", crate::VERSION),
@@ -892,20 +893,6 @@ fn health_rows(settings: &Settings) -> Vec<Row> {
         )),
     }
     rows
-}
-
-/// `a < b` for dotted versions, ignoring a leading `v` and any `-…`/`+…` suffix.
-pub fn version_below(a: &str, b: &str) -> bool {
-    fn parts(v: &str) -> [u64; 3] {
-        let core = v.trim().trim_start_matches('v');
-        let core = core.split(['-', '+']).next().unwrap_or_default();
-        let mut out = [0; 3];
-        for (slot, part) in out.iter_mut().zip(core.split('.')) {
-            *slot = part.parse().unwrap_or(0);
-        }
-        out
-    }
-    parts(a) < parts(b)
 }
 
 fn probe(client: &AgentClient, statement: &str, id: &str, timeout: u64) -> (Reply, Duration) {
@@ -1200,17 +1187,4 @@ fn env_pairs(env: &HostEnv) -> Vec<(String, String)> {
     .iter()
     .filter_map(|k| env.var(k).map(|v| (k.to_string(), v.to_string())))
     .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn versions_compare_numerically() {
-        assert!(version_below("0.9.0", "1.4.0"));
-        assert!(version_below("1.4.0-rc1", "1.10.0"));
-        assert!(!version_below("2.0.0", "1.4.0"));
-        assert!(!version_below("v1.4.0", "1.4.0+build"));
-    }
 }

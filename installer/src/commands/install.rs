@@ -1,7 +1,6 @@
 //! `axonflow-codex install`.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use axonflow_codex_hook::host_env::HostEnv;
 use axonflow_codex_hook::settings::{self as hook_settings, FailMode, OutputMode};
@@ -1039,32 +1038,25 @@ fn verify_trust(env: &HostEnv, paths: &CodexPaths, expected: &[TrustEntry]) -> R
         return Ok("recorded (no codex on PATH to verify with)".to_string());
     };
     let spinner = crate::ui::progress::spinner("Verifying hook trust with codex app-server");
-    let listed = trust::list_hooks(&codex, &paths.home, &paths.home, Duration::from_secs(30));
+    let listed = trust::list_hooks_of(&codex, &paths.home);
     spinner.finish_and_clear();
     let listed = listed.map_err(|e| {
         CommandError::failure(format!("could not verify hook trust: {e}"))
             .hint("run `axonflow-codex doctor` to check again")
     })?;
-    for entry in expected {
-        match listed.iter().find(|hook| hook.key == entry.key) {
-            Some(hook) if hook.trust_status == "trusted" || hook.trust_status == "managed" => {}
-            Some(hook) => {
-                return Err(CommandError::failure(format!(
-                    "Codex reports the hook {} as {} (hash {}, recorded {})",
-                    entry.key, hook.trust_status, hook.current_hash, entry.hash
-                ))
-                .hint("run `axonflow-codex doctor`, or trust the hooks in Codex with /hooks"));
-            }
-            None => {
-                return Err(CommandError::failure(format!(
-                    "Codex does not list the hook {}",
-                    entry.key
-                ))
-                .hint("run `axonflow-codex doctor`"));
-            }
-        }
+    match trust::first_not_run(&listed, expected, |entry| &entry.key) {
+        None => Ok("recorded and verified with codex app-server".to_string()),
+        Some((entry, Some(hook))) => Err(CommandError::failure(format!(
+            "Codex reports the hook {} as {} (hash {}, recorded {})",
+            entry.key, hook.trust_status, hook.current_hash, entry.hash
+        ))
+        .hint("run `axonflow-codex doctor`, or trust the hooks in Codex with /hooks")),
+        Some((entry, None)) => Err(CommandError::failure(format!(
+            "Codex does not list the hook {}",
+            entry.key
+        ))
+        .hint("run `axonflow-codex doctor`")),
     }
-    Ok("recorded and verified with codex app-server".to_string())
 }
 
 /// What the install did and found, for its report.
