@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::host_env::{HostEnv, SettingsError};
+use crate::vars;
 
 /// Where the installer puts the hook binary, relative to `$CODEX_HOME`. The path is stable
 /// across updates so that the command string in `hooks.json` (and so Codex's trust hash)
@@ -16,7 +17,7 @@ pub const INSTALLED_HOOK_DIR: [&str; 2] = ["axonflow", "bin"];
 /// absent the home is derived from where this binary was installed (`<home>/axonflow/bin/`)
 /// before falling back to `~/.codex`.
 pub fn resolve(env: &HostEnv) -> Result<PathBuf, SettingsError> {
-    if let Some(value) = env.var("CODEX_HOME") {
+    if let Some(value) = env.var(vars::CODEX_HOME) {
         let path = PathBuf::from(value);
         if path.is_dir() {
             return Ok(path);

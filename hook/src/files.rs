@@ -102,9 +102,35 @@ pub(crate) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
 /// made 0600 before its first byte whatever the umask, synced, then renamed over it: no byte
 /// is ever readable by others, and a reader sees the old or the new file whole.
 pub(crate) fn write_private_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    create_private_dir(path.parent().unwrap_or(Path::new(".")))?;
+    write_atomically(path, contents, 0o600, &|_| Ok(()))
+}
+
+/// A moment of [`write_atomically`], at which the installer's crash tests stop or fail it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteStep {
+    /// The temporary file is written and synced, not yet renamed: failing here leaves the
+    /// old file in place.
+    TemporaryComplete,
+    /// Renamed over `path`: the file is written, so an error here is ignored.
+    Renamed,
+}
+
+/// Replaces `path` by `contents` atomically, the one way both crates write a file: a new
+/// temporary file in the same directory, created exclusively (never through a link, never
+/// blocking on a FIFO) with exactly `mode` before its first byte whatever the umask, written,
+/// synced, renamed over `path`, and the directory synced. A reader sees the old or the new
+/// file whole, and no byte is ever more readable than `mode` allows. `path` itself is
+/// replaced, link or not: a caller that keeps links passes the link's target. The directory
+/// must exist. `step` runs at each [`WriteStep`] (a no-op outside the installer's tests).
+pub fn write_atomically(
+    path: &Path,
+    contents: &[u8],
+    mode: u32,
+    step: &dyn Fn(WriteStep) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     use std::io::Write as _;
     let dir = path.parent().unwrap_or(Path::new("."));
-    create_private_dir(dir)?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -113,33 +139,71 @@ pub(crate) fn write_private_atomically(path: &Path, contents: &[u8]) -> std::io:
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
-    let temp = dir.join(format!(".{name}.{}.{nanos}.tmp", std::process::id()));
+    // `.axonflow-`: the installer removes such files a killed run left behind.
+    let temp = dir.join(format!(
+        ".{name}.axonflow-{}-{nanos}.tmp",
+        std::process::id()
+    ));
     let result = (|| {
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        private_no_follow(&mut options);
-        let mut file = options.open(&temp)?;
+        let mut file = create_new_with_mode(&temp, mode)?;
         file.write_all(contents)?;
         file.sync_all()?;
+        step(WriteStep::TemporaryComplete)?;
         std::fs::rename(&temp, path)
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&temp);
+        return result;
     }
-    result
+    let _ = step(WriteStep::Renamed);
+    if let Ok(dir) = File::open(dir) {
+        let _ = dir.sync_all();
+    }
+    Ok(())
+}
+
+/// Creates `path` afresh (never through an existing file or link: a stale one is removed
+/// first; never blocking on a FIFO) with exactly `mode` before its first byte, so a private
+/// file is never readable by others, not even while it is written.
+pub fn create_new_with_mode(path: &Path, mode: u32) -> std::io::Result<File> {
+    let open = || {
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        no_follow(&mut options, mode);
+        options.open(path)
+    };
+    let file = match open() {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            std::fs::remove_file(path)?;
+            open()?
+        }
+        other => other?,
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        file.set_permissions(std::fs::Permissions::from_mode(mode))?;
+    }
+    Ok(file)
 }
 
 /// 0600 from creation, never through a link, and never blocking on a FIFO in its place.
-#[cfg(unix)]
 pub(crate) fn private_no_follow(options: &mut std::fs::OpenOptions) {
+    no_follow(options, 0o600);
+}
+
+/// At most `mode` (the umask can only narrow it) from creation, never through a link, and
+/// never blocking on a FIFO in its place.
+#[cfg(unix)]
+fn no_follow(options: &mut std::fs::OpenOptions, mode: u32) {
     use std::os::unix::fs::OpenOptionsExt as _;
     options
-        .mode(0o600)
+        .mode(mode & 0o700)
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY);
 }
 
 #[cfg(not(unix))]
-pub(crate) fn private_no_follow(_options: &mut std::fs::OpenOptions) {}
+fn no_follow(_options: &mut std::fs::OpenOptions, _mode: u32) {}
 
 #[cfg(unix)]
 fn open_without_blocking(path: &Path) -> std::io::Result<File> {

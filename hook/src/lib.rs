@@ -30,6 +30,7 @@ mod trust;
 #[cfg(all(unix, not(target_os = "android"), not(target_vendor = "apple")))]
 mod trust_cache;
 pub mod user_prompt_submit;
+pub mod vars;
 
 /// This project's version, sent as `X-Axonflow-Client: codex-plugin/<version>`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

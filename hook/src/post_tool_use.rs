@@ -8,13 +8,13 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::agent::{self, AgentClient, Reply};
+use crate::agent::{self, policies_evaluated, AgentClient, Reply, SIDE_REQUEST_SECONDS};
 use crate::envelope::Envelope;
 use crate::event::Event;
 use crate::host_env::HostEnv;
 use crate::journal;
 use crate::payload::{Payload, ToolKind};
-use crate::pre_tool_use::{decision_context, policies_evaluated, SIDE_REQUEST_SECONDS};
+use crate::pre_tool_use::{decision_context, start_auth_failure_cooldown};
 use crate::settings::{FailMode, OutputMode, Settings};
 use crate::spool::{self, Spool};
 use crate::state::{self, StateDir};
@@ -144,11 +144,7 @@ fn scan_outcome(
         };
     }
     if http.status == 401 {
-        journal::note(journal::AUTH_FAILURE, "HTTP 401");
-        state.write_throttle(
-            now.saturating_add(settings.auth_failure_cooldown_seconds.min(i64::MAX as u64) as i64),
-            state::AUTH_FAILURE_REASON,
-        );
+        start_auth_failure_cooldown(settings, state, now);
         let mut lines = Vec::new();
         if state.first_time_today(state::AUTH_FAILURE_PROMPT_FILE, &state::utc_date(now)) {
             lines.push(format!(

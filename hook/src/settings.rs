@@ -10,11 +10,13 @@ use std::path::{Path, PathBuf};
 use base64::Engine as _;
 
 use crate::codex_home;
-// Re-exported so that `settings::HostEnv` keeps working in code written before the move.
 use crate::event::Event;
-pub use crate::host_env::{HostEnv, SettingsError};
-// The old name of `event::Event`, kept while branches written before the move merge.
+use crate::vars;
+
+// The names these had before they moved (to `host_env` and `event`), kept while branches
+// written before the moves merge.
 pub use crate::event::Event as HookEvent;
+pub use crate::host_env::{HostEnv, SettingsError};
 
 /// The default agent endpoint: a self-hosted agent on this machine. There is deliberately no
 /// silent Community-SaaS default (Decision a).
@@ -122,7 +124,7 @@ impl Settings {
         // http_headers_helper no environment, and a system-wide install must not be shadowed
         // by a user's CODEX_HOME); otherwise the Codex home decides.
         let installed_home = env.current_exe().and_then(codex_home::installed_codex_home);
-        let (settings_file, installed) = match (env.var("AXONFLOW_CODEX_CONFIG"), installed_home) {
+        let (settings_file, installed) = match (env.var(vars::CODEX_CONFIG), installed_home) {
             (Some(path), _) => (PathBuf::from(path), false),
             (None, Some(home)) => (home.join(SETTINGS_FILE_NAME), true),
             (None, None) => (codex_home::resolve(env)?.join(SETTINGS_FILE_NAME), false),
@@ -139,20 +141,20 @@ impl Settings {
             picked
         };
 
-        let endpoint = match pick("endpoint", "AXONFLOW_ENDPOINT") {
+        let endpoint = match pick("endpoint", vars::ENDPOINT) {
             Some((value, source)) => {
                 parse_endpoint(&value, &describe(&source, "endpoint", &settings_file))?
             }
             None => DEFAULT_ENDPOINT.to_string(),
         };
-        let auth = match pick("auth", "AXONFLOW_AUTH") {
+        let auth = match pick("auth", vars::AUTH) {
             Some((value, source)) => {
                 check_auth(&value, &describe(&source, "auth", &settings_file))?;
                 Some(Secret::new(value))
             }
             None => None,
         };
-        let timeout_seconds = match pick("timeout_seconds", "AXONFLOW_TIMEOUT_SECONDS") {
+        let timeout_seconds = match pick("timeout_seconds", vars::TIMEOUT_SECONDS) {
             Some((value, source)) => Some(parse_timeout(
                 &value,
                 &describe(&source, "timeout_seconds", &settings_file),
@@ -160,32 +162,32 @@ impl Settings {
             None => None,
         };
         let license_token =
-            pick("license_token", "AXONFLOW_LICENSE_TOKEN").map(|(value, _)| Secret::new(value));
-        let fail_mode = match pick("fail_mode", "AXONFLOW_FAIL_MODE") {
+            pick("license_token", vars::LICENSE_TOKEN).map(|(value, _)| Secret::new(value));
+        let fail_mode = match pick("fail_mode", vars::FAIL_MODE) {
             Some((value, source)) => {
                 parse_fail_mode(&value, &describe(&source, "fail_mode", &settings_file))?
             }
             None => FailMode::Open,
         };
-        let output_mode = match pick("output_mode", "AXONFLOW_OUTPUT_MODE") {
+        let output_mode = match pick("output_mode", vars::OUTPUT_MODE) {
             Some((value, source)) => {
                 parse_output_mode(&value, &describe(&source, "output_mode", &settings_file))?
             }
             None => OutputMode::default(),
         };
         let auth_failure_cooldown_seconds = env
-            .var("AXONFLOW_AUTH_FAILURE_COOLDOWN_SECONDS")
+            .var(vars::AUTH_FAILURE_COOLDOWN_SECONDS)
             .and_then(|v| v.parse::<u64>().ok())
             .filter(|&v| v >= 1)
             .unwrap_or(DEFAULT_AUTH_FAILURE_COOLDOWN_SECONDS);
 
         let home = env.home_dir();
         let config_dir = env
-            .var("AXONFLOW_CONFIG_DIR")
+            .var(vars::CONFIG_DIR)
             .map(PathBuf::from)
             .or_else(|| home.as_ref().map(|h| h.join(".config").join("axonflow")));
         let state_dir = env
-            .var("XDG_CACHE_HOME")
+            .var(vars::XDG_CACHE_HOME)
             .map(PathBuf::from)
             .or_else(|| home.as_ref().map(|h| h.join(".cache")))
             .map(|cache| cache.join("axonflow"));
@@ -358,7 +360,8 @@ const KNOWN_KEYS: [&str; 6] = [
     "fail_mode",
     "output_mode",
 ];
-const SECRET_KEYS: [&str; 2] = ["auth", "license_token"];
+/// The keys of `axonflow.toml` that hold secrets: never shown, and the file must be private.
+pub const SECRET_KEYS: [&str; 2] = ["auth", "license_token"];
 
 impl SettingsFile {
     /// `installed`: the file sits beside an installed hook binary, where a system-wide
@@ -386,15 +389,7 @@ impl SettingsFile {
             .map_err(|_| SettingsError::new(format!("{} is not valid UTF-8", path.display())))?;
         let document: toml_edit::DocumentMut =
             text.parse().map_err(|e: toml_edit::TomlError| {
-                let (line, column) = e
-                    .span()
-                    .map(|span| line_and_column(&text, span.start))
-                    .unwrap_or((1, 1));
-                SettingsError::new(format!(
-                    "{} is not valid TOML (line {line}, column {column}: {})",
-                    path.display(),
-                    crate::text::single_line(e.message())
-                ))
+                SettingsError::new(crate::text::toml_error(path, &text, &e))
             })?;
         let holds_secret = SECRET_KEYS.iter().any(|key| document.contains_key(key));
         check_private(path, &metadata, installed, holds_secret)?;
@@ -468,20 +463,6 @@ fn check_private(
     Ok(())
 }
 
-fn line_and_column(text: &str, byte_offset: usize) -> (usize, usize) {
-    let before = &text.as_bytes()[..byte_offset.min(text.len())];
-    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    let line_start = before
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |i| i + 1);
-    let column = String::from_utf8_lossy(&before[line_start..])
-        .chars()
-        .count()
-        + 1;
-    (line, column)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -520,11 +501,5 @@ mod tests {
         assert!(parse_timeout("0", "x").is_err());
         assert!(parse_timeout("-1", "x").is_err());
         assert!(parse_timeout("1.5", "x").is_err());
-    }
-
-    #[test]
-    fn line_and_column_count_from_one() {
-        assert_eq!(line_and_column("a\nbc\n", 3), (2, 2));
-        assert_eq!(line_and_column("", 0), (1, 1));
     }
 }

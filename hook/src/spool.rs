@@ -28,6 +28,7 @@ use crate::agent::{self, AgentClient, Reply};
 use crate::envelope::Envelope;
 use crate::files::{create_private_dir, private_no_follow, write_private_atomically};
 use crate::host_env::HostEnv;
+use crate::vars;
 
 pub const SPOOL_FILE: &str = "audit-spool.jsonl";
 pub const COUNTS_FILE: &str = "audit-spool.counts";
@@ -56,7 +57,7 @@ pub fn user_state_dir(env: &HostEnv) -> Option<PathBuf> {
     } else if cfg!(windows) {
         env.var("LOCALAPPDATA").map(PathBuf::from)
     } else {
-        env.var("XDG_STATE_HOME")
+        env.var(vars::XDG_STATE_HOME)
             .map(PathBuf::from)
             .filter(|dir| dir.is_absolute())
             .or_else(|| env.home_dir().map(|home| home.join(".local").join("state")))
@@ -273,9 +274,7 @@ impl Spool {
             }
             let reply = client.post_body(
                 record.body.as_bytes(),
-                remaining.min(Duration::from_secs(
-                    crate::pre_tool_use::SIDE_REQUEST_SECONDS,
-                )),
+                remaining.min(Duration::from_secs(crate::agent::SIDE_REQUEST_SECONDS)),
                 agent::DEFAULT_BODY_LIMIT,
             );
             if !delivered(&reply) {
@@ -359,7 +358,7 @@ pub fn send_audit(client: &AgentClient, spool: Option<&Spool>, body: Vec<u8>, ti
 pub fn deliver_after_contact(client: &AgentClient, spool: Option<&Spool>, reply: &Reply) {
     if let Some(spool) = spool.filter(|s| s.has_pending()) {
         if delivered(reply) {
-            let budget = Duration::from_secs(crate::pre_tool_use::SIDE_REQUEST_SECONDS);
+            let budget = Duration::from_secs(crate::agent::SIDE_REQUEST_SECONDS);
             let _ = spool.deliver(client, budget, RECORDS_PER_HOOK_RUN, |_, _| {});
         }
     }

@@ -6,6 +6,7 @@ use base64::Engine as _;
 
 use crate::host_env::HostEnv;
 use crate::settings::{Secret, Settings};
+use crate::vars;
 
 /// `USER_TOKEN_HINT`, appended to credential-rejection block lines when a user token was sent.
 pub const USER_TOKEN_HINT: &str = "A per-user token is configured (AXONFLOW_USER_TOKEN / user-token.json) and was sent as X-User-Token — if it is expired, revoked, or minted for a different org, the platform rejects the request; ask your admin to rotate it, or remove it to fall back to shared-credential attribution.";
@@ -84,7 +85,7 @@ pub const USER_TOKEN_FILE_NAME: &str = "user-token.json";
 /// (`{"token":"…"}`, mode exactly 0600, token wire-safe), else none.
 pub fn resolve_user_token(env: &HostEnv, settings: &Settings) -> UserToken {
     let mut problems = Vec::new();
-    if let Some(value) = env.var("AXONFLOW_USER_TOKEN") {
+    if let Some(value) = env.var(vars::USER_TOKEN) {
         if is_wire_safe(value) {
             return UserToken {
                 token: Some(Secret::new(value)),

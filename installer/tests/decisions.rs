@@ -8,35 +8,16 @@ use std::path::{Path, PathBuf};
 use support::*;
 
 fn installed(agent: &StandIn) -> TestEnv {
-    ensure_hook_binary();
-    let env = TestEnv::new();
-    env.ok(&["install", "-y", "--endpoint", &agent.endpoint()]);
-    env
+    TestEnv::installed(agent)
 }
 
 fn state_dir(env: &TestEnv) -> PathBuf {
-    env.home.join(".local/state/axonflow")
+    env.spool_dir()
 }
 
+/// The installed hook's exit code for `payload`.
 fn hook(env: &TestEnv, event: &str, payload: &Value) -> i32 {
-    use std::io::Write as _;
-    let mut child = std::process::Command::new(env.path("axonflow/bin/axonflow-codex-hook"))
-        .arg(event)
-        .env_clear()
-        .env("HOME", &env.home)
-        .env("PATH", "/usr/bin:/bin")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(payload.to_string().as_bytes())
-        .unwrap();
-    child.wait().unwrap().code().unwrap_or(-1)
+    env.run_installed_hook(&[event], &payload.to_string()).code
 }
 
 fn bash(command: &str) -> Value {
@@ -121,14 +102,7 @@ fn log_survives_a_closed_stdout_and_a_torn_journal() {
         "{}",
         run.stderr
     );
-    let mut child = std::process::Command::new(INSTALLER)
-        .args(["log", "-n", "5000"])
-        .env_clear()
-        .env("HOME", &env.home)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = env.command(&["log", "-n", "5000"]).spawn().unwrap();
     drop(child.stdout.take());
     let output = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -140,7 +114,7 @@ fn check_answers_allowed_blocked_and_no_answer_with_its_exit_codes() {
     let agent = StandIn::start(AgentConfig::default().with_basic_auth("team", "s3cr3t-check"));
     let mut env = TestEnv::new();
     env.set("AXONFLOW_ENDPOINT", &agent.endpoint());
-    env.set("AXONFLOW_AUTH", &base64_basic("team", "s3cr3t-check"));
+    env.set("AXONFLOW_AUTH", &basic("team", "s3cr3t-check"));
     env.secret("s3cr3t-check");
 
     let allowed = env.run(&["check", "--", "ls", "-la"]);
@@ -197,12 +171,12 @@ fn check_answers_allowed_blocked_and_no_answer_with_its_exit_codes() {
     assert_eq!(usage.code, 2);
     assert!(env.ok(&["check", "--help"]).stdout.contains("Examples:"));
 
-    env.set("AXONFLOW_AUTH", &base64_basic("team", "wrong"));
+    env.set("AXONFLOW_AUTH", &basic("team", "wrong"));
     let rejected = env.run(&["check", "--", "ls"]);
     assert_eq!(rejected.code, 2);
     assert!(rejected.stderr.contains("HTTP 401"), "{}", rejected.stderr);
 
-    let down = closed_port();
+    let down = closed_port_endpoint();
     env.set("AXONFLOW_ENDPOINT", &down);
     let unreachable = env.run(&["check", "--", "ls"]);
     assert_eq!(unreachable.code, 2);
@@ -264,7 +238,7 @@ fn explain_shows_the_policy_the_risk_the_reason_and_the_override() {
     );
     assert!(env.ok(&["explain", "--help"]).stdout.contains("Example:"));
 
-    env.set("AXONFLOW_ENDPOINT", &closed_port());
+    env.set("AXONFLOW_ENDPOINT", &closed_port_endpoint());
     let down = env.run(&["explain", &rm]);
     assert_eq!(down.code, 1);
     assert!(
@@ -288,7 +262,7 @@ fn status_shows_the_spool_and_the_ungoverned_calls() {
 
     // The agent goes away: the calls run unchecked and their audits wait.
     let settings = env.read("axonflow.toml");
-    let down = settings.replace(&agent.endpoint(), &closed_port());
+    let down = settings.replace(&agent.endpoint(), &closed_port_endpoint());
     std::fs::write(env.path("axonflow.toml"), &down).unwrap();
     assert_eq!(hook(&env, "pre-tool-use", &bash("ls")), 0);
     let post =
@@ -319,22 +293,7 @@ fn the_state_dir_follows_xdg_state_home_as_the_hook_does() {
         custom.join("axonflow").display().to_string()
     );
     // The hook, given the same variable, writes there.
-    use std::io::Write as _;
-    let mut child = std::process::Command::new(env.path("axonflow/bin/axonflow-codex-hook"))
-        .arg("pre-tool-use")
-        .env_clear()
-        .env("HOME", &env.home)
-        .env("XDG_STATE_HOME", &custom)
-        .stdin(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(bash("ls").to_string().as_bytes())
-        .unwrap();
-    assert!(child.wait().unwrap().success());
+    assert_eq!(hook(&env, "pre-tool-use", &bash("ls")), 0);
     assert!(custom.join("axonflow/journal.jsonl").is_file());
 }
 
@@ -345,7 +304,7 @@ fn doctor_delivers_the_spool_and_reports_what_is_left_or_lost() {
     let settings = env.read("axonflow.toml");
     std::fs::write(
         env.path("axonflow.toml"),
-        settings.replace(&agent.endpoint(), &closed_port()),
+        settings.replace(&agent.endpoint(), &closed_port_endpoint()),
     )
     .unwrap();
     for n in 0..30 {
@@ -354,14 +313,8 @@ fn doctor_delivers_the_spool_and_reports_what_is_left_or_lost() {
     }
     let offline = env.run(&["doctor", "--json"]);
     let row = doctor_row(&offline, "audit spool");
-    assert_eq!(row["status"], "warn", "{row}");
-    assert!(
-        row["detail"]
-            .as_str()
-            .unwrap()
-            .contains("30 audit(s) waiting"),
-        "{row}"
-    );
+    assert_eq!(row.status, "warn", "{row:?}");
+    assert!(row.detail.contains("30 audit(s) waiting"), "{row:?}");
 
     // More than one hook run delivers (doctor's own hook check reaches the agent too).
     let extra: String = (30..330)
@@ -378,11 +331,8 @@ fn doctor_delivers_the_spool_and_reports_what_is_left_or_lost() {
     agent.clear_requests();
     let run = env.run(&["doctor", "--json"]);
     let row = doctor_row(&run, "audit spool");
-    assert_eq!(row["status"], "pass", "{row}");
-    assert!(
-        row["detail"].as_str().unwrap().contains(" delivered now"),
-        "{row}"
-    );
+    assert_eq!(row.status, "pass", "{row:?}");
+    assert!(row.detail.contains(" delivered now"), "{row:?}");
     let audits: Vec<String> = agent
         .rpc_calls_of("audit_tool_call")
         .iter()
@@ -403,11 +353,8 @@ fn doctor_delivers_the_spool_and_reports_what_is_left_or_lost() {
     .unwrap();
     let run = env.run(&["doctor", "--json"]);
     let row = doctor_row(&run, "audit spool");
-    assert_eq!(row["status"], "fail", "{row}");
-    assert!(
-        row["detail"].as_str().unwrap().contains("4 dropped"),
-        "{row}"
-    );
+    assert_eq!(row.status, "fail", "{row:?}");
+    assert!(row.detail.contains("4 dropped"), "{row:?}");
 }
 
 #[test]
@@ -418,44 +365,12 @@ fn doctor_names_an_unusable_state_dir() {
     std::fs::write(state_dir(&env), "a file where the directory should be").unwrap();
     let run = env.run(&["doctor", "--json"]);
     let row = doctor_row(&run, "state dir");
-    assert_eq!(row["status"], "fail", "{row}");
-    assert!(
-        row["detail"]
-            .as_str()
-            .unwrap()
-            .contains("is not a directory"),
-        "{row}"
-    );
-    assert!(row["detail"]
-        .as_str()
-        .unwrap()
-        .contains(&state_dir(&env).display().to_string()));
+    assert_eq!(row.status, "fail", "{row:?}");
+    assert!(row.detail.contains("is not a directory"), "{row:?}");
+    assert!(row.detail.contains(&state_dir(&env).display().to_string()));
     // The hooks still decide.
     assert_eq!(hook(&env, "pre-tool-use", &bash("rm -rf /")), 2);
     assert_eq!(hook(&env, "pre-tool-use", &bash("ls")), 0);
-}
-
-fn doctor_row(run: &Run, name: &str) -> Value {
-    let report: Value = serde_json::from_str(run.stdout.trim()).expect("doctor --json");
-    report["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["name"] == name)
-        .cloned()
-        .unwrap_or_else(|| panic!("no row {name}: {}", run.stdout))
-}
-
-fn closed_port() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    drop(listener);
-    format!("http://127.0.0.1:{port}")
-}
-
-fn base64_basic(id: &str, secret: &str) -> String {
-    use base64::Engine as _;
-    base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"))
 }
 
 #[test]

@@ -6,44 +6,18 @@ use std::time::Duration;
 
 use support::*;
 
-fn rows(run: &Run) -> Vec<(String, String)> {
-    let report: Value =
-        serde_json::from_str(run.stdout.trim()).expect("doctor --json prints one document");
-    report["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["name"].as_str().unwrap().to_string(),
-                r["status"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
-}
-
 fn status_of(run: &Run, name: &str) -> String {
-    rows(run)
-        .into_iter()
-        .find(|(n, _)| n == name)
-        .map(|(_, s)| s)
-        .unwrap_or_else(|| panic!("no row {name}: {}", run.stdout))
-}
-
-fn installed(agent: &StandIn) -> TestEnv {
-    let env = TestEnv::new();
-    env.ok(&["install", "-y", "--endpoint", &agent.endpoint()]);
-    env
+    doctor_row(run, name).status
 }
 
 #[test]
 fn a_healthy_chain_passes_every_row() {
     let agent = StandIn::start(AgentConfig::default());
-    let env = installed(&agent);
+    let env = TestEnv::installed(&agent);
     let run = env.run(&["doctor", "--json"]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    let rows = rows(&run);
-    let names: Vec<&str> = rows.iter().map(|(n, _)| n.as_str()).collect();
+    let rows = doctor_rows(&run);
+    let names: Vec<&str> = rows.iter().map(|row| row.name.as_str()).collect();
     assert_eq!(
         names,
         [
@@ -69,9 +43,9 @@ fn a_healthy_chain_passes_every_row() {
             "audit spool"
         ]
     );
-    for (name, status) in &rows {
-        let expected = if name == "codex" { "warn" } else { "pass" };
-        assert_eq!(status, expected, "{name}");
+    for row in &rows {
+        let expected = if row.name == "codex" { "warn" } else { "pass" };
+        assert_eq!(row.status, expected, "{}", row.name);
     }
     // The probes and the installed hook really reached the agent.
     let statements: Vec<String> = agent
@@ -101,17 +75,19 @@ fn a_healthy_chain_passes_every_row() {
 #[test]
 fn offline_skips_the_network() {
     let agent = StandIn::start(AgentConfig::default());
-    let env = installed(&agent);
+    let env = TestEnv::installed(&agent);
     agent.clear_requests();
     let run = env.ok(&["doctor", "--offline", "--json"]);
     assert!(agent.requests().is_empty());
-    assert!(!rows(&run).iter().any(|(n, _)| n == "credentials"));
+    assert!(!doctor_rows(&run)
+        .iter()
+        .any(|row| row.name == "credentials"));
 }
 
 #[test]
 fn a_dead_agent_fails_quickly() {
     let agent = StandIn::start(AgentConfig::default());
-    let env = installed(&agent);
+    let env = TestEnv::installed(&agent);
     drop(agent);
     let run = env.run(&["doctor", "--json"]);
     assert_eq!(run.code, 1);
@@ -127,7 +103,7 @@ fn a_dead_agent_fails_quickly() {
 #[test]
 fn a_hanging_agent_fails_in_about_the_timeout() {
     let agent = StandIn::start(AgentConfig::default());
-    let mut env = installed(&agent);
+    let mut env = TestEnv::installed(&agent);
     agent.script_always(Match::Any, Reply::Hang);
     env.set("AXONFLOW_TIMEOUT_SECONDS", "2");
     let run = env.run(&["doctor", "--json"]);
@@ -143,33 +119,11 @@ fn a_hanging_agent_fails_in_about_the_timeout() {
 #[test]
 fn rejected_credentials_fail_and_accepted_ones_clear_the_cooldown() {
     let agent = StandIn::start(AgentConfig::default().with_basic_auth("team", "right"));
-    let mut env = TestEnv::new();
-    env.secret("wrong-pw").secret("right");
-    env.ok(&[
-        "install",
-        "-y",
-        "--endpoint",
-        &agent.endpoint(),
-        "--client-id",
-        "team",
-        "--client-secret",
-        "wrong-pw",
-    ]);
+    let mut env = TestEnv::installed_with_credentials(&agent, "team", "wrong-pw");
+    env.secret("right");
     // A hook run hits the 401 and starts the cooldown (the hooks honour no stamp further
     // ahead than a day).
-    let stamp = env.home.join(".cache/axonflow/throttle-until");
-    let cooldown = format!(
-        "{} auth_failure\n",
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs()
-            + 300
-    );
-    std::fs::create_dir_all(stamp.parent().unwrap()).unwrap();
-    std::fs::write(&stamp, &cooldown).unwrap();
-    // 0600 as a hook writes it (a stamp others could write is not honoured).
-    std::fs::set_permissions(&stamp, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let stamp = env.write_throttle(300, "auth_failure");
     let run = env.run(&["doctor", "--json"]);
     assert_eq!(run.code, 1);
     assert_eq!(status_of(&run, "credentials"), "fail");
@@ -183,9 +137,7 @@ fn rejected_credentials_fail_and_accepted_ones_clear_the_cooldown() {
         "--client-secret",
         "right",
     ]);
-    std::fs::write(&stamp, &cooldown).unwrap();
-    // 0600 as a hook writes it (a stamp others could write is not honoured).
-    std::fs::set_permissions(&stamp, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    env.write_throttle(300, "auth_failure");
     let run = env.run(&["doctor", "--json"]);
     assert_eq!(status_of(&run, "credentials"), "pass");
     assert!(
@@ -197,7 +149,7 @@ fn rejected_credentials_fail_and_accepted_ones_clear_the_cooldown() {
 #[test]
 fn an_agent_that_allows_the_dangerous_probe_fails_enforcement() {
     let agent = StandIn::start(AgentConfig::default().without_policies());
-    let env = installed(&agent);
+    let env = TestEnv::installed(&agent);
     let run = env.run(&["doctor", "--json"]);
     assert_eq!(run.code, 1);
     assert_eq!(status_of(&run, "enforcement"), "fail");
@@ -207,7 +159,7 @@ fn an_agent_that_allows_the_dangerous_probe_fails_enforcement() {
 #[test]
 fn a_plugin_below_the_agents_minimum_fails() {
     let agent = StandIn::start(AgentConfig::default().with_min_codex_version("v9.0.0-beta"));
-    let env = installed(&agent);
+    let env = TestEnv::installed(&agent);
     let run = env.run(&["doctor", "--json"]);
     assert_eq!(status_of(&run, "plugin version"), "fail");
 }
@@ -217,7 +169,7 @@ fn an_agent_too_old_or_not_an_agent_fails() {
     let agent = StandIn::start(
         AgentConfig::default().with_health(axonflow_agent_standin::HealthMode::LegacyEarly2026),
     );
-    let env = installed(&agent);
+    let env = TestEnv::installed(&agent);
     let run = env.run(&["doctor", "--json"]);
     assert_eq!(status_of(&run, "agent version"), "fail");
     assert_eq!(status_of(&run, "credentials"), "fail");
@@ -231,7 +183,7 @@ fn an_agent_too_old_or_not_an_agent_fails() {
             body: b"<html>welcome</html>".to_vec(),
         },
     );
-    let env = installed(&agent);
+    let env = TestEnv::installed(&agent);
     let run = env.run(&["doctor", "--json"]);
     assert_eq!(status_of(&run, "harmless check"), "fail");
 }
@@ -239,7 +191,7 @@ fn an_agent_too_old_or_not_an_agent_fails() {
 #[test]
 fn local_problems_each_fail_their_row() {
     let agent = StandIn::start(AgentConfig::default());
-    let env = installed(&agent);
+    let env = TestEnv::installed(&agent);
     // Changing our group's timeout changes its hash: Codex would skip it silently.
     let hooks = env
         .read("hooks.json")
@@ -249,11 +201,7 @@ fn local_problems_each_fail_their_row() {
     assert_eq!(status_of(&run, "hook trust"), "fail");
 
     let settings = env.path("axonflow.toml");
-    std::fs::set_permissions(
-        &settings,
-        std::os::unix::fs::PermissionsExt::from_mode(0o644),
-    )
-    .unwrap();
+    write_private(&settings, &env.read("axonflow.toml"), 0o644);
     let run = env.run(&["doctor", "--offline", "--json"]);
     assert_eq!(status_of(&run, "settings"), "fail");
 
@@ -265,7 +213,7 @@ fn local_problems_each_fail_their_row() {
 #[test]
 fn environment_overrides_are_flagged() {
     let agent = StandIn::start(AgentConfig::default());
-    let mut env = installed(&agent);
+    let mut env = TestEnv::installed(&agent);
     env.set("AXONFLOW_FAIL_MODE", "closed");
     let run = env.run(&["doctor", "--offline", "--json"]);
     assert_eq!(status_of(&run, "settings"), "warn");

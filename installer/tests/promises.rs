@@ -141,32 +141,12 @@ fn userinfo_in_the_endpoint_is_refused_and_its_password_never_shown() {
         "{}",
         doctor.stdout
     );
-    let hook = env.path("axonflow/bin/axonflow-codex-hook");
-    let mut child = std::process::Command::new(&hook)
-        .arg("pre-tool-use")
-        .env_clear()
-        .env("HOME", &env.home)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write as _;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(
-            br#"{"hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"ls"}}"#,
-        )
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(
-        output.status.code(),
-        Some(2),
-        "a settings error blocks: {stderr}"
+    let run = env.run_installed_hook(
+        &["pre-tool-use"],
+        r#"{"hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"ls"}}"#,
     );
+    let stderr = run.stderr;
+    assert_eq!(run.code, 2, "a settings error blocks: {stderr}");
     assert!(!stderr.contains("PASSWORD9"), "{stderr}");
     assert!(stderr.contains("user name or password"), "{stderr}");
 }
@@ -626,51 +606,16 @@ fn install_probes_the_agent_and_says_when_governance_is_not_live() {
 
 // ---- doctor: items 2, 4 and 16 ------------------------------------------------------------------
 
-fn doctor_rows(run: &Run) -> Vec<(String, String, String)> {
-    let report: Value = serde_json::from_str(run.stdout.trim()).expect("one JSON document");
-    report["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["name"].as_str().unwrap().to_string(),
-                r["status"].as_str().unwrap().to_string(),
-                r["detail"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
-}
-
-fn row<'a>(rows: &'a [(String, String, String)], name: &str) -> &'a (String, String, String) {
-    rows.iter()
-        .find(|(n, _, _)| n == name)
-        .unwrap_or_else(|| panic!("no row {name}: {rows:?}"))
-}
-
-fn write_stamp(env: &TestEnv, contents: &str) {
-    let stamp = env.home.join(".cache/axonflow/throttle-until");
-    std::fs::create_dir_all(stamp.parent().unwrap()).unwrap();
-    std::fs::write(stamp, contents).unwrap();
-}
-
-fn epoch() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
-
 #[test]
 fn a_throttle_that_allows_without_asking_is_never_a_pass() {
     let agent = StandIn::start(AgentConfig::default());
     let env = TestEnv::new();
     env.ok(&["install", "-y", "--endpoint", &agent.endpoint()]);
-    write_stamp(&env, &format!("{} free_tier_daily\n", epoch() + 3600));
+    env.write_throttle(3600, "free_tier_daily");
     let run = env.run(&["doctor", "--json"]);
     let rows = doctor_rows(&run);
     for name in ["enforcement", "hook binary", "throttle"] {
-        let (_, status, detail) = row(&rows, name);
+        let DoctorRow { status, detail, .. } = find_row(&rows, name);
         assert_eq!(status, "warn", "{name}: {detail}");
         assert!(detail.contains("without asking"), "{name}: {detail}");
     }
@@ -694,8 +639,8 @@ fn the_hook_row_never_passes_on_an_allow_only_fail_open_produced() {
     let run = env.run(&["doctor", "--json"]);
     assert_eq!(run.code, 1, "{}", run.stdout);
     let rows = doctor_rows(&run);
-    assert_eq!(row(&rows, "credentials").1, "pass");
-    let (_, status, detail) = row(&rows, "hook binary");
+    assert_eq!(find_row(&rows, "credentials").status, "pass");
+    let DoctorRow { status, detail, .. } = find_row(&rows, "hook binary");
     assert_eq!(status, "fail", "{detail}");
     assert!(detail.contains("could not reach the agent"), "{detail}");
 }
@@ -703,25 +648,14 @@ fn the_hook_row_never_passes_on_an_allow_only_fail_open_produced() {
 #[test]
 fn doctor_reports_the_throttle_and_hook_after_clearing_the_auth_cooldown() {
     let agent = StandIn::start(AgentConfig::default().with_basic_auth("team", "right"));
-    let mut env = TestEnv::new();
-    env.secret("right");
-    env.ok(&[
-        "install",
-        "-y",
-        "--endpoint",
-        &agent.endpoint(),
-        "--client-id",
-        "team",
-        "--client-secret",
-        "right",
-    ]);
+    let env = TestEnv::installed_with_credentials(&agent, "team", "right");
     // A stale cooldown from an earlier bad password (the credentials are right now).
-    write_stamp(&env, &format!("{} auth_failure\n", epoch() + 300));
+    env.write_throttle(300, "auth_failure");
     let run = env.run(&["doctor", "--json"]);
     assert_eq!(run.code, 0, "{}", run.stdout);
     let rows = doctor_rows(&run);
-    assert!(!rows.iter().any(|(n, _, _)| n == "throttle"), "{rows:?}");
-    assert_eq!(row(&rows, "hook binary").1, "pass", "{rows:?}");
+    assert!(!rows.iter().any(|r| r.name == "throttle"), "{rows:?}");
+    assert_eq!(find_row(&rows, "hook binary").status, "pass", "{rows:?}");
 }
 
 #[test]
@@ -737,27 +671,16 @@ fn doctor_shows_the_network_rows_it_could_not_check_and_why() {
     ];
     // 401.
     let agent = StandIn::start(AgentConfig::default().with_basic_auth("team", "right"));
-    let mut env = TestEnv::new();
-    env.secret("wrong-pw");
-    env.ok(&[
-        "install",
-        "-y",
-        "--endpoint",
-        &agent.endpoint(),
-        "--client-id",
-        "team",
-        "--client-secret",
-        "wrong-pw",
-    ]);
-    let rows = doctor_rows(&env.run(&["doctor", "--json"]));
+    let env = TestEnv::installed_with_credentials(&agent, "team", "wrong-pw");
+    let rows = env.doctor_rows(&[]);
     for name in names {
         assert!(
-            rows.iter().any(|(n, _, _)| n == name),
+            rows.iter().any(|r| r.name == name),
             "{name} missing after a 401: {rows:?}"
         );
     }
     for name in ["harmless check", "latency", "enforcement", "hook binary"] {
-        let (_, status, detail) = row(&rows, name);
+        let DoctorRow { status, detail, .. } = find_row(&rows, name);
         assert_eq!(status, "skip", "{name}");
         assert!(
             detail.contains("rejected the credentials"),
@@ -782,10 +705,10 @@ fn doctor_shows_the_network_rows_it_could_not_check_and_why() {
         "the summary counts them: {}",
         run.stdout
     );
-    let rows = doctor_rows(&env.run(&["doctor", "--json"]));
+    let rows = env.doctor_rows(&[]);
     for name in names {
         assert!(
-            rows.iter().any(|(n, _, _)| n == name),
+            rows.iter().any(|r| r.name == name),
             "{name} missing when down: {rows:?}"
         );
     }

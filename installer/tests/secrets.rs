@@ -4,8 +4,6 @@
 
 mod support;
 
-use std::path::Path;
-
 use support::*;
 
 const CLIENT_SECRET: &str = "Sup3r-S3cret-Value-0x5eed";
@@ -26,52 +24,13 @@ fn secrets() -> Vec<String> {
     ]
 }
 
-fn run_hook(env: &TestEnv, hook: &Path, args: &[&str], stdin: &str) -> (String, String) {
-    use std::io::Write as _;
-    let mut child = std::process::Command::new(hook)
-        .args(args)
-        .env_clear()
-        .env("HOME", &env.home)
-        .env("PATH", "/usr/bin:/bin")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    (
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
-
-/// Every file under `dir` that holds a secret, apart from the two allowed homes of secrets.
-fn files_with_secrets(dir: &Path, allowed: &[&Path]) -> Vec<String> {
-    let mut found = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return found;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() && !path.is_symlink() {
-            found.extend(files_with_secrets(&path, allowed));
-        } else if !allowed.contains(&path.as_path()) {
-            let bytes = std::fs::read(&path).unwrap_or_default();
-            let text = String::from_utf8_lossy(&bytes);
-            for secret in secrets() {
-                if text.contains(&secret) {
-                    found.push(format!("{} holds {}…", path.display(), &secret[..6]));
-                }
-            }
-        }
+/// A test environment in which every run, and the files, are scanned for the secrets.
+fn env_with_secrets() -> TestEnv {
+    let mut env = TestEnv::new();
+    for secret in secrets() {
+        env.secret(&secret);
     }
-    found
+    env
 }
 
 #[test]
@@ -81,18 +40,13 @@ fn no_secret_escapes_its_two_files() {
             .with_basic_auth("team", CLIENT_SECRET)
             .with_valid_user_tokens([USER_TOKEN]),
     );
-    let mut env = TestEnv::new();
-    for secret in secrets() {
-        env.secret(&secret);
-    }
-    let user_token_file = env.home.join(".config/axonflow/user-token.json");
-    std::fs::create_dir_all(user_token_file.parent().unwrap()).unwrap();
-    std::fs::write(&user_token_file, format!("{{\"token\":\"{USER_TOKEN}\"}}")).unwrap();
-    std::fs::set_permissions(
+    let mut env = env_with_secrets();
+    let user_token_file = env.config_dir.join("axonflow/user-token.json");
+    write_private(
         &user_token_file,
-        std::os::unix::fs::PermissionsExt::from_mode(0o600),
-    )
-    .unwrap();
+        &format!("{{\"token\":\"{USER_TOKEN}\"}}"),
+        0o600,
+    );
     env.write("config.toml", USER_CONFIG);
     env.set("AXONFLOW_LICENSE_TOKEN", LICENSE);
 
@@ -160,8 +114,9 @@ fn no_secret_escapes_its_two_files() {
     env.ok(&["doctor", "--json"]);
     env.ok(&["uninstall", "-y", "--dry-run"]);
 
-    // The hook: allowed, blocked, a rejected credential, and the MCP headers.
-    let hook = env.path("axonflow/bin/axonflow-codex-hook");
+    // The hook (with the settings install wrote, the license token among them): allowed,
+    // blocked, a rejected credential, and the MCP headers. Every run is scanned.
+    env.unset("AXONFLOW_LICENSE_TOKEN");
     for (args, payload) in [
         (
             &["pre-tool-use"][..],
@@ -184,39 +139,31 @@ fn no_secret_escapes_its_two_files() {
             r#"{"hook_event_name":"UserPromptSubmit","prompt":"write a haiku"}"#,
         ),
     ] {
-        let (stdout, stderr) = run_hook(&env, &hook, args, payload);
-        for secret in secrets() {
-            assert!(
-                !stdout.contains(&secret) && !stderr.contains(&secret),
-                "{args:?} printed a secret"
-            );
-        }
+        env.run_installed_hook(args, payload);
     }
-    let (headers, _) = run_hook(&env, &hook, &["mcp-headers"], "");
+    let headers = env.run_installed_hook(&["mcp-headers"], "").stdout;
     assert!(
         headers.contains(&auth()) && headers.contains(LICENSE) && headers.contains(USER_TOKEN),
         "mcp-headers carries them: {headers}"
     );
     agent.update_config(|c| c.auth = Some(("team".into(), "rotated".into())));
-    let (stdout, stderr) = run_hook(
-        &env,
-        &hook,
+    let rejected = env.run_installed_hook(
         &["pre-tool-use"],
         r#"{"tool_name":"Bash","tool_input":{"command":"ls"}}"#,
     );
-    assert!(stderr.contains("rejected the credentials"), "{stderr}");
-    for secret in secrets() {
-        assert!(!stdout.contains(&secret) && !stderr.contains(&secret));
-    }
+    assert!(
+        rejected.stderr.contains("rejected the credentials"),
+        "{}",
+        rejected.stderr
+    );
     // The rejected credentials leave an audit in the spool, and the journal has every
     // decision above: neither holds a secret (checked with every file below).
-    run_hook(
-        &env,
-        &hook,
+    env.run_installed_hook(
         &["post-tool-use"],
         r#"{"tool_name":"Bash","tool_input":{"command":"cat"},"tool_response":"SSN 123-45-6789"}"#,
     );
-    let state = env.home.join(".local/state/axonflow");
+    env.set("AXONFLOW_LICENSE_TOKEN", LICENSE);
+    let state = env.spool_dir();
     assert!(state.join("audit-spool.jsonl").is_file());
     assert!(state.join("journal.jsonl").is_file());
     env.run(&["log"]);
@@ -228,26 +175,21 @@ fn no_secret_escapes_its_two_files() {
 
     let settings = env.path("axonflow.toml");
     assert_eq!(mode(&settings), 0o600);
-    let leaks = files_with_secrets(&env.home, &[&settings, &user_token_file]);
+    let leaks = env.files_holding_secrets(&[&settings, &user_token_file]);
     assert!(leaks.is_empty(), "{leaks:#?}");
     let config = env.read("config.toml");
     assert!(!config.contains(&auth()), "never in config.toml");
 
     env.ok(&["uninstall", "-y"]);
-    let leaks = files_with_secrets(&env.home, &[&user_token_file]);
+    let leaks = env.files_holding_secrets(&[&user_token_file]);
     assert!(leaks.is_empty(), "after uninstall: {leaks:#?}");
 }
 
 #[test]
 fn settings_that_predate_us_are_neither_backed_up_nor_removed() {
-    let env = TestEnv::new();
+    let env = env_with_secrets();
     let old = format!("# from the bash plugin\nendpoint = \"http://old:8080\"\nauth = \"{}\"\ntenant_id = \"cs_1\"\n", auth());
-    let settings = env.write("axonflow.toml", &old);
-    std::fs::set_permissions(
-        &settings,
-        std::os::unix::fs::PermissionsExt::from_mode(0o600),
-    )
-    .unwrap();
+    let settings = env.write_settings(&old);
     env.ok(&["install", "-y", "--endpoint", "http://127.0.0.13:8080"]);
     let now = env.read("axonflow.toml");
     assert!(
@@ -255,7 +197,7 @@ fn settings_that_predate_us_are_neither_backed_up_nor_removed() {
             && now.contains("tenant_id = \"cs_1\""),
         "{now}"
     );
-    let leaks = files_with_secrets(&env.home, &[&settings]);
+    let leaks = env.files_holding_secrets(&[&settings]);
     assert!(
         leaks.is_empty(),
         "no backup holds the old credentials: {leaks:#?}"

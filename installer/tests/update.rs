@@ -123,6 +123,11 @@ fn sha256(bytes: &[u8]) -> String {
     axonflow_codex::state::fsio::sha256_hex(bytes)
 }
 
+/// A manifest's `digest` for `bytes`.
+fn digest(bytes: &[u8]) -> Option<String> {
+    Some(format!("sha256:{}", sha256(bytes)))
+}
+
 /// An installed product whose installer is a copy we may replace.
 struct Installed {
     env: TestEnv,
@@ -144,6 +149,15 @@ impl Installed {
         let run = env.run_binary(&installer, &["install", "-y"]);
         assert_eq!(run.code, 0, "{}", run.stderr);
         Installed { env, installer }
+    }
+
+    /// Points the installed product at `server`'s `/manifest.json`, listing `releases`.
+    fn use_manifest(&mut self, server: &ReleaseServer, releases: &[(&str, &str, Option<String>)]) {
+        server.serve("/manifest.json", manifest(releases));
+        self.env.set(
+            "AXONFLOW_CODEX_UPDATE_URL",
+            &format!("{}/manifest.json", server.base),
+        );
     }
 
     fn update(&self, args: &[&str]) -> Run {
@@ -221,16 +235,12 @@ fn manifest_update_replaces_both_binaries_and_keeps_trust() {
     let server = ReleaseServer::start();
     let (name, bytes) = archive(&installed.env.root, "2.1.0");
     server.serve(&format!("/{name}"), bytes.clone());
-    server.serve(
-        "/manifest.json",
-        manifest(&[
+    installed.use_manifest(
+        &server,
+        &[
             ("2.0.0", "old.tar.gz", None),
-            ("2.1.0", &name, Some(format!("sha256:{}", sha256(&bytes)))),
-        ]),
-    );
-    installed.env.set(
-        "AXONFLOW_CODEX_UPDATE_URL",
-        &format!("{}/manifest.json", server.base),
+            ("2.1.0", &name, digest(&bytes)),
+        ],
     );
     let hooks_before = installed.env.read("hooks.json");
     let config_before = installed.env.read("config.toml");
@@ -280,14 +290,7 @@ fn tampered_archive_is_refused_and_nothing_is_replaced() {
     let last = tampered.len() - 1;
     tampered[last] ^= 0xff;
     server.serve(&format!("/{name}"), tampered);
-    server.serve(
-        "/manifest.json",
-        manifest(&[("2.1.0", &name, Some(format!("sha256:{}", sha256(&bytes))))]),
-    );
-    installed.env.set(
-        "AXONFLOW_CODEX_UPDATE_URL",
-        &format!("{}/manifest.json", server.base),
-    );
+    installed.use_manifest(&server, &[("2.1.0", &name, digest(&bytes))]);
     let run = installed.update(&[]);
     installed.assert_refused(&run, "failed verification: sha256");
 }
@@ -298,11 +301,7 @@ fn an_archive_without_a_digest_is_refused() {
     let server = ReleaseServer::start();
     let (name, bytes) = archive(&installed.env.root, "2.1.0");
     server.serve(&format!("/{name}"), bytes);
-    server.serve("/manifest.json", manifest(&[("2.1.0", &name, None)]));
-    installed.env.set(
-        "AXONFLOW_CODEX_UPDATE_URL",
-        &format!("{}/manifest.json", server.base),
-    );
+    installed.use_manifest(&server, &[("2.1.0", &name, None)]);
     let run = installed.update(&[]);
     installed.assert_refused(&run, "publishes no sha256");
 }
@@ -313,16 +312,12 @@ fn nothing_newer_is_a_no_op_and_downgrades_need_asking() {
     let server = ReleaseServer::start();
     let (name, bytes) = archive(&installed.env.root, "1.9.0");
     server.serve(&format!("/{name}"), bytes.clone());
-    server.serve(
-        "/manifest.json",
-        manifest(&[
-            ("1.9.0", &name, Some(format!("sha256:{}", sha256(&bytes)))),
+    installed.use_manifest(
+        &server,
+        &[
+            ("1.9.0", &name, digest(&bytes)),
             ("2.0.0", "same.tar.gz", None),
-        ]),
-    );
-    installed.env.set(
-        "AXONFLOW_CODEX_UPDATE_URL",
-        &format!("{}/manifest.json", server.base),
+        ],
     );
     let run = installed.update(&[]);
     assert_eq!(run.code, 0);
@@ -350,14 +345,7 @@ fn interrupted_download_leaves_nothing_half_written() {
     let server = ReleaseServer::start();
     let (name, bytes) = archive(&installed.env.root, "2.1.0");
     server.serve_truncated(&format!("/{name}"), bytes.clone(), bytes.len() / 2);
-    server.serve(
-        "/manifest.json",
-        manifest(&[("2.1.0", &name, Some(format!("sha256:{}", sha256(&bytes))))]),
-    );
-    installed.env.set(
-        "AXONFLOW_CODEX_UPDATE_URL",
-        &format!("{}/manifest.json", server.base),
-    );
+    installed.use_manifest(&server, &[("2.1.0", &name, digest(&bytes))]);
     let run = installed.update(&[]);
     installed.assert_refused(&run, "nothing was replaced");
 }
@@ -533,15 +521,8 @@ fn installed_with_release(
     let server = ReleaseServer::start();
     let (name, bytes) = archive(&installed.env.root, "2.1.0");
     let body = publish(&name, bytes);
-    server.serve(
-        "/manifest.json",
-        manifest(&[("2.1.0", &name, Some(format!("sha256:{}", sha256(&body))))]),
-    );
+    installed.use_manifest(&server, &[("2.1.0", &name, digest(&body))]);
     server.serve(&format!("/{name}"), body);
-    installed.env.set(
-        "AXONFLOW_CODEX_UPDATE_URL",
-        &format!("{}/manifest.json", server.base),
-    );
     if let Some(keys) = keys {
         installed.env.set("AXONFLOW_CODEX_UPDATE_KEYS", keys);
     }

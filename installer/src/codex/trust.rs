@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 
 use crate::codex::hooks_json::OurHook;
 use crate::state::fsio::sha256_hex;
+use axonflow_codex_hook::vars;
 
 /// `<canonical hooks.json path>:<snake event>:<group index>:<handler index>`.
 pub fn key(hooks_json: &Path, hook: &OurHook, group_index: usize) -> String {
@@ -55,14 +56,40 @@ pub fn hash(hook: &OurHook) -> String {
 
 /// What `codex app-server` says about one hook.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ListedHook {
+pub(crate) struct ListedHook {
     pub key: String,
     pub trust_status: String,
     pub current_hash: String,
 }
 
+impl ListedHook {
+    /// Whether Codex runs the hook: trusted by the user, or managed by an administrator.
+    fn runs(&self) -> bool {
+        self.trust_status == "trusted" || self.trust_status == "managed"
+    }
+}
+
+/// The first of `expected` (each named by `key`) that Codex would not run, with its listing:
+/// `None` when Codex does not list it at all, else listed with another trust status (Codex
+/// skips it silently).
+pub(crate) fn first_not_run<'e, 'l, T>(
+    listed: &'l [ListedHook],
+    expected: &'e [T],
+    key: impl Fn(&T) -> &str,
+) -> Option<(&'e T, Option<&'l ListedHook>)> {
+    expected.iter().find_map(|item| {
+        let hook = listed.iter().find(|hook| hook.key == key(item));
+        (!hook.is_some_and(ListedHook::runs)).then_some((item, hook))
+    })
+}
+
+/// How the Codex at `codex` sees the hooks of `codex_home` (30 s at most).
+pub(crate) fn list_hooks_of(codex: &Path, codex_home: &Path) -> Result<Vec<ListedHook>, String> {
+    list_hooks(codex, codex_home, codex_home, Duration::from_secs(30))
+}
+
 /// Asks the real Codex binary for its view of the hooks (`hooks/list`), bounded by `limit`.
-pub fn list_hooks(
+pub(crate) fn list_hooks(
     codex: &Path,
     codex_home: &Path,
     cwd: &Path,
@@ -70,7 +97,7 @@ pub fn list_hooks(
 ) -> Result<Vec<ListedHook>, String> {
     let mut child = Command::new(codex)
         .arg("app-server")
-        .env("CODEX_HOME", codex_home)
+        .env(vars::CODEX_HOME, codex_home)
         .current_dir(cwd)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

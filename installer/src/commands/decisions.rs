@@ -269,7 +269,7 @@ impl fmt::Display for PolicyAnswer {
         if !reason.is_empty() {
             write!(f, "\nreason:             {reason}")?;
         }
-        let evaluated = axonflow_codex_hook::pre_tool_use::policies_evaluated(&self.0);
+        let evaluated = axonflow_codex_hook::agent::policies_evaluated(&self.0);
         write!(f, "\npolicies evaluated: {evaluated}")?;
         let id = json_as_text(self.0.get("decision_id"));
         write!(

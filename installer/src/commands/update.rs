@@ -199,14 +199,28 @@ fn fetch_text(url: &str, timeout: Duration) -> Result<String> {
         })
 }
 
-fn parse_version(text: &str) -> Option<Version> {
-    let core = text
-        .trim()
-        .trim_start_matches('v')
-        .split(['-', '+'])
-        .next()?;
+/// The first three numeric parts of a dotted version, ignoring a leading `v` and any
+/// `-…`/`+…` suffix (`v1.4.0-rc1` → 1, 4, 0); `None` for a part missing or not a number.
+fn version_parts(text: &str) -> [Option<u64>; 3] {
+    let core = text.trim().trim_start_matches('v');
+    let core = core.split(['-', '+']).next().unwrap_or_default();
     let mut parts = core.split('.').map(|p| p.parse::<u64>().ok());
-    Some((parts.next()??, parts.next()??, parts.next()??))
+    [(); 3].map(|()| parts.next().flatten())
+}
+
+/// A release version: all three parts must be numbers.
+fn parse_version(text: &str) -> Option<Version> {
+    match version_parts(text) {
+        [Some(major), Some(minor), Some(patch)] => Some((major, minor, patch)),
+        _ => None,
+    }
+}
+
+/// `a < b`, leniently: a part missing or not a number counts as 0 (an agent's
+/// `min_plugin_version` may be `1.4`).
+pub(crate) fn version_below(a: &str, b: &str) -> bool {
+    let lenient = |v: &str| version_parts(v).map(|part| part.unwrap_or(0));
+    lenient(a) < lenient(b)
 }
 
 /// The archive of `package` (`axonflow-codex` or `axonflow-codex-hook`) for this platform:
@@ -659,7 +673,7 @@ fn replace_binary(dest: &Path, bytes: &[u8]) -> Result<()> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let temp = dir.join(format!(".{name}.update-{}", std::process::id()));
-    fsio::create_new_with_mode(&temp, 0o755)
+    axonflow_codex_hook::files::create_new_with_mode(&temp, 0o755)
         .and_then(|mut file| std::io::Write::write_all(&mut file, bytes))
         .map_err(|e| CommandError::io("write", &temp, &e))?;
     if cfg!(windows) && dest.exists() {
@@ -675,6 +689,18 @@ fn replace_binary(dest: &Path, bytes: &[u8]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn versions_compare_numerically() {
+        assert!(version_below("0.9.0", "1.4.0"));
+        assert!(version_below("1.4.0-rc1", "1.10.0"));
+        assert!(!version_below("2.0.0", "1.4.0"));
+        assert!(!version_below("v1.4.0", "1.4.0+build"));
+        assert!(version_below("1.3.9", "1.4"));
+        assert_eq!(parse_version("v1.4.0-rc1"), Some((1, 4, 0)));
+        assert_eq!(parse_version("1.4"), None);
+        assert_eq!(parse_version("1.x.0"), None);
+    }
 
     #[test]
     fn the_built_in_keys_parse() {

@@ -8,11 +8,12 @@ use toml_edit::{Document, Item, Value};
 const REDACTED: &str = "\"<redacted>\"";
 
 /// Whether a key names a secret. Generous on purpose: hiding a harmless value in a preview costs
-/// nothing. Covers ours (`auth`, `license_token`), the legacy plugin's (`secret`, `tenant_id`),
-/// and the usual names of credentials and user tokens.
+/// nothing. Covers ours (the hook's `SECRET_KEYS`), the legacy plugin's (`secret`,
+/// `tenant_id`), and words in the usual names of credentials and user tokens.
 fn is_secret_key(key: &str) -> bool {
     let key = key.to_ascii_lowercase();
-    [
+    let ours = axonflow_codex_hook::settings::SECRET_KEYS.contains(&key.as_str());
+    ours || [
         "auth",
         "secret",
         "token",

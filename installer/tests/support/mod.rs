@@ -1,13 +1,17 @@
-//! `TestEnv` for the installer: a temporary HOME with its own `~/.codex`, a cleared
-//! environment, and the real `axonflow-codex` binary.
+//! The installer's tests run in the workspace's one test environment (`tests/testenv`), with
+//! the real `axonflow-codex` as its program and the hook built beside it. This module only
+//! adds the installer's own fixtures: a realistic user `config.toml` and `hooks.json`, and an
+//! independent trust hash.
 #![allow(dead_code, unused_imports)]
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::ops::{Deref, DerefMut};
+use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
-pub use axonflow_agent_standin::{AgentConfig, Match, Reply, StandIn};
+pub use axonflow_testenv::{
+    basic, closed_port_endpoint, mode, now_epoch, write_private, AgentConfig, Match, Reply, Run,
+    StandIn, TestEnvironment,
+};
 pub use serde_json::{json, Value};
 
 pub const INSTALLER: &str = env!("CARGO_BIN_EXE_axonflow-codex");
@@ -18,199 +22,107 @@ pub const INSTALLER: &str = env!("CARGO_BIN_EXE_axonflow-codex");
 pub fn ensure_hook_binary() {
     static BUILT: std::sync::Once = std::sync::Once::new();
     BUILT.call_once(|| {
-        let hook = Path::new(INSTALLER).with_file_name("axonflow-codex-hook");
-        if !hook.is_file() {
-            let status = Command::new(env!("CARGO"))
-                .args([
-                    "build",
-                    "-p",
-                    "axonflow-codex-hook",
-                    "--bin",
-                    "axonflow-codex-hook",
-                ])
-                .status()
-                .expect("cargo");
-            assert!(
-                status.success() && hook.is_file(),
-                "could not build {}",
-                hook.display()
-            );
-        }
+        axonflow_testenv::ensure_built_beside(
+            Path::new(INSTALLER),
+            "axonflow-codex-hook",
+            "axonflow-codex-hook",
+        );
     });
 }
 
-pub struct TestEnv {
-    _dir: tempfile::TempDir,
-    pub root: PathBuf,
-    pub home: PathBuf,
-    pub codex_home: PathBuf,
-    vars: Vec<(String, String)>,
-    secrets: Vec<String>,
+/// A [`TestEnvironment`] that runs the installer.
+pub struct TestEnv(TestEnvironment);
+
+impl Deref for TestEnv {
+    type Target = TestEnvironment;
+    fn deref(&self) -> &TestEnvironment {
+        &self.0
+    }
 }
 
-pub struct Run {
-    pub code: i32,
-    pub stdout: String,
-    pub stderr: String,
-    pub elapsed: Duration,
+impl DerefMut for TestEnv {
+    fn deref_mut(&mut self) -> &mut TestEnvironment {
+        &mut self.0
+    }
 }
 
 impl TestEnv {
     pub fn new() -> Self {
-        let dir = tempfile::Builder::new()
-            .prefix("axonflow-installer-test-")
-            .tempdir()
-            .unwrap();
-        let root = dir.path().canonicalize().unwrap();
-        let home = root.join("home");
-        let codex_home = home.join(".codex");
-        std::fs::create_dir_all(&codex_home).unwrap();
-        let vars = vec![
-            ("HOME".to_string(), home.display().to_string()),
-            // No codex on PATH unless a test puts one there.
-            ("PATH".to_string(), "/usr/bin:/bin".to_string()),
-        ];
-        TestEnv {
-            _dir: dir,
-            root,
-            home,
-            codex_home,
-            vars,
-            secrets: Vec::new(),
-        }
+        ensure_hook_binary();
+        TestEnv(TestEnvironment::new(INSTALLER))
     }
 
-    pub fn set(&mut self, key: &str, value: &str) -> &mut Self {
-        self.vars.retain(|(k, _)| k != key);
-        self.vars.push((key.to_string(), value.to_string()));
-        self
+    /// Installed unattended against `agent`.
+    pub fn installed(agent: &StandIn) -> Self {
+        TestEnv::installed_with(agent, &[])
     }
 
-    pub fn secret(&mut self, value: &str) -> &mut Self {
-        self.secrets.push(value.to_string());
-        self
+    /// `install -y --endpoint <agent> <extra>` in a fresh environment.
+    pub fn installed_with(agent: &StandIn, extra: &[&str]) -> Self {
+        let env = TestEnv::new();
+        env.install(agent, extra);
+        env
     }
 
-    pub fn path(&self, relative: &str) -> PathBuf {
-        self.codex_home.join(relative)
+    /// Installed with `--client-id <id> --client-secret <secret>`, the secret registered.
+    pub fn installed_with_credentials(agent: &StandIn, id: &str, secret: &str) -> Self {
+        let mut env = TestEnv::new();
+        env.secret(secret);
+        env.install(agent, &["--client-id", id, "--client-secret", secret]);
+        env
     }
 
-    pub fn write(&self, relative: &str, contents: &str) -> PathBuf {
-        let path = self.path(relative);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, contents).unwrap();
-        path
+    /// `install -y --endpoint <agent> <extra>`, which must succeed.
+    pub fn install(&self, agent: &StandIn, extra: &[&str]) -> Run {
+        let endpoint = agent.endpoint();
+        let mut args = vec!["install", "-y", "--endpoint", endpoint.as_str()];
+        args.extend_from_slice(extra);
+        self.ok(&args)
     }
 
-    pub fn read(&self, relative: &str) -> String {
-        std::fs::read_to_string(self.path(relative)).unwrap_or_else(|e| panic!("{relative}: {e}"))
-    }
-
-    pub fn run(&self, args: &[&str]) -> Run {
-        self.run_binary(Path::new(INSTALLER), args)
-    }
-
-    /// The installer as a command with this environment, for tests that wire its stdio
-    /// themselves (closed pipes, full devices).
-    pub fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(INSTALLER);
-        command
-            .args(args)
-            .env_clear()
-            .envs(self.vars.iter().map(|(k, v)| (k, v)))
-            .current_dir(&self.root)
-            .stdin(Stdio::null());
-        command
-    }
-
-    /// Runs another copy of the installer (the update tests replace the binary they run).
-    pub fn run_binary(&self, binary: &Path, args: &[&str]) -> Run {
-        let started = Instant::now();
-        let mut child = Command::new(binary)
-            .args(args)
-            .env_clear()
-            .envs(self.vars.iter().map(|(k, v)| (k, v)))
-            .current_dir(&self.root)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let deadline = started + Duration::from_secs(60);
-        while child.try_wait().unwrap().is_none() {
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                panic!("axonflow-codex {args:?} still running after 60 s");
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        let elapsed = started.elapsed();
-        let output = child.wait_with_output().unwrap();
-        let run = Run {
-            // -1: killed by a signal (the crash-safety tests kill on purpose).
-            code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8(output.stdout).unwrap(),
-            stderr: String::from_utf8(output.stderr).unwrap(),
-            elapsed,
-        };
-        assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
-        for secret in &self.secrets {
-            assert!(
-                !run.stdout.contains(secret.as_str()) && !run.stderr.contains(secret.as_str()),
-                "a secret was printed by {args:?}"
-            );
-        }
-        run
-    }
-
-    /// Runs and asserts success.
-    pub fn ok(&self, args: &[&str]) -> Run {
-        let run = self.run(args);
-        assert_eq!(
-            run.code, 0,
-            "axonflow-codex {args:?} failed:\n{}\n{}",
-            run.stdout, run.stderr
-        );
-        run
-    }
-
-    /// Every file under HOME (relative path → bytes), ignoring our lock file.
-    pub fn snapshot(&self) -> BTreeMap<String, Vec<u8>> {
-        let mut files = BTreeMap::new();
-        walk(&self.home, &self.home, &mut files);
-        files
+    /// `doctor <args> --json`: its rows.
+    pub fn doctor_rows(&self, args: &[&str]) -> Vec<DoctorRow> {
+        let mut all = vec!["doctor"];
+        all.extend_from_slice(args);
+        all.push("--json");
+        doctor_rows(&self.run(&all))
     }
 }
 
-fn walk(base: &Path, dir: &Path, files: &mut BTreeMap<String, Vec<u8>>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let meta = std::fs::symlink_metadata(&path).unwrap();
-        let relative = path.strip_prefix(base).unwrap().display().to_string();
-        if meta.file_type().is_symlink() {
-            files.insert(
-                format!("{relative} -> link"),
-                std::fs::read_link(&path)
-                    .unwrap()
-                    .display()
-                    .to_string()
-                    .into_bytes(),
-            );
-        } else if meta.is_dir() {
-            files.insert(format!("{relative}/"), Vec::new());
-            walk(base, &path, files);
-        } else {
-            files.insert(relative, std::fs::read(&path).unwrap());
-        }
-    }
+/// One row of `doctor --json`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DoctorRow {
+    pub name: String,
+    pub status: String,
+    pub detail: String,
 }
 
-pub fn mode(path: &Path) -> u32 {
-    use std::os::unix::fs::PermissionsExt as _;
-    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+/// The rows of a `doctor --json` run.
+pub fn doctor_rows(run: &Run) -> Vec<DoctorRow> {
+    let report: Value = serde_json::from_str(run.stdout.trim())
+        .unwrap_or_else(|e| panic!("doctor --json prints one document ({e}): {}", run.stdout));
+    let text = |row: &Value, key: &str| row[key].as_str().unwrap_or_default().to_string();
+    report["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|row| DoctorRow {
+            name: text(row, "name"),
+            status: text(row, "status"),
+            detail: text(row, "detail"),
+        })
+        .collect()
+}
+
+/// The row `name` of a `doctor --json` run.
+pub fn doctor_row(run: &Run, name: &str) -> DoctorRow {
+    find_row(&doctor_rows(run), name).clone()
+}
+
+pub fn find_row<'r>(rows: &'r [DoctorRow], name: &str) -> &'r DoctorRow {
+    rows.iter()
+        .find(|row| row.name == name)
+        .unwrap_or_else(|| panic!("no row {name}: {rows:?}"))
 }
 
 /// The trust hash as Codex computes it, by an independent implementation (Python's json

@@ -1,7 +1,6 @@
 //! doctor's local rows: what is on this machine, read without the network.
 
 use std::path::Path;
-use std::time::Duration;
 
 use axonflow_codex_hook::event::Event;
 use axonflow_codex_hook::host_env::HostEnv;
@@ -221,22 +220,22 @@ fn trust_row(paths: &CodexPaths, receipt: &Receipt, hooks_text: &str, codex: Opt
     }
     let fix = "axonflow-codex install (records trust for the hooks as they are now), or trust them in Codex with /hooks";
     if let Some(codex) = codex {
-        return match trust::list_hooks(codex, &paths.home, &paths.home, Duration::from_secs(30)) {
+        return match trust::list_hooks_of(codex, &paths.home) {
             Ok(listed) => {
-                for (key, _) in &expected {
-                    match listed.iter().find(|h| &h.key == key) {
-                        Some(h) if h.trust_status == "trusted" || h.trust_status == "managed" => {}
-                        Some(h) => {
-                            return fail(
-                                NAME,
-                                format!(
-                                    "Codex reports {key} as {} (Codex skips it silently)",
-                                    h.trust_status
-                                ),
-                                fix,
-                            )
-                        }
-                        None => return fail(NAME, format!("Codex does not list {key}"), fix),
+                match trust::first_not_run(&listed, &expected, |(key, _)| key) {
+                    None => {}
+                    Some(((key, _), Some(h))) => {
+                        return fail(
+                            NAME,
+                            format!(
+                                "Codex reports {key} as {} (Codex skips it silently)",
+                                h.trust_status
+                            ),
+                            fix,
+                        )
+                    }
+                    Some(((key, _), None)) => {
+                        return fail(NAME, format!("Codex does not list {key}"), fix)
                     }
                 }
                 pass(

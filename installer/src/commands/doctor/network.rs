@@ -204,7 +204,7 @@ fn health_document(settings: &Settings) -> std::result::Result<Value, Row> {
 
 fn plugin_version_row(health: &Value) -> Row {
     match health["plugin_compatibility"]["min_plugin_version"]["codex"].as_str() {
-        Some(minimum) if version_below(crate::VERSION, minimum) => fail(
+        Some(minimum) if crate::commands::update::version_below(crate::VERSION, minimum) => fail(
             "plugin version",
             format!(
                 "the agent requires codex-plugin {minimum} or newer; this is {}",
@@ -218,20 +218,6 @@ fn plugin_version_row(health: &Value) -> Row {
         ),
         None => pass("plugin version", "the agent sets no minimum for codex"),
     }
-}
-
-/// `a < b` for dotted versions, ignoring a leading `v` and any `-…`/`+…` suffix.
-pub fn version_below(a: &str, b: &str) -> bool {
-    fn parts(v: &str) -> [u64; 3] {
-        let core = v.trim().trim_start_matches('v');
-        let core = core.split(['-', '+']).next().unwrap_or_default();
-        let mut out = [0; 3];
-        for (slot, part) in out.iter_mut().zip(core.split('.')) {
-            *slot = part.parse().unwrap_or(0);
-        }
-        out
-    }
-    parts(a) < parts(b)
 }
 
 fn probe(client: &AgentClient, statement: &str, id: &str, timeout: u64) -> (Reply, Duration) {
@@ -534,17 +520,4 @@ fn env_pairs(env: &HostEnv) -> Vec<(String, String)> {
     .iter()
     .filter_map(|k| env.var(k).map(|v| (k.to_string(), v.to_string())))
     .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn versions_compare_numerically() {
-        assert!(version_below("0.9.0", "1.4.0"));
-        assert!(version_below("1.4.0-rc1", "1.10.0"));
-        assert!(!version_below("2.0.0", "1.4.0"));
-        assert!(!version_below("v1.4.0", "1.4.0+build"));
-    }
 }
