@@ -79,10 +79,8 @@ fn every_json_command_reports_its_errors_as_json() {
         .as_str()
         .unwrap()
         .contains("connection refused"));
-    env.set(
-        "CODEX_HOME",
-        &env.root.join("nowhere").display().to_string(),
-    );
+    let nowhere = env.root.join("nowhere").display().to_string();
+    env.set("CODEX_HOME", &nowhere);
     json_error(&env.run(&["status", "--json"]), 1, "failure");
 
     // Without --json the same error is text on stderr, stdout empty.
