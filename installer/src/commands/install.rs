@@ -14,7 +14,7 @@ use crate::codex::paths::{self, CodexPaths, Scope};
 use crate::codex::skills;
 use crate::codex::trust;
 use crate::edit::config_toml::{self, McpEntry, TrustEntry};
-use crate::edit::plan::Plan;
+use crate::edit::plan::{Plan, Preview};
 use crate::error::{CommandError, Result};
 use crate::state::fsio;
 use crate::state::receipt::{ConfigTomlEntries, HooksJsonEntries, Receipt};
@@ -99,9 +99,13 @@ pub struct InstallOptions {
     /// Do not add [mcp_servers.axonflow] to config.toml
     #[arg(long)]
     pub no_mcp: bool,
-    /// Print the unified diff of every file it would touch; write nothing (and probe no agent)
+    /// Print a summary and the unified diff of every file it would touch; write nothing (and
+    /// probe no agent)
     #[arg(long)]
     pub dry_run: bool,
+    /// With --dry-run: show each skill's whole text, not one line per skill
+    #[arg(long, requires = "dry_run")]
+    pub verbose: bool,
     /// Fail (exit 1, nothing written) unless the agent answers a harmless policy check
     #[arg(long)]
     pub require_agent: bool,
@@ -424,7 +428,14 @@ pub fn run(options: &InstallOptions, cx: InstallContext<'_>) -> Result<()> {
                 paths.home.display()
             );
         } else {
-            plan.print_dry_run(options.json, &paths.settings);
+            let preview = Preview {
+                user_files: vec![&paths.config_toml, &paths.hooks_json],
+                entries: dry_run_entries(&config_merged, &ours, &hooks_text),
+                brief_under: Some(&paths.skills),
+                verbose: options.verbose,
+                secret_file: &paths.settings,
+            };
+            plan.print_preview(&preview, options.json);
         }
         return Ok(());
     }
@@ -580,6 +591,30 @@ fn write_receipt(paths: &CodexPaths, old: Option<&Receipt>, new: &Receipt) -> Re
         fsio::write_atomic(&paths.receipt, &new.to_bytes(), 0o600)?;
     }
     Ok(())
+}
+
+/// The dry run's list of what install adds to the user's files or replaces there.
+fn dry_run_entries(
+    config: &config_toml::Merged,
+    ours: &[OurHook],
+    hooks_before: &str,
+) -> Vec<String> {
+    let mut entries: Vec<String> = config
+        .changes
+        .iter()
+        .map(|c| format!("config.toml: {c}"))
+        .collect();
+    for hook in ours {
+        let event = hook.event.json_name();
+        match hooks_json::current_hook(hooks_before, hook.event, &hook.command) {
+            None => entries.push(format!("hooks.json: our {event} group added")),
+            Some((_, current)) if current != *hook => {
+                entries.push(format!("hooks.json: our {event} group updated"))
+            }
+            Some(_) => {}
+        }
+    }
+    entries
 }
 
 fn union<T: Clone + PartialEq>(a: &[T], b: &[T]) -> Vec<T> {
