@@ -39,7 +39,6 @@ pub struct TrustEntry {
 pub struct Merged {
     pub text: String,
     pub created_mcp_servers: bool,
-    pub replaced_existing_server: bool,
     pub created_hooks: bool,
     pub created_hooks_state: bool,
     /// What the merge adds or replaces, one line each (the dry run's summary).
@@ -269,7 +268,6 @@ impl<'t> Additions<'t> {
         };
         self.splices.push(Splice::replace(first, block));
         self.splices.extend(ranges.map(Splice::cut));
-        self.merged.replaced_existing_server = true;
         self.merged
             .changes
             .push("[mcp_servers.axonflow] replaced in place (it held another entry)".into());
@@ -283,7 +281,6 @@ impl<'t> Additions<'t> {
         }
         let span = spanned(old.span(), "`mcp_servers.axonflow`")?;
         self.splices.push(Splice::replace(span, inline_mcp(entry)));
-        self.merged.replaced_existing_server = true;
         self.merged
             .changes
             .push("mcp_servers.axonflow replaced in place (it held another entry)".into());
@@ -710,7 +707,13 @@ mod tests {
         let old =
             "mcp_servers = { axonflow = { url = \"https://old\" }, pg = { command = \"npx\" } }\n";
         let merged = install(old);
-        assert!(merged.replaced_existing_server);
+        assert!(
+            merged
+                .changes
+                .contains(&"mcp_servers.axonflow replaced in place (it held another entry)".into()),
+            "{:?}",
+            merged.changes
+        );
         assert!(merged.text.starts_with("mcp_servers = { axonflow = { url = \"http://localhost:8080/api/v1/mcp-server\", http_headers_helper = \"/h/bin/axonflow-codex-hook mcp-headers\" }, pg = { command = \"npx\" } }\n"), "{}", merged.text);
         let removed = remove(Path::new(PATH), &merged.text, &removal(&merged)).unwrap();
         assert!(
@@ -786,7 +789,13 @@ mod tests {
     fn an_older_server_is_taken_over_in_place() {
         let old = "[mcp_servers.axonflow] # old plugin\nurl = \"https://old\"\nenabled = true\n\n# headers\n[mcp_servers.axonflow.http_headers]\nAuthorization = \"Basic x\"\n[profiles.p]\nmodel = \"o3\"\n";
         let merged = merge(Path::new(PATH), old, Some(&entry()), &[]).unwrap();
-        assert!(merged.replaced_existing_server);
+        assert!(
+            merged.changes.contains(
+                &"[mcp_servers.axonflow] replaced in place (it held another entry)".into()
+            ),
+            "{:?}",
+            merged.changes
+        );
         let block = &ours("\n")[..ours("\n").find("\n\n").unwrap() + 1];
         assert_eq!(
             merged.text,
