@@ -18,7 +18,7 @@ use crate::edit::toml_spans::{
 };
 use crate::error::{CommandError, Result};
 
-pub const MCP_SERVER_NAME: &str = "axonflow";
+pub(crate) const MCP_SERVER_NAME: &str = "axonflow";
 
 /// Our MCP server entry.
 #[derive(Debug, Clone, PartialEq)]
@@ -104,7 +104,7 @@ pub fn remove(path: &Path, text: &str, removal: &Removal) -> Result<String> {
 
 /// [`remove`], taking out only those of `removal.trust_keys` that hold one of
 /// `trust_hashes` (every one when it is empty): the others are the user's now.
-pub fn remove_owned(
+pub(crate) fn remove_owned(
     path: &Path,
     text: &str,
     removal: &Removal,
@@ -568,7 +568,7 @@ fn remove_entries(doc: &mut DocumentMut, removal: &Removal) {
 }
 
 /// The trusted hash recorded for `key`, if any.
-pub fn trusted_hash(text: &str, key: &str) -> Option<String> {
+pub(crate) fn trusted_hash(text: &str, key: &str) -> Option<String> {
     let doc: DocumentMut = text.parse().ok()?;
     doc.get("hooks")?
         .get("state")?
@@ -598,7 +598,7 @@ fn keys_holding(root: &Table, keys: &[String], hashes: &[String]) -> Vec<String>
 }
 
 /// Our MCP server's entry, if present: (url, http_headers_helper).
-pub fn mcp_entry(text: &str) -> Option<(Option<String>, Option<String>)> {
+pub(crate) fn mcp_entry(text: &str) -> Option<(Option<String>, Option<String>)> {
     let doc: DocumentMut = text.parse().ok()?;
     let server = doc.get("mcp_servers")?.get(MCP_SERVER_NAME)?;
     let field = |key: &str| server.get(key).and_then(Item::as_str).map(str::to_string);
