@@ -416,15 +416,7 @@ fn parse_settings_text(
     text: &str,
 ) -> Result<(toml_edit::DocumentMut, BTreeMap<String, String>), SettingsError> {
     let document: toml_edit::DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
-        let (line, column) = e
-            .span()
-            .map(|span| line_and_column(text, span.start))
-            .unwrap_or((1, 1));
-        SettingsError::new(format!(
-            "{} is not valid TOML (line {line}, column {column}: {})",
-            path.display(),
-            crate::text::single_line(e.message())
-        ))
+        SettingsError::new(crate::text::toml_error(path, text, &e))
     })?;
     let mut values = BTreeMap::new();
     for key in KNOWN_KEYS {
@@ -486,20 +478,6 @@ fn check_private(
     Ok(())
 }
 
-fn line_and_column(text: &str, byte_offset: usize) -> (usize, usize) {
-    let before = &text.as_bytes()[..byte_offset.min(text.len())];
-    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    let line_start = before
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |i| i + 1);
-    let column = String::from_utf8_lossy(&before[line_start..])
-        .chars()
-        .count()
-        + 1;
-    (line, column)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -538,11 +516,5 @@ mod tests {
         assert!(parse_timeout("0", "x").is_err());
         assert!(parse_timeout("-1", "x").is_err());
         assert!(parse_timeout("1.5", "x").is_err());
-    }
-
-    #[test]
-    fn line_and_column_count_from_one() {
-        assert_eq!(line_and_column("a\nbc\n", 3), (2, 2));
-        assert_eq!(line_and_column("", 0), (1, 1));
     }
 }

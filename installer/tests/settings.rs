@@ -162,16 +162,16 @@ fn the_dry_run_shows_each_setting_and_where_it_comes_from() {
     env.set("AXONFLOW_FAIL_MODE", "closed");
     let run = env.ok(&["install", "-y", "--dry-run", "--timeout", "20"]);
     let expected = format!(
-        "Settings for {} (and where each comes from):\n\
+        "\nSettings for {} (and where each comes from):\n\
          \x20 endpoint      {SILENT_AGENT}  (from axonflow.toml)\n\
          \x20 auth          set  (from axonflow.toml)\n\
          \x20 timeout       20 s  (from --timeout)\n\
          \x20 fail_mode     closed  (from AXONFLOW_FAIL_MODE)\n\
          \x20 output_mode   alert  (from axonflow.toml)\n\
-         \x20 license_token none  (default)\n\n",
+         \x20 license_token none  (default)\n",
         path.display()
     );
-    assert!(run.stdout.starts_with(&expected), "{}", run.stdout);
+    assert!(run.stdout.ends_with(&expected), "{}", run.stdout);
 
     let json = env.ok(&["install", "-y", "--dry-run", "--json"]);
     let _: Value = serde_json::from_str(&json.stdout).expect("--json stays one JSON value");

@@ -14,7 +14,6 @@ use axonflow_codex_hook::event::Event;
 use axonflow_codex_hook::host_env::HostEnv;
 use axonflow_codex_hook::settings::{FailMode, OutputMode};
 use axonflow_codex_hook::vars;
-use serde_json::json;
 
 pub use settings::{FailModeFlag, OutputModeFlag};
 
@@ -25,6 +24,7 @@ use crate::codex::codex_cli;
 use crate::codex::hooks_json::OurHook;
 use crate::codex::paths::{self, CodexPaths, Scope};
 use crate::codex::skills;
+use crate::edit::plan::Preview;
 use crate::error::{CommandError, Result};
 use crate::state::fsio;
 use crate::state::receipt::Receipt;
@@ -108,9 +108,13 @@ pub struct InstallOptions {
     /// Do not add [mcp_servers.axonflow] to config.toml
     #[arg(long)]
     pub no_mcp: bool,
-    /// Print the unified diff of every file it would touch; write nothing (and probe no agent)
+    /// Print a summary and the unified diff of every file it would touch; write nothing (and
+    /// probe no agent)
     #[arg(long)]
     pub dry_run: bool,
+    /// With --dry-run: show each skill's whole text, not one line per skill
+    #[arg(long, requires = "dry_run")]
+    pub verbose: bool,
     /// Fail (exit 1, nothing written) unless the agent answers a harmless policy check
     #[arg(long)]
     pub require_agent: bool,
@@ -301,7 +305,7 @@ fn verify_trust(
     }
 }
 
-/// Shows what would change (and where each setting comes from); writes nothing.
+/// Shows what would change, then each setting and where it comes from; writes nothing.
 fn dry_run(
     options: &InstallOptions,
     paths: &CodexPaths,
@@ -321,20 +325,27 @@ fn dry_run(
         Some(preview.to_bytes()),
         0o600,
     );
-    if !options.json {
-        println!(
-            "Settings for {} (and where each comes from):\n{}",
-            paths.settings.display(),
-            settings.describe()
-        );
-    }
     if planned.plan.is_empty() && !options.json {
         println!(
             "Already installed in {}; nothing would change.",
             paths.home.display()
         );
     } else {
-        planned.plan.print_dry_run(options.json, &paths.settings);
+        let preview = Preview {
+            user_files: vec![&paths.config_toml, &paths.hooks_json],
+            entries: std::mem::take(&mut planned.entries),
+            brief_under: Some(&paths.skills),
+            verbose: options.verbose,
+            secret_file: &paths.settings,
+        };
+        planned.plan.print_preview(&preview, options.json);
+    }
+    if !options.json {
+        print!(
+            "\nSettings for {} (and where each comes from):\n{}",
+            paths.settings.display(),
+            settings.describe()
+        );
     }
     Ok(())
 }
@@ -347,6 +358,7 @@ fn write(paths: &CodexPaths, planned: &Planned, cleanup: &mut RefusalCleanup) ->
         plan,
         receipt,
         old_receipt,
+        ..
     } = planned;
     if plan.is_empty() {
         return Ok(false);
@@ -524,94 +536,114 @@ fn report(
     outcome: &Outcome<'_>,
     env: &HostEnv,
 ) {
-    let Outcome {
-        changed,
-        trust,
-        not_live,
-    } = *outcome;
     let codex = codex_cli::find(env);
-    let codex_version = codex.as_deref().and_then(codex_cli::version);
-    if options.json {
-        let summary = json!({
-            "changed": changed,
-            "codex_home": paths.home,
-            "codex": codex_version,
-            "hook_binary": paths.hook_binary,
-            "hooks_json": paths.hooks_json,
-            "matcher": matcher(&options.govern),
-            "governed": governed_names(ours),
-            "output_mode": answers.output_mode.as_str(),
-            "trust": trust,
-            "mcp_server": !options.no_mcp,
-            "skills": !options.no_skills,
-            "settings": paths.settings,
-            "endpoint": answers.endpoint,
-            "fail_mode": answers.fail_mode.as_str(),
-            "agent": match not_live {
-                None => json!({"live": true}),
-                Some(reason) => json!({"live": false, "reason": reason}),
-            },
-        });
-        println!("{summary}");
-        return;
+    let report = InstallReport {
+        changed: outcome.changed,
+        codex_home: paths.home.clone(),
+        codex: codex.as_deref().and_then(codex_cli::version),
+        hook_binary: paths.hook_binary.clone(),
+        hooks_json: paths.hooks_json.clone(),
+        matcher: matcher(&options.govern),
+        governed: governed_names(ours),
+        output_mode: answers.output_mode.as_str(),
+        trust: outcome.trust.to_string(),
+        mcp_server: !options.no_mcp,
+        skills: !options.no_skills,
+        settings: paths.settings.clone(),
+        endpoint: answers.endpoint.clone(),
+        fail_mode: answers.fail_mode.as_str(),
+        agent: AgentState {
+            live: outcome.not_live.is_none(),
+            reason: outcome.not_live.map(str::to_string),
+        },
+        events: ours
+            .iter()
+            .map(|h| format!("{} ({})", h.event.json_name(), scope_of(h)))
+            .collect(),
+        config_toml: paths.config_toml.clone(),
+        skills_dir: paths.skills.clone(),
+    };
+    crate::ui::printer::Printer::new(options.json).report(&report);
+}
+
+/// What install did: `--json` serialises it, people read its `Display`.
+#[derive(Debug, serde::Serialize)]
+struct InstallReport {
+    changed: bool,
+    codex_home: PathBuf,
+    codex: Option<String>,
+    hook_binary: PathBuf,
+    hooks_json: PathBuf,
+    matcher: String,
+    governed: Vec<&'static str>,
+    output_mode: &'static str,
+    trust: String,
+    mcp_server: bool,
+    skills: bool,
+    settings: PathBuf,
+    endpoint: String,
+    fail_mode: &'static str,
+    agent: AgentState,
+    /// Each of our groups with its scope, for people.
+    #[serde(skip)]
+    events: Vec<String>,
+    #[serde(skip)]
+    config_toml: PathBuf,
+    #[serde(skip)]
+    skills_dir: PathBuf,
+}
+
+#[derive(Debug, serde::Serialize)]
+struct AgentState {
+    live: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+}
+
+impl std::fmt::Display for InstallReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let home = self.codex_home.display();
+        if self.changed {
+            writeln!(f, "Installed AxonFlow governance for Codex in {home}")?;
+        } else {
+            writeln!(
+                f,
+                "AxonFlow governance is already installed in {home}; nothing changed."
+            )?;
+        }
+        let codex = self.codex.as_deref();
+        let codex = codex.unwrap_or("not found on PATH (the hooks work once Codex is installed)");
+        writeln!(f, "  codex     {codex}")?;
+        writeln!(f, "  hook      {}", self.hook_binary.display())?;
+        let (hooks, events) = (self.hooks_json.display(), self.events.join(", "));
+        writeln!(f, "  hooks     {hooks} ({events})")?;
+        writeln!(f, "  governs   {}", self.governed.join(", "))?;
+        writeln!(f, "  trust     {}", self.trust)?;
+        if self.mcp_server {
+            let config = self.config_toml.display();
+            writeln!(f, "  mcp       [mcp_servers.axonflow] in {config}")?;
+        }
+        if self.skills {
+            let (count, dir) = (skills::SKILLS.len(), self.skills_dir.display());
+            writeln!(f, "  skills    {count} in {dir}")?;
+        }
+        writeln!(
+            f,
+            "  settings  {} (endpoint {}, fail_mode {}, output_mode {})",
+            self.settings.display(),
+            self.endpoint,
+            self.fail_mode,
+            self.output_mode
+        )?;
+        match &self.agent.reason {
+            None => writeln!(f, "  agent     answering at {}", self.endpoint)?,
+            Some(reason) => writeln!(f, "  agent     NOT LIVE: {reason}")?,
+        }
+        if self.changed {
+            writeln!(f, "The next Codex session picks the hooks up (a session already open keeps what it started with).")?;
+        }
+        write!(f, "Next: axonflow-codex doctor")
     }
-    if !changed {
-        println!(
-            "AxonFlow governance is already installed in {}; nothing changed.",
-            paths.home.display()
-        );
-    } else {
-        println!(
-            "Installed AxonFlow governance for Codex in {}",
-            paths.home.display()
-        );
-    }
-    println!(
-        "  codex     {}",
-        codex_version
-            .as_deref()
-            .unwrap_or("not found on PATH (the hooks work once Codex is installed)")
-    );
-    println!("  hook      {}", paths.hook_binary.display());
-    let events: Vec<String> = ours
-        .iter()
-        .map(|h| format!("{} ({})", h.event.json_name(), scope_of(h)))
-        .collect();
-    println!(
-        "  hooks     {} ({})",
-        paths.hooks_json.display(),
-        events.join(", ")
-    );
-    println!("  governs   {}", governed_names(ours).join(", "));
-    println!("  trust     {trust}");
-    if !options.no_mcp {
-        println!(
-            "  mcp       [mcp_servers.axonflow] in {}",
-            paths.config_toml.display()
-        );
-    }
-    if !options.no_skills {
-        println!(
-            "  skills    {} in {}",
-            skills::SKILLS.len(),
-            paths.skills.display()
-        );
-    }
-    println!(
-        "  settings  {} (endpoint {}, fail_mode {}, output_mode {})",
-        paths.settings.display(),
-        answers.endpoint,
-        answers.fail_mode.as_str(),
-        answers.output_mode.as_str()
-    );
-    match not_live {
-        None => println!("  agent     answering at {}", answers.endpoint),
-        Some(reason) => println!("  agent     NOT LIVE: {reason}"),
-    }
-    if changed {
-        println!("The next Codex session picks the hooks up (a session already open keeps what it started with).");
-    }
-    println!("Next: axonflow-codex doctor");
 }
 
 /// The `--govern` names our groups cover, in the flag's order.

@@ -119,6 +119,8 @@ impl Hooks {
 /// What to write, and the receipt that will describe the result.
 pub(super) struct Planned {
     pub(super) plan: Plan,
+    /// What the run adds to the user's files or replaces there, for the dry run's summary.
+    pub(super) entries: Vec<String>,
     pub(super) receipt: Receipt,
     pub(super) old_receipt: Option<Receipt>,
 }
@@ -193,6 +195,7 @@ pub(super) fn plan(
     .apply(inputs.old_receipt.clone().unwrap_or_default());
     Ok(Planned {
         plan,
+        entries: dry_run_entries(&config_merged, &hooks.ours, &inputs.hooks_text),
         receipt,
         old_receipt: inputs.old_receipt,
     })
@@ -267,6 +270,30 @@ impl Planned {
             self.receipt.registration_expires_at = registration.expires_at.clone();
         }
     }
+}
+
+/// The dry run's list of what install adds to the user's files or replaces there.
+fn dry_run_entries(
+    config: &config_toml::Merged,
+    ours: &[OurHook],
+    hooks_before: &str,
+) -> Vec<String> {
+    let mut entries: Vec<String> = config
+        .changes
+        .iter()
+        .map(|c| format!("config.toml: {c}"))
+        .collect();
+    for hook in ours {
+        let event = hook.event.json_name();
+        match hooks_json::current_hook(hooks_before, hook.event, &hook.command) {
+            None => entries.push(format!("hooks.json: our {event} group added")),
+            Some((_, current)) if current != *hook => {
+                entries.push(format!("hooks.json: our {event} group updated"))
+            }
+            Some(_) => {}
+        }
+    }
+    entries
 }
 
 fn union<T: Clone + PartialEq>(a: &[T], b: &[T]) -> Vec<T> {
