@@ -4,7 +4,6 @@ use std::path::{Path, PathBuf};
 
 use axonflow_codex_hook::host_env::HostEnv;
 use axonflow_codex_hook::settings::{self as hook_settings, FailMode, OutputMode};
-use serde_json::json;
 use toml_edit::DocumentMut;
 
 use crate::agent::registration;
@@ -1075,91 +1074,111 @@ fn report(
     outcome: &Outcome<'_>,
     env: &HostEnv,
 ) {
-    let Outcome {
-        changed,
-        trust,
-        not_live,
-    } = *outcome;
     let codex = codex_cli::find(env);
-    let codex_version = codex.as_deref().and_then(codex_cli::version);
-    if options.json {
-        let summary = json!({
-            "changed": changed,
-            "codex_home": paths.home,
-            "codex": codex_version,
-            "hook_binary": paths.hook_binary,
-            "hooks_json": paths.hooks_json,
-            "matcher": matcher(&options.govern),
-            "governed": governed_names(ours),
-            "output_mode": answers.output_mode.as_str(),
-            "trust": trust,
-            "mcp_server": !options.no_mcp,
-            "skills": !options.no_skills,
-            "settings": paths.settings,
-            "endpoint": answers.endpoint,
-            "fail_mode": answers.fail_mode.as_str(),
-            "agent": match not_live {
-                None => json!({"live": true}),
-                Some(reason) => json!({"live": false, "reason": reason}),
-            },
-        });
-        println!("{summary}");
-        return;
+    let report = InstallReport {
+        changed: outcome.changed,
+        codex_home: paths.home.clone(),
+        codex: codex.as_deref().and_then(codex_cli::version),
+        hook_binary: paths.hook_binary.clone(),
+        hooks_json: paths.hooks_json.clone(),
+        matcher: matcher(&options.govern),
+        governed: governed_names(ours),
+        output_mode: answers.output_mode.as_str(),
+        trust: outcome.trust.to_string(),
+        mcp_server: !options.no_mcp,
+        skills: !options.no_skills,
+        settings: paths.settings.clone(),
+        endpoint: answers.endpoint.clone(),
+        fail_mode: answers.fail_mode.as_str(),
+        agent: AgentState {
+            live: outcome.not_live.is_none(),
+            reason: outcome.not_live.map(str::to_string),
+        },
+        events: ours
+            .iter()
+            .map(|h| format!("{} ({})", h.event.json_name(), scope_of(h)))
+            .collect(),
+        config_toml: paths.config_toml.clone(),
+        skills_dir: paths.skills.clone(),
+    };
+    crate::ui::printer::Printer::new(options.json).report(&report);
+}
+
+/// What install did: `--json` serialises it, people read its `Display`.
+#[derive(Debug, serde::Serialize)]
+struct InstallReport {
+    changed: bool,
+    codex_home: PathBuf,
+    codex: Option<String>,
+    hook_binary: PathBuf,
+    hooks_json: PathBuf,
+    matcher: String,
+    governed: Vec<&'static str>,
+    output_mode: &'static str,
+    trust: String,
+    mcp_server: bool,
+    skills: bool,
+    settings: PathBuf,
+    endpoint: String,
+    fail_mode: &'static str,
+    agent: AgentState,
+    /// Each of our groups with its scope, for people.
+    #[serde(skip)]
+    events: Vec<String>,
+    #[serde(skip)]
+    config_toml: PathBuf,
+    #[serde(skip)]
+    skills_dir: PathBuf,
+}
+
+#[derive(Debug, serde::Serialize)]
+struct AgentState {
+    live: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+}
+
+impl std::fmt::Display for InstallReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let home = self.codex_home.display();
+        if self.changed {
+            writeln!(f, "Installed AxonFlow governance for Codex in {home}")?;
+        } else {
+            writeln!(
+                f,
+                "AxonFlow governance is already installed in {home}; nothing changed."
+            )?;
+        }
+        let codex = self.codex.as_deref();
+        let codex = codex.unwrap_or("not found on PATH (the hooks work once Codex is installed)");
+        writeln!(f, "  codex     {codex}")?;
+        writeln!(f, "  hook      {}", self.hook_binary.display())?;
+        let (hooks, events) = (self.hooks_json.display(), self.events.join(", "));
+        writeln!(f, "  hooks     {hooks} ({events})")?;
+        writeln!(f, "  governs   {}", self.governed.join(", "))?;
+        writeln!(f, "  trust     {}", self.trust)?;
+        if self.mcp_server {
+            let config = self.config_toml.display();
+            writeln!(f, "  mcp       [mcp_servers.axonflow] in {config}")?;
+        }
+        if self.skills {
+            let (count, dir) = (skills::SKILLS.len(), self.skills_dir.display());
+            writeln!(f, "  skills    {count} in {dir}")?;
+        }
+        writeln!(
+            f,
+            "  settings  {} (endpoint {}, fail_mode {}, output_mode {})",
+            self.settings.display(),
+            self.endpoint,
+            self.fail_mode,
+            self.output_mode
+        )?;
+        match &self.agent.reason {
+            None => writeln!(f, "  agent     answering at {}", self.endpoint)?,
+            Some(reason) => writeln!(f, "  agent     NOT LIVE: {reason}")?,
+        }
+        write!(f, "Next: axonflow-codex doctor")
     }
-    if !changed {
-        println!(
-            "AxonFlow governance is already installed in {}; nothing changed.",
-            paths.home.display()
-        );
-    } else {
-        println!(
-            "Installed AxonFlow governance for Codex in {}",
-            paths.home.display()
-        );
-    }
-    println!(
-        "  codex     {}",
-        codex_version
-            .as_deref()
-            .unwrap_or("not found on PATH (the hooks work once Codex is installed)")
-    );
-    println!("  hook      {}", paths.hook_binary.display());
-    let events: Vec<String> = ours
-        .iter()
-        .map(|h| format!("{} ({})", h.event.json_name(), scope_of(h)))
-        .collect();
-    println!(
-        "  hooks     {} ({})",
-        paths.hooks_json.display(),
-        events.join(", ")
-    );
-    println!("  governs   {}", governed_names(ours).join(", "));
-    println!("  trust     {trust}");
-    if !options.no_mcp {
-        println!(
-            "  mcp       [mcp_servers.axonflow] in {}",
-            paths.config_toml.display()
-        );
-    }
-    if !options.no_skills {
-        println!(
-            "  skills    {} in {}",
-            skills::SKILLS.len(),
-            paths.skills.display()
-        );
-    }
-    println!(
-        "  settings  {} (endpoint {}, fail_mode {}, output_mode {})",
-        paths.settings.display(),
-        answers.endpoint,
-        answers.fail_mode.as_str(),
-        answers.output_mode.as_str()
-    );
-    match not_live {
-        None => println!("  agent     answering at {}", answers.endpoint),
-        Some(reason) => println!("  agent     NOT LIVE: {reason}"),
-    }
-    println!("Next: axonflow-codex doctor");
 }
 
 /// The `--govern` names our groups cover, in the flag's order.

@@ -18,7 +18,7 @@ use crate::edit::toml_spans::{
 };
 use crate::error::{CommandError, Result};
 
-pub const MCP_SERVER_NAME: &str = "axonflow";
+pub(crate) const MCP_SERVER_NAME: &str = "axonflow";
 
 /// Our MCP server entry.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,7 +39,6 @@ pub struct TrustEntry {
 pub struct Merged {
     pub text: String,
     pub created_mcp_servers: bool,
-    pub replaced_existing_server: bool,
     pub created_hooks: bool,
     pub created_hooks_state: bool,
     /// What the merge adds or replaces, one line each (the dry run's summary).
@@ -105,7 +104,7 @@ pub fn remove(path: &Path, text: &str, removal: &Removal) -> Result<String> {
 
 /// [`remove`], taking out only those of `removal.trust_keys` that hold one of
 /// `trust_hashes` (every one when it is empty): the others are the user's now.
-pub fn remove_owned(
+pub(crate) fn remove_owned(
     path: &Path,
     text: &str,
     removal: &Removal,
@@ -269,7 +268,6 @@ impl<'t> Additions<'t> {
         };
         self.splices.push(Splice::replace(first, block));
         self.splices.extend(ranges.map(Splice::cut));
-        self.merged.replaced_existing_server = true;
         self.merged
             .changes
             .push("[mcp_servers.axonflow] replaced in place (it held another entry)".into());
@@ -283,7 +281,6 @@ impl<'t> Additions<'t> {
         }
         let span = spanned(old.span(), "`mcp_servers.axonflow`")?;
         self.splices.push(Splice::replace(span, inline_mcp(entry)));
-        self.merged.replaced_existing_server = true;
         self.merged
             .changes
             .push("mcp_servers.axonflow replaced in place (it held another entry)".into());
@@ -571,7 +568,7 @@ fn remove_entries(doc: &mut DocumentMut, removal: &Removal) {
 }
 
 /// The trusted hash recorded for `key`, if any.
-pub fn trusted_hash(text: &str, key: &str) -> Option<String> {
+pub(crate) fn trusted_hash(text: &str, key: &str) -> Option<String> {
     let doc: DocumentMut = text.parse().ok()?;
     doc.get("hooks")?
         .get("state")?
@@ -601,7 +598,7 @@ fn keys_holding(root: &Table, keys: &[String], hashes: &[String]) -> Vec<String>
 }
 
 /// Our MCP server's entry, if present: (url, http_headers_helper).
-pub fn mcp_entry(text: &str) -> Option<(Option<String>, Option<String>)> {
+pub(crate) fn mcp_entry(text: &str) -> Option<(Option<String>, Option<String>)> {
     let doc: DocumentMut = text.parse().ok()?;
     let server = doc.get("mcp_servers")?.get(MCP_SERVER_NAME)?;
     let field = |key: &str| server.get(key).and_then(Item::as_str).map(str::to_string);
@@ -710,7 +707,13 @@ mod tests {
         let old =
             "mcp_servers = { axonflow = { url = \"https://old\" }, pg = { command = \"npx\" } }\n";
         let merged = install(old);
-        assert!(merged.replaced_existing_server);
+        assert!(
+            merged
+                .changes
+                .contains(&"mcp_servers.axonflow replaced in place (it held another entry)".into()),
+            "{:?}",
+            merged.changes
+        );
         assert!(merged.text.starts_with("mcp_servers = { axonflow = { url = \"http://localhost:8080/api/v1/mcp-server\", http_headers_helper = \"/h/bin/axonflow-codex-hook mcp-headers\" }, pg = { command = \"npx\" } }\n"), "{}", merged.text);
         let removed = remove(Path::new(PATH), &merged.text, &removal(&merged)).unwrap();
         assert!(
@@ -786,7 +789,13 @@ mod tests {
     fn an_older_server_is_taken_over_in_place() {
         let old = "[mcp_servers.axonflow] # old plugin\nurl = \"https://old\"\nenabled = true\n\n# headers\n[mcp_servers.axonflow.http_headers]\nAuthorization = \"Basic x\"\n[profiles.p]\nmodel = \"o3\"\n";
         let merged = merge(Path::new(PATH), old, Some(&entry()), &[]).unwrap();
-        assert!(merged.replaced_existing_server);
+        assert!(
+            merged.changes.contains(
+                &"[mcp_servers.axonflow] replaced in place (it held another entry)".into()
+            ),
+            "{:?}",
+            merged.changes
+        );
         let block = &ours("\n")[..ours("\n").find("\n\n").unwrap() + 1];
         assert_eq!(
             merged.text,
