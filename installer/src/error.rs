@@ -107,7 +107,7 @@ impl CommandError {
 
 /// The cause of a failed network or file operation, in plain words: the error's chain is
 /// searched for what ureq or the OS reported, and `timeout` is the bound the request had.
-pub fn plain_cause(error: &(dyn std::error::Error + 'static), timeout: Duration) -> String {
+pub(crate) fn plain_cause(error: &(dyn std::error::Error + 'static), timeout: Duration) -> String {
     let mut current = Some(error);
     let mut innermost = error;
     while let Some(error) = current {

@@ -12,6 +12,7 @@ use axonflow_codex_hook::event::Event;
 use axonflow_codex_hook::host_env::HostEnv;
 use axonflow_codex_hook::settings::{FailMode, Settings};
 use axonflow_codex_hook::state::{self, StateDir};
+use axonflow_codex_hook::vars;
 use serde_json::{json, Value};
 
 use super::local::{current_throttle, throttle_row};
@@ -469,7 +470,7 @@ fn run_hook(binary: &Path, env: &HostEnv) -> std::result::Result<std::process::O
         .arg(Event::PreToolUse.subcommand())
         .env_clear()
         .envs(env_pairs(env))
-        .env("AXONFLOW_FAIL_MODE", "closed")
+        .env(vars::FAIL_MODE, "closed")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -506,16 +507,16 @@ fn env_pairs(env: &HostEnv) -> Vec<(String, String)> {
     [
         "HOME",
         "PATH",
-        "CODEX_HOME",
-        "XDG_CACHE_HOME",
-        "AXONFLOW_ENDPOINT",
-        "AXONFLOW_AUTH",
-        "AXONFLOW_TIMEOUT_SECONDS",
-        "AXONFLOW_LICENSE_TOKEN",
-        "AXONFLOW_USER_TOKEN",
-        "AXONFLOW_FAIL_MODE",
-        "AXONFLOW_CODEX_CONFIG",
-        "AXONFLOW_CONFIG_DIR",
+        vars::CODEX_HOME,
+        vars::XDG_CACHE_HOME,
+        vars::ENDPOINT,
+        vars::AUTH,
+        vars::TIMEOUT_SECONDS,
+        vars::LICENSE_TOKEN,
+        vars::USER_TOKEN,
+        vars::FAIL_MODE,
+        vars::CODEX_CONFIG,
+        vars::CONFIG_DIR,
     ]
     .iter()
     .filter_map(|k| env.var(k).map(|v| (k.to_string(), v.to_string())))
