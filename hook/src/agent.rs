@@ -16,6 +16,20 @@ use serde_json::{json, Value};
 
 use crate::settings::{Secret, Settings};
 
+/// Side requests (audits) get at most this long.
+pub const SIDE_REQUEST_SECONDS: u64 = 3;
+
+/// `policies_evaluated` as a plain integer, 0 when absent or not a number.
+pub fn policies_evaluated(result: &serde_json::Map<String, Value>) -> i64 {
+    match result.get("policies_evaluated") {
+        Some(Value::Number(n)) => n
+            .as_i64()
+            .or_else(|| n.as_f64().map(|f| f as i64))
+            .unwrap_or(0),
+        _ => 0,
+    }
+}
+
 /// Caps a response body we read whole. A policy decision is a few hundred bytes; a redacted
 /// copy of a scanned output can be as large as the output, so callers scale the cap.
 pub const DEFAULT_BODY_LIMIT: u64 = 1024 * 1024;

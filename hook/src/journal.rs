@@ -69,7 +69,7 @@ pub fn note(decision: &'static str, reason: impl Into<String>) {
 pub fn note_result(decision: &'static str, reason: impl Into<String>, result: &Map<String, Value>) {
     note(decision, reason);
     let decision_id = crate::text::json_as_text(result.get("decision_id"));
-    let policies = crate::pre_tool_use::policies_evaluated(result);
+    let policies = crate::agent::policies_evaluated(result);
     NOTE.with(|n| {
         let mut n = n.borrow_mut();
         n.decision_id = decision_id;

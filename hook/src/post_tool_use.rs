@@ -8,15 +8,13 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::agent::{self, AgentClient, Reply};
+use crate::agent::{self, policies_evaluated, AgentClient, Reply, SIDE_REQUEST_SECONDS};
 use crate::envelope::Envelope;
 use crate::event::Event;
 use crate::host_env::HostEnv;
 use crate::journal;
 use crate::payload::{Payload, ToolKind};
-use crate::pre_tool_use::{
-    decision_context, policies_evaluated, start_auth_failure_cooldown, SIDE_REQUEST_SECONDS,
-};
+use crate::pre_tool_use::{decision_context, start_auth_failure_cooldown};
 use crate::settings::{FailMode, OutputMode, Settings};
 use crate::spool::{self, Spool};
 use crate::state::{self, StateDir};

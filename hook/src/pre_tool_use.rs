@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::{json, Map, Value};
 
-use crate::agent::{self, AgentClient, Reply};
+use crate::agent::{self, policies_evaluated, AgentClient, Reply, SIDE_REQUEST_SECONDS};
 use crate::envelope::Envelope;
 use crate::event::Event;
 use crate::host_env::HostEnv;
@@ -17,9 +17,6 @@ use crate::state::{self, StateDir};
 use crate::text::json_as_text;
 use crate::tokens::USER_TOKEN_HINT;
 use crate::HookOutcome;
-
-/// Side requests (the blocked-attempt audit) get at most this long.
-pub const SIDE_REQUEST_SECONDS: u64 = 3;
 
 pub fn run(stdin: &[u8], env: &HostEnv) -> HookOutcome {
     run_parsed(Payload::parse(stdin), env)
@@ -266,17 +263,6 @@ fn violation(result: &Map<String, Value>, cx: &Context<'_>) -> HookOutcome {
     );
     let _ = audit.join();
     HookOutcome::block(line)
-}
-
-/// `policies_evaluated` as a plain integer, 0 when absent or not a number.
-pub fn policies_evaluated(result: &Map<String, Value>) -> i64 {
-    match result.get("policies_evaluated") {
-        Some(Value::Number(n)) => n
-            .as_i64()
-            .or_else(|| n.as_f64().map(|f| f as i64))
-            .unwrap_or(0),
-        _ => 0,
-    }
 }
 
 /// ` [decision: <id>, risk: <level>, override …]`, only when the decision has an id.

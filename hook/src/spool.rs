@@ -274,9 +274,7 @@ impl Spool {
             }
             let reply = client.post_body(
                 record.body.as_bytes(),
-                remaining.min(Duration::from_secs(
-                    crate::pre_tool_use::SIDE_REQUEST_SECONDS,
-                )),
+                remaining.min(Duration::from_secs(crate::agent::SIDE_REQUEST_SECONDS)),
                 agent::DEFAULT_BODY_LIMIT,
             );
             if !delivered(&reply) {
@@ -360,7 +358,7 @@ pub fn send_audit(client: &AgentClient, spool: Option<&Spool>, body: Vec<u8>, ti
 pub fn deliver_after_contact(client: &AgentClient, spool: Option<&Spool>, reply: &Reply) {
     if let Some(spool) = spool.filter(|s| s.has_pending()) {
         if delivered(reply) {
-            let budget = Duration::from_secs(crate::pre_tool_use::SIDE_REQUEST_SECONDS);
+            let budget = Duration::from_secs(crate::agent::SIDE_REQUEST_SECONDS);
             let _ = spool.deliver(client, budget, RECORDS_PER_HOOK_RUN, |_, _| {});
         }
     }

@@ -5,11 +5,12 @@
 use serde_json::{json, Value};
 
 use crate::agent;
+use crate::agent::policies_evaluated;
 use crate::event::Event;
 use crate::host_env::HostEnv;
 use crate::journal;
 use crate::post_tool_use::take_redaction;
-use crate::pre_tool_use::{governed_result, policies_evaluated, unchecked, Gate};
+use crate::pre_tool_use::{governed_result, unchecked, Gate};
 use crate::text::json_as_text;
 use crate::HookOutcome;
 

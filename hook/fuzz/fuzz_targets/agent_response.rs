@@ -1,7 +1,7 @@
 //! Bytes as an agent's reply: a status, an optional `Retry-After` and a body, fed to the
 //! public helpers the decision tables are made of (`HttpReply::json`, `agent::rpc_error`,
 //! `agent::tool_result`, `Envelope::detect` / `deadline` / `handle`,
-//! `pre_tool_use::policies_evaluated`) and `text::single_line` on every text that can reach
+//! `agent::policies_evaluated`) and `text::single_line` on every text that can reach
 //! stderr. No panic, and every line the hooks could print is one line.
 //!
 //! Input layout: 2 bytes status (big-endian, folded into 100..=599); 1 byte n: 0xff = no
@@ -9,9 +9,8 @@
 //! of `Retry-After` (lossy UTF-8); the rest is the body.
 #![no_main]
 
-use axonflow_codex_hook::agent::{self, HttpReply};
+use axonflow_codex_hook::agent::{self, policies_evaluated, HttpReply};
 use axonflow_codex_hook::envelope::Envelope;
-use axonflow_codex_hook::pre_tool_use::policies_evaluated;
 use axonflow_codex_hook::state::StateDir;
 use axonflow_codex_hook::text::{json_as_text, single_line};
 use libfuzzer_sys::fuzz_target;

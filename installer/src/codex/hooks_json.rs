@@ -214,7 +214,7 @@ pub fn remove(
 
 /// Our group for `event` as it now stands in the file (found by command), with its index:
 /// what Codex will hash when it decides whether to trust it.
-pub fn current_hook(text: &str, event: Event, command: &str) -> Option<(usize, OurHook)> {
+pub(crate) fn current_hook(text: &str, event: Event, command: &str) -> Option<(usize, OurHook)> {
     let index = find(text, event, command)?;
     let value: Value = serde_json::from_str(text).ok()?;
     let group = &value["hooks"][event.json_name()][index];

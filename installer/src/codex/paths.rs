@@ -7,13 +7,13 @@ use axonflow_codex_hook::host_env::HostEnv;
 
 use crate::error::{CommandError, Result};
 
-pub const INSTALLER_BINARY_NAME: &str = if cfg!(windows) {
+pub(crate) const INSTALLER_BINARY_NAME: &str = if cfg!(windows) {
     "axonflow-codex.exe"
 } else {
     "axonflow-codex"
 };
 
-pub const HOOK_BINARY_NAME: &str = if cfg!(windows) {
+pub(crate) const HOOK_BINARY_NAME: &str = if cfg!(windows) {
     "axonflow-codex-hook.exe"
 } else {
     "axonflow-codex-hook"
@@ -31,12 +31,12 @@ pub enum Scope {
 
 /// Codex's system (managed) configuration directory; `AXONFLOW_CODEX_SYSTEM_DIR` points it
 /// elsewhere (packaging, tests).
-pub fn system_dir(env: &HostEnv) -> PathBuf {
+pub(crate) fn system_dir(env: &HostEnv) -> PathBuf {
     PathBuf::from(env.var("AXONFLOW_CODEX_SYSTEM_DIR").unwrap_or("/etc/codex"))
 }
 
 #[derive(Debug, Clone)]
-pub struct CodexPaths {
+pub(crate) struct CodexPaths {
     /// `$CODEX_HOME`, canonical (trust keys carry the real path).
     pub home: PathBuf,
     pub config_toml: PathBuf,
@@ -53,7 +53,7 @@ pub struct CodexPaths {
 impl CodexPaths {
     /// Finds `$CODEX_HOME` as Codex does. The default `~/.codex` is created when missing (a
     /// Codex that never ran); an explicit `CODEX_HOME` must exist.
-    pub fn resolve(env: &HostEnv, create_default: bool) -> Result<CodexPaths> {
+    pub(crate) fn resolve(env: &HostEnv, create_default: bool) -> Result<CodexPaths> {
         // The installer's own location says nothing about the Codex home.
         let env_without_exe = env.clone().without_current_exe();
         let home = codex_home::resolve(&env_without_exe).map_err(|e| {
@@ -68,7 +68,7 @@ impl CodexPaths {
     }
 
     /// The paths for a scope: the user's Codex home, or the system directory.
-    pub fn for_scope(env: &HostEnv, scope: Scope, create: bool) -> Result<CodexPaths> {
+    pub(crate) fn for_scope(env: &HostEnv, scope: Scope, create: bool) -> Result<CodexPaths> {
         match scope {
             Scope::User => CodexPaths::resolve(env, create),
             Scope::System => {
@@ -85,7 +85,7 @@ impl CodexPaths {
         }
     }
 
-    pub fn under(home: &Path) -> CodexPaths {
+    pub(crate) fn under(home: &Path) -> CodexPaths {
         let ours = home.join("axonflow");
         CodexPaths {
             config_toml: home.join("config.toml"),
@@ -102,7 +102,7 @@ impl CodexPaths {
 
     /// For a run that writes: the install lock (held until dropped), and what an earlier
     /// killed run left half-written removed. A dry run takes neither.
-    pub fn prepare_to_write(
+    pub(crate) fn prepare_to_write(
         &self,
         dry_run: bool,
     ) -> Result<Option<crate::state::fsio::InstallLock>> {
@@ -116,7 +116,7 @@ impl CodexPaths {
 
     /// Removes what a killed run may have left half-written (temporary files never renamed
     /// into place) from every directory we write.
-    pub fn clean_stale_temporaries(&self) {
+    pub(crate) fn clean_stale_temporaries(&self) {
         let mut dirs = vec![self.home.clone(), self.ours.clone(), self.backups.clone()];
         dirs.extend(self.hook_binary.parent().map(Path::to_path_buf));
         for file in [&self.config_toml, &self.hooks_json] {
@@ -135,7 +135,7 @@ impl CodexPaths {
     }
 
     /// The path Codex uses in trust keys for hooks.json: canonical, through a symlink.
-    pub fn hooks_json_trust_path(&self) -> PathBuf {
+    pub(crate) fn hooks_json_trust_path(&self) -> PathBuf {
         crate::state::fsio::write_target(&self.hooks_json)
     }
 }

@@ -56,7 +56,7 @@ pub fn hash(hook: &OurHook) -> String {
 
 /// What `codex app-server` says about one hook.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ListedHook {
+pub(crate) struct ListedHook {
     pub key: String,
     pub trust_status: String,
     pub current_hash: String,
@@ -89,7 +89,7 @@ pub(crate) fn list_hooks_of(codex: &Path, codex_home: &Path) -> Result<Vec<Liste
 }
 
 /// Asks the real Codex binary for its view of the hooks (`hooks/list`), bounded by `limit`.
-pub fn list_hooks(
+pub(crate) fn list_hooks(
     codex: &Path,
     codex_home: &Path,
     cwd: &Path,

@@ -243,7 +243,7 @@ pub fn check(options: &CheckOptions, env: &HostEnv) -> ExitCode {
         }
         println!(
             "policies evaluated: {}",
-            axonflow_codex_hook::pre_tool_use::policies_evaluated(&result)
+            axonflow_codex_hook::agent::policies_evaluated(&result)
         );
         let id = json_as_text(result.get("decision_id"));
         println!(

@@ -11,7 +11,7 @@ use crate::error::{CommandError, Result};
 /// The file a path really names: a symlink (a dotfile manager's) is followed, so we write
 /// its target and keep the link. A dangling link (or chain of links) names the file it would
 /// resolve to.
-pub fn write_target(path: &Path) -> PathBuf {
+pub(crate) fn write_target(path: &Path) -> PathBuf {
     if let Ok(real) = std::fs::canonicalize(path) {
         return real;
     }
@@ -31,7 +31,7 @@ pub fn write_target(path: &Path) -> PathBuf {
 /// Refuses a link whose target does not exist and whose target's directory does not either:
 /// install writes through a dangling link into a directory that exists, but does not create
 /// directories elsewhere on the user's behalf.
-pub fn check_link_target(path: &Path) -> Result<()> {
+pub(crate) fn check_link_target(path: &Path) -> Result<()> {
     let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
     if !is_link || path.exists() {
         return Ok(());
@@ -52,7 +52,7 @@ pub fn check_link_target(path: &Path) -> Result<()> {
 }
 
 /// A file's bytes, or `None` when it does not exist.
-pub fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
+pub(crate) fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
     match std::fs::read(path) {
         Ok(bytes) => Ok(Some(bytes)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
@@ -62,7 +62,7 @@ pub fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
 
 /// `bytes` as text; invalid UTF-8 is an error naming the file and the line and column of
 /// the first bad byte.
-pub fn utf8_text<'a>(path: &Path, bytes: &'a [u8]) -> Result<&'a str> {
+pub(crate) fn utf8_text<'a>(path: &Path, bytes: &'a [u8]) -> Result<&'a str> {
     std::str::from_utf8(bytes).map_err(|e| {
         let valid = &bytes[..e.valid_up_to()];
         let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
@@ -86,14 +86,14 @@ pub fn utf8_text<'a>(path: &Path, bytes: &'a [u8]) -> Result<&'a str> {
 /// Writes `contents` to `path` atomically: a temporary file in the same directory, flushed,
 /// then renamed over the target. Symlinks are followed (the link stays a link). An existing
 /// file keeps its permissions; a new one gets `new_mode`.
-pub fn write_atomic(path: &Path, contents: &[u8], new_mode: u32) -> Result<()> {
+pub(crate) fn write_atomic(path: &Path, contents: &[u8], new_mode: u32) -> Result<()> {
     let mode = existing_mode(&write_target(path)).unwrap_or(new_mode);
     write_atomic_with_mode(path, contents, mode)
 }
 
 /// [`write_atomic`], but the file ends up with exactly `mode` whatever it had: for a file
 /// that holds secrets, whose looser mode would make the hooks refuse it.
-pub fn write_atomic_with_mode(path: &Path, contents: &[u8], mode: u32) -> Result<()> {
+pub(crate) fn write_atomic_with_mode(path: &Path, contents: &[u8], mode: u32) -> Result<()> {
     let target = write_target(path);
     let dir = target.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| CommandError::io("create directory", dir, &e))?;
@@ -106,7 +106,7 @@ pub fn write_atomic_with_mode(path: &Path, contents: &[u8], mode: u32) -> Result
 
 /// Removes a file (a symlink's target is left alone: the link is removed; callers that wrote
 /// through a link pass its [`write_target`]). Missing is fine.
-pub fn remove_file(path: &Path) -> Result<()> {
+pub(crate) fn remove_file(path: &Path) -> Result<()> {
     crash_point(true).map_err(|e| CommandError::io("remove", path, &e))?;
     match std::fs::remove_file(path) {
         Ok(()) => Ok(()),
@@ -117,7 +117,7 @@ pub fn remove_file(path: &Path) -> Result<()> {
 
 /// A file's permission bits (following symlinks); `None` when it does not exist (or off Unix).
 #[cfg(unix)]
-pub fn existing_mode(path: &Path) -> Option<u32> {
+pub(crate) fn existing_mode(path: &Path) -> Option<u32> {
     use std::os::unix::fs::PermissionsExt as _;
     std::fs::metadata(path)
         .ok()
@@ -125,29 +125,29 @@ pub fn existing_mode(path: &Path) -> Option<u32> {
 }
 
 #[cfg(not(unix))]
-pub fn existing_mode(_path: &Path) -> Option<u32> {
+pub(crate) fn existing_mode(_path: &Path) -> Option<u32> {
     None
 }
 
 #[cfg(unix)]
-pub fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
+pub(crate) fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt as _;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
 }
 
 #[cfg(not(unix))]
-pub fn set_mode(_path: &Path, _mode: u32) -> std::io::Result<()> {
+pub(crate) fn set_mode(_path: &Path, _mode: u32) -> std::io::Result<()> {
     Ok(())
 }
 
 /// An exclusive lock on `<dir>/.lock`, held until dropped, so two installs (or an install
 /// and an uninstall) cannot interleave their writes.
-pub struct InstallLock {
+pub(crate) struct InstallLock {
     _file: File,
 }
 
 impl InstallLock {
-    pub fn acquire(dir: &Path) -> Result<InstallLock> {
+    pub(crate) fn acquire(dir: &Path) -> Result<InstallLock> {
         std::fs::create_dir_all(dir).map_err(|e| CommandError::io("create directory", dir, &e))?;
         let path = dir.join(".lock");
         let file = File::options()
@@ -175,7 +175,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 /// `AXONFLOW_CODEX_TEST_FAIL_POINT=N` that step fails with an I/O error instead (a full
 /// disk, say; never after a rename, which has written the file). The crash-safety and partial-failure tests use them to interrupt install and
 /// uninstall everywhere; unset, each costs one relaxed load.
-pub fn crash_point(can_fail: bool) -> std::io::Result<()> {
+pub(crate) fn crash_point(can_fail: bool) -> std::io::Result<()> {
     use std::sync::atomic::{AtomicU64, Ordering};
     use std::sync::OnceLock;
     static TARGETS: OnceLock<(Option<u64>, Option<u64>)> = OnceLock::new();
@@ -208,7 +208,7 @@ pub fn crash_point(can_fail: bool) -> std::io::Result<()> {
 /// Whether a file can be written into `dir` (or, when it does not exist yet, into the
 /// nearest directory above it that does): a file is created there and removed again. Run
 /// before the first write, so an unwritable target stops a run that has changed nothing.
-pub fn check_writable(dir: &Path) -> Result<()> {
+pub(crate) fn check_writable(dir: &Path) -> Result<()> {
     let mut existing = dir;
     while !existing.exists() {
         match existing.parent() {
@@ -228,7 +228,7 @@ pub fn check_writable(dir: &Path) -> Result<()> {
 
 /// Removes temporary files a killed run left beside the files it was writing
 /// (`.<name>.axonflow-<pid>-<nanos>.tmp`, see `files::write_atomically`).
-pub fn remove_stale_temporaries(dir: &Path) {
+pub(crate) fn remove_stale_temporaries(dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
