@@ -389,15 +389,7 @@ impl SettingsFile {
             .map_err(|_| SettingsError::new(format!("{} is not valid UTF-8", path.display())))?;
         let document: toml_edit::DocumentMut =
             text.parse().map_err(|e: toml_edit::TomlError| {
-                let (line, column) = e
-                    .span()
-                    .map(|span| line_and_column(&text, span.start))
-                    .unwrap_or((1, 1));
-                SettingsError::new(format!(
-                    "{} is not valid TOML (line {line}, column {column}: {})",
-                    path.display(),
-                    crate::text::single_line(e.message())
-                ))
+                SettingsError::new(crate::text::toml_error(path, &text, &e))
             })?;
         let holds_secret = SECRET_KEYS.iter().any(|key| document.contains_key(key));
         check_private(path, &metadata, installed, holds_secret)?;
@@ -471,20 +463,6 @@ fn check_private(
     Ok(())
 }
 
-fn line_and_column(text: &str, byte_offset: usize) -> (usize, usize) {
-    let before = &text.as_bytes()[..byte_offset.min(text.len())];
-    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    let line_start = before
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |i| i + 1);
-    let column = String::from_utf8_lossy(&before[line_start..])
-        .chars()
-        .count()
-        + 1;
-    (line, column)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -523,11 +501,5 @@ mod tests {
         assert!(parse_timeout("0", "x").is_err());
         assert!(parse_timeout("-1", "x").is_err());
         assert!(parse_timeout("1.5", "x").is_err());
-    }
-
-    #[test]
-    fn line_and_column_count_from_one() {
-        assert_eq!(line_and_column("a\nbc\n", 3), (2, 2));
-        assert_eq!(line_and_column("", 0), (1, 1));
     }
 }

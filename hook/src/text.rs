@@ -38,6 +38,34 @@ pub fn io_cause(error: &std::io::Error) -> String {
     }
 }
 
+/// The line and column (both from 1, the column in characters) of byte `offset` of `bytes`.
+pub fn line_and_column(bytes: &[u8], offset: usize) -> (usize, usize) {
+    let before = &bytes[..offset.min(bytes.len())];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let column = String::from_utf8_lossy(&before[line_start..])
+        .chars()
+        .count()
+        + 1;
+    (line, column)
+}
+
+/// The one wording of a TOML parse error, for every file either crate reads: the file, the
+/// line and column, and toml_edit's cause on one line.
+pub fn toml_error(path: &std::path::Path, text: &str, error: &toml_edit::TomlError) -> String {
+    let (line, column) = error
+        .span()
+        .map_or((1, 1), |span| line_and_column(text.as_bytes(), span.start));
+    format!(
+        "{} is not valid TOML (line {line}, column {column}: {})",
+        path.display(),
+        single_line(error.message())
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -54,5 +82,12 @@ mod tests {
         assert_eq!(first_chars("héllo", 2), "hé");
         assert_eq!(first_chars("日本語", 5), "日本語");
         assert_eq!(first_chars("", 3), "");
+    }
+
+    #[test]
+    fn line_and_column_count_from_one() {
+        assert_eq!(line_and_column(b"a\nbc\n", 3), (2, 2));
+        assert_eq!(line_and_column(b"", 0), (1, 1));
+        assert_eq!(line_and_column("\u{e9}x\n".as_bytes(), 3), (1, 3));
     }
 }

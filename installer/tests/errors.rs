@@ -77,6 +77,68 @@ fn malformed_config_toml_stops_with_file_line_and_cause() {
     assert!(!env.path("axonflow/bin").exists());
 }
 
+/// Shapes of config.toml that splices cannot edit: refused with the shape and a hint, install
+/// and uninstall alike, and nothing written.
+#[test]
+fn config_toml_shapes_that_cannot_be_spliced_are_refused_with_a_hint() {
+    let env = TestEnv::new();
+    for (config, shape, hint) in [
+        (
+            "mcp_servers.axonflow.url = \"https://old.example.com/mcp\"\n",
+            "`mcp_servers.axonflow` is made of dotted keys",
+            "hint: write it as a [table] of its own (or delete it), then run the command again; nothing was changed\n",
+        ),
+        (
+            "[[mcp_servers.axonflow]]\nurl = \"https://old.example.com/mcp\"\n",
+            "`[[mcp_servers.axonflow]]` is an array of tables",
+            "hint: write it as a [table] of its own (or delete it), then run the command again; nothing was changed\n",
+        ),
+        (
+            "mcp_servers = \"none\"\n",
+            "`mcp_servers` is not a table, so the axonflow MCP server cannot be added",
+            "hint: fix the file, or install with --no-mcp; nothing was changed\n",
+        ),
+    ] {
+        let path = env.write("config.toml", config);
+        let before = env.snapshot();
+        let run = env.run(&["install", "-y"]);
+        assert_eq!(run.code, 1, "{config:?}: {}", run.stderr);
+        assert_eq!(
+            run.stderr,
+            format!("error: {} cannot be edited in place: {shape}\n{hint}", path.display()),
+            "{config:?}"
+        );
+        let mut after = env.snapshot();
+        after.retain(|k, _| !k.starts_with(".codex/axonflow"));
+        assert_eq!(after, before, "no file changed");
+    }
+
+    // Installed, then our server rewritten as dotted keys: uninstall refuses and keeps all.
+    let path = env.write("config.toml", "model = \"o3\"\n");
+    env.ok(&["install", "-y"]);
+    let installed = env.read("config.toml");
+    let start = installed.find("[mcp_servers.axonflow]\n").unwrap();
+    let end = start + installed[start..].find("\n\n").unwrap() + 2;
+    let edited = format!("{}{}", &installed[..start], &installed[end..]).replacen(
+        "model = \"o3\"\n",
+        "model = \"o3\"\nmcp_servers.axonflow.url = \"http://127.0.0.1:9\"\n",
+        1,
+    );
+    env.write("config.toml", &edited);
+    let before = env.snapshot();
+    let run = env.run(&["uninstall", "-y"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.starts_with(&format!(
+            "error: {} cannot be edited in place: `mcp_servers.axonflow` is made of dotted keys\n",
+            path.display()
+        )),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(env.snapshot(), before, "uninstall changed nothing");
+}
+
 #[test]
 fn malformed_hooks_json_stops_with_file_line_and_cause() {
     let mut shown = String::new();

@@ -236,6 +236,77 @@ fn dry_run_prints_diffs_and_writes_nothing() {
 }
 
 #[test]
+fn dry_run_summarises_first_then_shows_the_users_files_then_ours() {
+    let env = TestEnv::new();
+    env.write("config.toml", USER_CONFIG);
+    env.write("hooks.json", USER_HOOKS);
+    let before = env.snapshot();
+    let run = env.ok(&["install", "-y", "--dry-run"]);
+    assert_eq!(env.snapshot(), before, "a dry run writes nothing");
+    let out = &run.stdout;
+    let at = |needle: &str| {
+        out.find(needle)
+            .unwrap_or_else(|| panic!("{needle:?} is missing:\n{out}"))
+    };
+    let config = env.path("config.toml").display().to_string();
+    let hooks = env.path("hooks.json").display().to_string();
+    let settings = env.path("axonflow.toml").display().to_string();
+    assert!(
+        out.starts_with("Dry run: nothing was written. install would write "),
+        "{out}"
+    );
+    // The summary: the user's files first, then ours, then the entries added to the user's.
+    let order = [
+        at(&format!("  change   {config} [yours]\n")),
+        at(&format!("  change   {hooks} [yours]\n")),
+        at(&format!("  create   {settings} [ours]\n")),
+        at("Entries in your files:\n  config.toml: [mcp_servers.axonflow] added\n"),
+        at("  hooks.json: our PreToolUse group added\n"),
+        // Then the user's own files' diffs, config.toml first, and ours after them.
+        at("\nYour files:\n"),
+        at(&format!("--- a{config}\n+++ b{config}\n")),
+        at(&format!("--- a{hooks}\n+++ b{hooks}\n")),
+        at("\nOurs:\n"),
+        at(&format!("--- /dev/null\n+++ b{settings}\n")),
+    ];
+    assert!(
+        order.windows(2).all(|w| w[0] < w[1]),
+        "out of order: {order:?}\n{out}"
+    );
+    assert!(at("config.toml: trust recorded for \"") < at("\nYour files:\n"));
+    // Each skill is one line, its body is not shown.
+    let skills: Vec<&str> = out
+        .lines()
+        .filter(|l| l.ends_with("/SKILL.md [ours]"))
+        .collect();
+    let brief: Vec<&str> = out
+        .lines()
+        .filter(|l| l.contains("/SKILL.md: would create ("))
+        .collect();
+    assert!(!skills.is_empty() && brief.len() == skills.len(), "{out}");
+    for line in &brief {
+        assert!(
+            line.ends_with(" lines; --verbose shows it)") && line.contains(" bytes, "),
+            "{line}"
+        );
+    }
+    assert!(
+        !out.contains("+name: axonflow-"),
+        "a skill body is shown:\n{out}"
+    );
+    // --verbose shows them whole.
+    let verbose = env.ok(&["install", "-y", "--dry-run", "--verbose"]);
+    assert_eq!(
+        verbose.stdout.matches("\n+name: axonflow-").count(),
+        skills.len(),
+        "{}",
+        verbose.stdout
+    );
+    assert!(!verbose.stdout.contains("--verbose shows it"));
+    assert_eq!(env.snapshot(), before, "a dry run writes nothing");
+}
+
+#[test]
 fn uninstall_keeps_edits_made_after_install() {
     let env = TestEnv::new();
     env.write("config.toml", USER_CONFIG);

@@ -2324,7 +2324,14 @@ fn an_older_axonflow_sub_table_is_taken_over_in_place() {
             home.mcp().http_headers_helper
         )
     );
-    assert!(merged.replaced_existing_server);
+    assert!(
+        merged
+            .changes
+            .iter()
+            .any(|c| c.starts_with("[mcp_servers.axonflow] replaced in place")),
+        "{:?}",
+        merged.changes
+    );
 }
 
 /// Mixed line endings around an inline `hooks.state = { … }` that install extends: toml_edit's

@@ -88,6 +88,9 @@ fn health(endpoint: &str) -> Result<(), String> {
             "{url} answered HTTP {}",
             response.status().as_u16()
         )),
-        Err(error) => Err(format!("cannot reach {url}: {error}")),
+        Err(error) => Err(format!(
+            "cannot reach {url}: {}",
+            crate::error::plain_cause(&error, HEALTH_TIMEOUT)
+        )),
     }
 }

@@ -63,7 +63,7 @@ pub fn register(url_override: Option<&str>) -> Result<Registration> {
             axonflow_codex_hook::client_header_value(),
         )
         .send(body.to_string().as_bytes())
-        .map_err(|e| failed(e.to_string()))?;
+        .map_err(|e| failed(crate::error::plain_cause(&e, Duration::from_secs(10))))?;
     let status = response.status().as_u16();
     if status == 429 {
         return Err(CommandError::failure(
@@ -76,7 +76,7 @@ pub fn register(url_override: Option<&str>) -> Result<Registration> {
         .with_config()
         .limit(64 * 1024)
         .read_to_string()
-        .map_err(|e| failed(e.to_string()))?;
+        .map_err(|e| failed(crate::error::plain_cause(&e, Duration::from_secs(10))))?;
     if status != 201 {
         return Err(failed(format!("HTTP {status}")));
     }

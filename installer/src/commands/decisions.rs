@@ -2,6 +2,7 @@
 //! `explain` (the agent's account of a decision). `check` and `explain` go through the
 //! hooks' own settings resolution and agent client.
 
+use std::fmt;
 use std::process::ExitCode;
 
 use axonflow_codex_hook::agent::{self, AgentClient, Reply};
@@ -10,13 +11,22 @@ use axonflow_codex_hook::host_env::HostEnv;
 use axonflow_codex_hook::settings::Settings;
 use axonflow_codex_hook::text::json_as_text;
 use axonflow_codex_hook::{journal, state};
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::error::{CommandError, Result};
+use crate::ui::printer::Printer;
+
+/// The variables `check` and `explain` read: the hooks' own settings.
+macro_rules! agent_environment {
+    () => {
+        "Environment (the hooks' settings; they win over axonflow.toml):\n  AXONFLOW_ENDPOINT, AXONFLOW_AUTH, AXONFLOW_TIMEOUT_SECONDS, AXONFLOW_LICENSE_TOKEN,\n  AXONFLOW_USER_TOKEN, AXONFLOW_CONFIG_DIR\n  AXONFLOW_CODEX_CONFIG       the settings file to read instead of axonflow.toml\n  CODEX_HOME                  Codex's home, where axonflow.toml is (default ~/.codex)\n  NO_COLOR                    no colours, even on a terminal"
+    };
+}
 
 #[derive(Debug, Clone, clap::Args)]
 #[command(
-    after_help = "Examples:\n  axonflow-codex log\n  axonflow-codex log -n 50 --blocked --since 2h\n  axonflow-codex log --since 1d --json | jq .reason"
+    after_help = "Examples:\n  axonflow-codex log\n  axonflow-codex log -n 50 --blocked --since 2h\n  axonflow-codex log --since 1d --json | jq .reason\n\nEnvironment:\n  HOME, XDG_STATE_HOME        where the journal is (~/.local/state/axonflow/journal.jsonl)\n  NO_COLOR                    no colours, even on a terminal"
 )]
 pub struct LogOptions {
     /// How many decisions to show, newest first
@@ -35,7 +45,7 @@ pub struct LogOptions {
 
 #[derive(Debug, Clone, clap::Args)]
 #[command(
-    after_help = "Exit status: 0 allowed, 1 blocked, 2 usage error or no answer from the agent.\n\nExamples:\n  axonflow-codex check -- rm -rf /\n  axonflow-codex check --tool apply_patch --json -- '*** Begin Patch'"
+    after_help = concat!("Exit status: 0 allowed, 1 blocked, 2 usage error or no answer from the agent.\n\nExamples:\n  axonflow-codex check -- rm -rf /\n  axonflow-codex check --tool apply_patch --json -- '*** Begin Patch'\n\n", agent_environment!())
 )]
 pub struct CheckOptions {
     /// The tool the statement is for: connector_type codex.<NAME>
@@ -51,7 +61,7 @@ pub struct CheckOptions {
 
 #[derive(Debug, Clone, clap::Args)]
 #[command(
-    after_help = "Example:\n  axonflow-codex explain dec_1a2b3c   (the id a block message or `axonflow-codex log` shows)"
+    after_help = concat!("Example:\n  axonflow-codex explain dec_1a2b3c   (the id a block message or `axonflow-codex log` shows)\n\n", agent_environment!())
 )]
 pub struct ExplainOptions {
     /// The decision id
@@ -88,7 +98,7 @@ pub fn parse_duration(text: &str) -> std::result::Result<u64, String> {
         .ok_or_else(|| format!("`{text}`: use a number and s, m, h, d or w, e.g. 30m or 2h"))
 }
 
-pub fn log(options: &LogOptions, env: &HostEnv) -> Result<()> {
+pub fn log(options: &LogOptions, env: &HostEnv, printer: Printer) -> Result<()> {
     let Some(dir) = crate::state::local_records::state_dir(env) else {
         return Err(
             CommandError::failure("no home directory: there is no journal to read")
@@ -114,16 +124,13 @@ pub fn log(options: &LogOptions, env: &HostEnv) -> Result<()> {
         .take(options.count);
     let mut shown = 0;
     for record in selected {
-        let text = if options.json {
-            record.to_string()
-        } else {
-            log_line(record)
-        };
-        println!("{text}");
+        // One JSON object per line with --json, a line for people otherwise.
+        printer.report(&Decision(record));
         shown += 1;
     }
-    if shown == 0 && !options.json {
-        println!(
+    if shown == 0 {
+        // With --json, no line at all: an empty stream of records.
+        printer.human(format_args!(
             "No decision recorded{} in {}.",
             if options.blocked || options.since.is_some() {
                 " that matches"
@@ -131,7 +138,7 @@ pub fn log(options: &LogOptions, env: &HostEnv) -> Result<()> {
                 ""
             },
             dir.join(journal::JOURNAL_FILE).display()
-        );
+        ));
     }
     if unreadable > 0 {
         eprintln!(
@@ -141,24 +148,32 @@ pub fn log(options: &LogOptions, env: &HostEnv) -> Result<()> {
     Ok(())
 }
 
-fn log_line(record: &Value) -> String {
-    let field = |key: &str| {
-        let text = json_as_text(record.get(key));
-        if text.is_empty() {
-            "-".to_string()
-        } else {
-            text
-        }
-    };
-    format!(
-        "{}  {:<13} {:<14} {:<12} {}  [{}]",
-        field("time"),
-        field("event"),
-        field("tool"),
-        field("decision"),
-        field("reason"),
-        field("decision_id")
-    )
+/// One journal record: as it is with `--json`, one line for people.
+#[derive(Serialize)]
+#[serde(transparent)]
+struct Decision<'a>(&'a Value);
+
+impl fmt::Display for Decision<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let field = |key: &str| {
+            let text = json_as_text(self.0.get(key));
+            if text.is_empty() {
+                "-".to_string()
+            } else {
+                text
+            }
+        };
+        write!(
+            f,
+            "{}  {:<13} {:<14} {:<12} {}  [{}]",
+            field("time"),
+            field("event"),
+            field("tool"),
+            field("decision"),
+            field("reason"),
+            field("decision_id")
+        )
+    }
 }
 
 /// What the agent said, or why it could not be asked.
@@ -211,8 +226,8 @@ fn ask(
         .ok_or_else(|| unreachable(format!("HTTP {} without a tool result", http.status)))
 }
 
-/// `check`: 0 allowed, 1 blocked, 2 usage error or no answer.
-pub fn check(options: &CheckOptions, env: &HostEnv) -> ExitCode {
+/// `check`: 0 allowed, 1 blocked, 2 usage error or no answer (a JSON error with `--json`).
+pub fn check(options: &CheckOptions, env: &HostEnv, printer: Printer) -> ExitCode {
     let statement = options.statement.join(" ");
     let arguments = agent::object([
         (
@@ -225,39 +240,51 @@ pub fn check(options: &CheckOptions, env: &HostEnv) -> ExitCode {
     let result = match ask(env, "cli-check", "check_policy", arguments) {
         Ok(result) => result,
         Err(error) => {
-            eprintln!("{error}");
+            printer.error(&error);
             return ExitCode::from(2);
         }
     };
-    let allowed = result.get("allowed") != Some(&Value::Bool(false));
-    if options.json {
-        println!("{}", Value::Object(result));
-    } else {
-        let reason = json_as_text(result.get("block_reason"));
-        println!(
-            "decision:           {}",
-            if allowed { "allowed" } else { "blocked" }
-        );
-        if !reason.is_empty() {
-            println!("reason:             {reason}");
-        }
-        println!(
-            "policies evaluated: {}",
-            axonflow_codex_hook::agent::policies_evaluated(&result)
-        );
-        let id = json_as_text(result.get("decision_id"));
-        println!(
-            "decision id:        {}",
-            if id.is_empty() { "-" } else { &id }
-        );
-        if !allowed && !id.is_empty() {
-            println!("more:               axonflow-codex explain {id}");
-        }
-    }
-    ExitCode::from(if allowed { 0 } else { 1 })
+    let report = PolicyAnswer(result);
+    printer.report(&report);
+    ExitCode::from(if report.allowed() { 0 } else { 1 })
 }
 
-pub fn explain(options: &ExplainOptions, env: &HostEnv) -> Result<()> {
+/// The agent's answer to `check`: as it is with `--json`, labelled lines for people.
+#[derive(Serialize)]
+#[serde(transparent)]
+struct PolicyAnswer(Map<String, Value>);
+
+impl PolicyAnswer {
+    fn allowed(&self) -> bool {
+        self.0.get("allowed") != Some(&Value::Bool(false))
+    }
+}
+
+impl fmt::Display for PolicyAnswer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let allowed = self.allowed();
+        let verdict = if allowed { "allowed" } else { "blocked" };
+        write!(f, "decision:           {verdict}")?;
+        let reason = json_as_text(self.0.get("block_reason"));
+        if !reason.is_empty() {
+            write!(f, "\nreason:             {reason}")?;
+        }
+        let evaluated = axonflow_codex_hook::agent::policies_evaluated(&self.0);
+        write!(f, "\npolicies evaluated: {evaluated}")?;
+        let id = json_as_text(self.0.get("decision_id"));
+        write!(
+            f,
+            "\ndecision id:        {}",
+            if id.is_empty() { "-" } else { &id }
+        )?;
+        if !allowed && !id.is_empty() {
+            write!(f, "\nmore:               axonflow-codex explain {id}")?;
+        }
+        Ok(())
+    }
+}
+
+pub fn explain(options: &ExplainOptions, env: &HostEnv, printer: Printer) -> Result<()> {
     let arguments = agent::object([("decision_id", Value::from(options.decision_id.as_str()))]);
     let result = ask(env, "cli-explain", "explain_decision", arguments).map_err(|error| {
         if error.message.contains("not found") {
@@ -267,38 +294,43 @@ pub fn explain(options: &ExplainOptions, env: &HostEnv) -> Result<()> {
             error
         }
     })?;
-    if options.json {
-        println!("{}", Value::Object(result));
-        return Ok(());
-    }
-    let first = |keys: &[&str]| {
-        keys.iter()
-            .map(|k| json_as_text(result.get(*k)))
-            .find(|t| !t.is_empty())
-            .unwrap_or_else(|| "-".to_string())
-    };
-    let lines = [
-        format!(
-            "decision:  {} ({})",
-            first(&["decision_id"]),
-            first(&["decision"])
-        ),
-        format!(
-            "policy:    {}",
-            first(&["policy_name", "policy_id", "blocked_by"])
-        ),
-        format!("risk:      {}", first(&["risk_level", "risk"])),
-        format!(
-            "why:       {}",
-            first(&["reason", "block_reason", "explanation"])
-        ),
-        format!("when:      {}", first(&["timestamp", "time"])),
-        override_line(&result),
-    ];
-    for line in lines {
-        println!("{line}");
-    }
+    printer.report(&Explanation(result));
     Ok(())
+}
+
+/// The agent's account of a decision: as it is with `--json`, labelled lines for people.
+#[derive(Serialize)]
+#[serde(transparent)]
+struct Explanation(Map<String, Value>);
+
+impl fmt::Display for Explanation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let first = |keys: &[&str]| {
+            keys.iter()
+                .map(|k| json_as_text(self.0.get(*k)))
+                .find(|t| !t.is_empty())
+                .unwrap_or_else(|| "-".to_string())
+        };
+        let lines = [
+            format!(
+                "decision:  {} ({})",
+                first(&["decision_id"]),
+                first(&["decision"])
+            ),
+            format!(
+                "policy:    {}",
+                first(&["policy_name", "policy_id", "blocked_by"])
+            ),
+            format!("risk:      {}", first(&["risk_level", "risk"])),
+            format!(
+                "why:       {}",
+                first(&["reason", "block_reason", "explanation"])
+            ),
+            format!("when:      {}", first(&["timestamp", "time"])),
+            override_line(&self.0),
+        ];
+        write!(f, "{}", lines.join("\n"))
+    }
 }
 
 fn override_line(result: &Map<String, Value>) -> String {

@@ -4,7 +4,6 @@ use std::path::{Path, PathBuf};
 
 use axonflow_codex_hook::host_env::HostEnv;
 use axonflow_codex_hook::settings::{self as hook_settings, FailMode, OutputMode};
-use serde_json::json;
 use toml_edit::DocumentMut;
 
 use crate::agent::registration;
@@ -14,7 +13,7 @@ use crate::codex::paths::{self, CodexPaths, Scope};
 use crate::codex::skills;
 use crate::codex::trust;
 use crate::edit::config_toml::{self, McpEntry, TrustEntry};
-use crate::edit::plan::Plan;
+use crate::edit::plan::{Plan, Preview};
 use crate::error::{CommandError, Result};
 use crate::state::fsio;
 use crate::state::receipt::{ConfigTomlEntries, HooksJsonEntries, Receipt};
@@ -99,9 +98,13 @@ pub struct InstallOptions {
     /// Do not add [mcp_servers.axonflow] to config.toml
     #[arg(long)]
     pub no_mcp: bool,
-    /// Print the unified diff of every file it would touch; write nothing (and probe no agent)
+    /// Print a summary and the unified diff of every file it would touch; write nothing (and
+    /// probe no agent)
     #[arg(long)]
     pub dry_run: bool,
+    /// With --dry-run: show each skill's whole text, not one line per skill
+    #[arg(long, requires = "dry_run")]
+    pub verbose: bool,
     /// Fail (exit 1, nothing written) unless the agent answers a harmless policy check
     #[arg(long)]
     pub require_agent: bool,
@@ -424,7 +427,14 @@ pub fn run(options: &InstallOptions, cx: InstallContext<'_>) -> Result<()> {
                 paths.home.display()
             );
         } else {
-            plan.print_dry_run(options.json, &paths.settings);
+            let preview = Preview {
+                user_files: vec![&paths.config_toml, &paths.hooks_json],
+                entries: dry_run_entries(&config_merged, &ours, &hooks_text),
+                brief_under: Some(&paths.skills),
+                verbose: options.verbose,
+                secret_file: &paths.settings,
+            };
+            plan.print_preview(&preview, options.json);
         }
         return Ok(());
     }
@@ -580,6 +590,30 @@ fn write_receipt(paths: &CodexPaths, old: Option<&Receipt>, new: &Receipt) -> Re
         fsio::write_atomic(&paths.receipt, &new.to_bytes(), 0o600)?;
     }
     Ok(())
+}
+
+/// The dry run's list of what install adds to the user's files or replaces there.
+fn dry_run_entries(
+    config: &config_toml::Merged,
+    ours: &[OurHook],
+    hooks_before: &str,
+) -> Vec<String> {
+    let mut entries: Vec<String> = config
+        .changes
+        .iter()
+        .map(|c| format!("config.toml: {c}"))
+        .collect();
+    for hook in ours {
+        let event = hook.event.json_name();
+        match hooks_json::current_hook(hooks_before, hook.event, &hook.command) {
+            None => entries.push(format!("hooks.json: our {event} group added")),
+            Some((_, current)) if current != *hook => {
+                entries.push(format!("hooks.json: our {event} group updated"))
+            }
+            Some(_) => {}
+        }
+    }
+    entries
 }
 
 fn union<T: Clone + PartialEq>(a: &[T], b: &[T]) -> Vec<T> {
@@ -1040,91 +1074,111 @@ fn report(
     outcome: &Outcome<'_>,
     env: &HostEnv,
 ) {
-    let Outcome {
-        changed,
-        trust,
-        not_live,
-    } = *outcome;
     let codex = codex_cli::find(env);
-    let codex_version = codex.as_deref().and_then(codex_cli::version);
-    if options.json {
-        let summary = json!({
-            "changed": changed,
-            "codex_home": paths.home,
-            "codex": codex_version,
-            "hook_binary": paths.hook_binary,
-            "hooks_json": paths.hooks_json,
-            "matcher": matcher(&options.govern),
-            "governed": governed_names(ours),
-            "output_mode": answers.output_mode.as_str(),
-            "trust": trust,
-            "mcp_server": !options.no_mcp,
-            "skills": !options.no_skills,
-            "settings": paths.settings,
-            "endpoint": answers.endpoint,
-            "fail_mode": answers.fail_mode.as_str(),
-            "agent": match not_live {
-                None => json!({"live": true}),
-                Some(reason) => json!({"live": false, "reason": reason}),
-            },
-        });
-        println!("{summary}");
-        return;
+    let report = InstallReport {
+        changed: outcome.changed,
+        codex_home: paths.home.clone(),
+        codex: codex.as_deref().and_then(codex_cli::version),
+        hook_binary: paths.hook_binary.clone(),
+        hooks_json: paths.hooks_json.clone(),
+        matcher: matcher(&options.govern),
+        governed: governed_names(ours),
+        output_mode: answers.output_mode.as_str(),
+        trust: outcome.trust.to_string(),
+        mcp_server: !options.no_mcp,
+        skills: !options.no_skills,
+        settings: paths.settings.clone(),
+        endpoint: answers.endpoint.clone(),
+        fail_mode: answers.fail_mode.as_str(),
+        agent: AgentState {
+            live: outcome.not_live.is_none(),
+            reason: outcome.not_live.map(str::to_string),
+        },
+        events: ours
+            .iter()
+            .map(|h| format!("{} ({})", h.event.json_name(), scope_of(h)))
+            .collect(),
+        config_toml: paths.config_toml.clone(),
+        skills_dir: paths.skills.clone(),
+    };
+    crate::ui::printer::Printer::new(options.json).report(&report);
+}
+
+/// What install did: `--json` serialises it, people read its `Display`.
+#[derive(Debug, serde::Serialize)]
+struct InstallReport {
+    changed: bool,
+    codex_home: PathBuf,
+    codex: Option<String>,
+    hook_binary: PathBuf,
+    hooks_json: PathBuf,
+    matcher: String,
+    governed: Vec<&'static str>,
+    output_mode: &'static str,
+    trust: String,
+    mcp_server: bool,
+    skills: bool,
+    settings: PathBuf,
+    endpoint: String,
+    fail_mode: &'static str,
+    agent: AgentState,
+    /// Each of our groups with its scope, for people.
+    #[serde(skip)]
+    events: Vec<String>,
+    #[serde(skip)]
+    config_toml: PathBuf,
+    #[serde(skip)]
+    skills_dir: PathBuf,
+}
+
+#[derive(Debug, serde::Serialize)]
+struct AgentState {
+    live: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+}
+
+impl std::fmt::Display for InstallReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let home = self.codex_home.display();
+        if self.changed {
+            writeln!(f, "Installed AxonFlow governance for Codex in {home}")?;
+        } else {
+            writeln!(
+                f,
+                "AxonFlow governance is already installed in {home}; nothing changed."
+            )?;
+        }
+        let codex = self.codex.as_deref();
+        let codex = codex.unwrap_or("not found on PATH (the hooks work once Codex is installed)");
+        writeln!(f, "  codex     {codex}")?;
+        writeln!(f, "  hook      {}", self.hook_binary.display())?;
+        let (hooks, events) = (self.hooks_json.display(), self.events.join(", "));
+        writeln!(f, "  hooks     {hooks} ({events})")?;
+        writeln!(f, "  governs   {}", self.governed.join(", "))?;
+        writeln!(f, "  trust     {}", self.trust)?;
+        if self.mcp_server {
+            let config = self.config_toml.display();
+            writeln!(f, "  mcp       [mcp_servers.axonflow] in {config}")?;
+        }
+        if self.skills {
+            let (count, dir) = (skills::SKILLS.len(), self.skills_dir.display());
+            writeln!(f, "  skills    {count} in {dir}")?;
+        }
+        writeln!(
+            f,
+            "  settings  {} (endpoint {}, fail_mode {}, output_mode {})",
+            self.settings.display(),
+            self.endpoint,
+            self.fail_mode,
+            self.output_mode
+        )?;
+        match &self.agent.reason {
+            None => writeln!(f, "  agent     answering at {}", self.endpoint)?,
+            Some(reason) => writeln!(f, "  agent     NOT LIVE: {reason}")?,
+        }
+        write!(f, "Next: axonflow-codex doctor")
     }
-    if !changed {
-        println!(
-            "AxonFlow governance is already installed in {}; nothing changed.",
-            paths.home.display()
-        );
-    } else {
-        println!(
-            "Installed AxonFlow governance for Codex in {}",
-            paths.home.display()
-        );
-    }
-    println!(
-        "  codex     {}",
-        codex_version
-            .as_deref()
-            .unwrap_or("not found on PATH (the hooks work once Codex is installed)")
-    );
-    println!("  hook      {}", paths.hook_binary.display());
-    let events: Vec<String> = ours
-        .iter()
-        .map(|h| format!("{} ({})", h.event.json_name(), scope_of(h)))
-        .collect();
-    println!(
-        "  hooks     {} ({})",
-        paths.hooks_json.display(),
-        events.join(", ")
-    );
-    println!("  governs   {}", governed_names(ours).join(", "));
-    println!("  trust     {trust}");
-    if !options.no_mcp {
-        println!(
-            "  mcp       [mcp_servers.axonflow] in {}",
-            paths.config_toml.display()
-        );
-    }
-    if !options.no_skills {
-        println!(
-            "  skills    {} in {}",
-            skills::SKILLS.len(),
-            paths.skills.display()
-        );
-    }
-    println!(
-        "  settings  {} (endpoint {}, fail_mode {}, output_mode {})",
-        paths.settings.display(),
-        answers.endpoint,
-        answers.fail_mode.as_str(),
-        answers.output_mode.as_str()
-    );
-    match not_live {
-        None => println!("  agent     answering at {}", answers.endpoint),
-        Some(reason) => println!("  agent     NOT LIVE: {reason}"),
-    }
-    println!("Next: axonflow-codex doctor");
 }
 
 /// The `--govern` names our groups cover, in the flag's order.

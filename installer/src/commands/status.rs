@@ -1,9 +1,13 @@
 //! `axonflow-codex status`: what is installed, where, and which version.
 
+use std::fmt;
+use std::path::PathBuf;
 use std::time::Duration;
 
+use axonflow_codex_hook::event::Event;
 use axonflow_codex_hook::host_env::HostEnv;
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 
 use crate::codex::codex_cli;
 use crate::codex::hooks_json;
@@ -13,6 +17,7 @@ use crate::error::Result;
 use crate::state::fsio;
 use crate::state::local_records;
 use crate::state::receipt::Receipt;
+use crate::ui::printer::Printer;
 
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct StatusOptions {
@@ -24,55 +29,227 @@ pub struct StatusOptions {
     pub json: bool,
 }
 
-pub fn run(options: &StatusOptions, env: &HostEnv) -> Result<()> {
+/// `status` when nothing is installed.
+#[derive(Debug, Serialize)]
+struct NotInstalled {
+    installed: bool,
+    codex_home: PathBuf,
+    codex: Option<String>,
+    version: &'static str,
+    #[serde(flatten)]
+    records: LocalRecords,
+}
+
+/// The spool and the journal, as both forms of `status` show them.
+#[derive(Debug, Serialize)]
+struct LocalRecords {
+    audit_spool: Value,
+    ungoverned_last_24h: usize,
+}
+
+impl LocalRecords {
+    fn read(env: &HostEnv) -> Self {
+        LocalRecords {
+            audit_spool: local_records::spool_status(env),
+            ungoverned_last_24h: local_records::ungoverned_last_24h(env),
+        }
+    }
+}
+
+impl fmt::Display for LocalRecords {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let lines = local_records::status_lines(&self.audit_spool, self.ungoverned_last_24h);
+        write!(f, "{}", lines.join("\n"))
+    }
+}
+
+impl fmt::Display for NotInstalled {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "AxonFlow governance is not installed in {}.",
+            self.codex_home.display()
+        )?;
+        writeln!(f, "Install it with: axonflow-codex install")?;
+        write!(f, "{}", self.records)
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct HookBinary {
+    path: PathBuf,
+    version: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct Group {
+    event: Event,
+    command: String,
+    present: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct HooksJson {
+    path: PathBuf,
+    groups: Vec<Group>,
+    error: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct ConfigToml {
+    path: PathBuf,
+    error: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct TrustEntry {
+    key: String,
+    trusted_hash: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct McpServer {
+    url: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct Skills {
+    installed: usize,
+    expected: usize,
+    dir: PathBuf,
+}
+
+#[derive(Debug, Serialize)]
+struct SettingsFile {
+    path: PathBuf,
+    exists: bool,
+    mode: Option<String>,
+}
+
+/// `status` of an install: `--json` serialises it, people read its `Display`.
+#[derive(Debug, Serialize)]
+struct Installed {
+    installed: bool,
+    version: &'static str,
+    installed_version: String,
+    codex_home: PathBuf,
+    codex: Option<String>,
+    hook_binary: HookBinary,
+    hooks_json: HooksJson,
+    config_toml: ConfigToml,
+    governed: Vec<&'static str>,
+    output_mode: Option<&'static str>,
+    trust: Vec<TrustEntry>,
+    mcp_server: Option<McpServer>,
+    skills: Skills,
+    settings: SettingsFile,
+    registration_expires_at: Option<String>,
+    #[serde(flatten)]
+    records: LocalRecords,
+}
+
+impl fmt::Display for Installed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "AxonFlow governance for Codex {} in {}",
+            self.installed_version,
+            self.codex_home.display()
+        )?;
+        let codex = self.codex.as_deref().unwrap_or("not found on PATH");
+        writeln!(f, "  codex     {codex}")?;
+        writeln!(
+            f,
+            "  hook      {} ({})",
+            self.hook_binary.path.display(),
+            self.hook_binary
+                .version
+                .as_deref()
+                .unwrap_or("missing or not runnable")
+        )?;
+        if let Some(error) = &self.hooks_json.error {
+            writeln!(f, "  hooks     UNREADABLE: {error}")?;
+        }
+        if let Some(error) = &self.config_toml.error {
+            writeln!(f, "  config    UNREADABLE: {error}")?;
+        }
+        for group in &self.hooks_json.groups {
+            let state = if group.present { "present" } else { "MISSING" };
+            writeln!(f, "  hooks     {} {state}", group.event.json_name())?;
+        }
+        self.fmt_governance(f)?;
+        let (skills, settings) = (&self.skills, &self.settings);
+        writeln!(
+            f,
+            "  skills    {} of {} in {}",
+            skills.installed,
+            skills.expected,
+            skills.dir.display()
+        )?;
+        let mode = settings
+            .mode
+            .as_ref()
+            .map_or("missing".to_string(), |m| format!("mode {m}"));
+        writeln!(f, "  settings  {} ({mode})", settings.path.display())?;
+        if let Some(expiry) = &self.registration_expires_at {
+            writeln!(f, "  saas      registration expires {expiry}")?;
+        }
+        write!(f, "{}", self.records)
+    }
+}
+
+impl Installed {
+    /// What is governed, how, and the trust and MCP entries that make it so.
+    fn fmt_governance(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let governed = if self.governed.is_empty() {
+            "nothing".to_string()
+        } else {
+            self.governed.join(", ")
+        };
+        let output_mode = self
+            .output_mode
+            .unwrap_or("unknown: settings error, see doctor");
+        writeln!(f, "  governs   {governed} (output_mode {output_mode})")?;
+        for entry in &self.trust {
+            let hash = entry.trusted_hash.as_deref().unwrap_or("MISSING");
+            writeln!(f, "  trust     {} {hash}", entry.key)?;
+        }
+        match self.mcp_server.as_ref().and_then(|m| m.url.as_deref()) {
+            Some(url) => writeln!(f, "  mcp       axonflow -> {url}"),
+            None => writeln!(f, "  mcp       not configured"),
+        }
+    }
+}
+
+pub fn run(options: &StatusOptions, env: &HostEnv, printer: Printer) -> Result<()> {
     let paths = CodexPaths::for_scope(env, options.scope, false)?;
     let codex = codex_cli::find(env);
     let codex_version = codex.as_deref().and_then(codex_cli::version);
-    let receipt = Receipt::load(&paths.receipt)?;
-    let Some(receipt) = receipt else {
-        if options.json {
-            println!(
-                "{}",
-                json!({"installed": false, "codex_home": paths.home, "codex": codex_version, "version": crate::VERSION,
-                       "audit_spool": local_records::spool_status(env), "ungoverned_last_24h": local_records::ungoverned_last_24h(env)})
-            );
-        } else {
-            println!(
-                "AxonFlow governance is not installed in {}.",
-                paths.home.display()
-            );
-            println!("Install it with: axonflow-codex install");
-            print_local_records(env);
-        }
-        return Ok(());
-    };
+    match Receipt::load(&paths.receipt)? {
+        None => printer.report(&NotInstalled {
+            installed: false,
+            codex_home: paths.home,
+            codex: codex_version,
+            version: crate::VERSION,
+            records: LocalRecords::read(env),
+        }),
+        Some(receipt) => printer.report(&installed(env, &paths, receipt, codex_version)?),
+    }
+    Ok(())
+}
 
+fn installed(
+    env: &HostEnv,
+    paths: &CodexPaths,
+    receipt: Receipt,
+    codex: Option<String>,
+) -> Result<Installed> {
     let hook_version = codex_cli::run_bounded(
         std::process::Command::new(&receipt.hook_binary).arg("--version"),
         Duration::from_secs(5),
     )
     .map(|out| String::from_utf8_lossy(&out).trim().to_string());
-    let hooks_bytes = fsio::read_optional(&paths.hooks_json)?;
-    // A file Codex cannot read is named with its parse error, not reported as "missing".
-    let hooks_error = hooks_json::check(&paths.hooks_json, hooks_bytes.as_deref())
-        .err()
-        .map(|e| e.message);
-    let hooks_text = hooks_bytes
-        .map(|b| String::from_utf8_lossy(&b).into_owned())
-        .unwrap_or_default();
-    let groups: Vec<Value> = receipt
-        .hooks_json
-        .iter()
-        .flat_map(|h| h.groups.iter())
-        .map(|(event, command)| {
-            let present = hooks_json::find(&hooks_text, *event, command).is_some();
-            json!({"event": event, "command": command, "present": present})
-        })
-        .collect();
-    let governed = governed(&receipt, &hooks_text);
-    let output_mode = axonflow_codex_hook::settings::Settings::resolve(env)
-        .ok()
-        .map(|s| s.output_mode.as_str());
+    let (hooks_json, hooks_text) = hooks_json_state(paths, &receipt)?;
     let config_bytes = fsio::read_optional(&paths.config_toml)?;
     let config_error = config_toml::check(&paths.config_toml, config_bytes.as_deref())
         .err()
@@ -80,125 +257,85 @@ pub fn run(options: &StatusOptions, env: &HostEnv) -> Result<()> {
     let config_text = config_bytes
         .map(|b| String::from_utf8_lossy(&b).into_owned())
         .unwrap_or_default();
-    let trust: Vec<Value> = receipt
+    let trust = receipt
         .config_toml
         .iter()
         .flat_map(|c| c.trust_keys.iter())
-        .map(
-            |key| json!({"key": key, "trusted_hash": config_toml::trusted_hash(&config_text, key)}),
-        )
+        .map(|key| TrustEntry {
+            key: key.clone(),
+            trusted_hash: config_toml::trusted_hash(&config_text, key),
+        })
         .collect();
     // A URL an older install wrote with a password in it is never shown with it.
-    let mcp = config_toml::mcp_entry(&config_text)
-        .map(|(url, _)| url.map(|u| axonflow_codex_hook::settings::without_userinfo(&u)));
-    let skills_present = receipt
-        .skills
-        .iter()
-        .filter(|dir| dir.join("SKILL.md").is_file())
-        .count();
-    let settings_mode = settings_mode(&paths.settings);
-    let status = json!({
-        "installed": true,
-        "version": crate::VERSION,
-        "installed_version": receipt.version,
-        "codex_home": paths.home,
-        "codex": codex_version,
-        "hook_binary": {"path": receipt.hook_binary, "version": hook_version},
-        "hooks_json": {"path": paths.hooks_json, "groups": groups, "error": hooks_error},
-        "config_toml": {"path": paths.config_toml, "error": config_error},
-        "governed": governed,
-        "output_mode": output_mode,
-        "trust": trust,
-        "mcp_server": mcp.map(|url| json!({"url": url})),
-        "skills": {"installed": skills_present, "expected": receipt.skills.len(), "dir": paths.skills},
-        "settings": {"path": paths.settings, "exists": paths.settings.exists(), "mode": settings_mode},
-        "registration_expires_at": receipt.registration_expires_at,
-        "audit_spool": local_records::spool_status(env),
-        "ungoverned_last_24h": local_records::ungoverned_last_24h(env),
+    let mcp_server = config_toml::mcp_entry(&config_text).map(|(url, _)| McpServer {
+        url: url.map(|u| axonflow_codex_hook::settings::without_userinfo(&u)),
     });
-    if options.json {
-        println!("{status}");
-        return Ok(());
-    }
-    println!(
-        "AxonFlow governance for Codex {} in {}",
-        receipt.version,
-        paths.home.display()
-    );
-    println!(
-        "  codex     {}",
-        codex_version.as_deref().unwrap_or("not found on PATH")
-    );
-    println!(
-        "  hook      {} ({})",
-        receipt.hook_binary.display(),
-        status["hook_binary"]["version"]
-            .as_str()
-            .unwrap_or("missing or not runnable")
-    );
-    if let Some(error) = &hooks_error {
-        println!("  hooks     UNREADABLE: {error}");
-    }
-    if let Some(error) = &config_error {
-        println!("  config    UNREADABLE: {error}");
-    }
-    for group in status["hooks_json"]["groups"]
-        .as_array()
-        .into_iter()
-        .flatten()
-    {
-        println!(
-            "  hooks     {} {}",
-            group["event"].as_str().unwrap_or_default(),
-            if group["present"] == json!(true) {
-                "present"
-            } else {
-                "MISSING"
-            }
-        );
-    }
-    println!(
-        "  governs   {} (output_mode {})",
-        if governed.is_empty() {
-            "nothing".to_string()
-        } else {
-            governed.join(", ")
+    Ok(Installed {
+        installed: true,
+        version: crate::VERSION,
+        installed_version: receipt.version.clone(),
+        codex_home: paths.home.clone(),
+        codex,
+        hook_binary: HookBinary {
+            path: receipt.hook_binary.clone(),
+            version: hook_version,
         },
-        output_mode.unwrap_or("unknown: settings error, see doctor")
-    );
-    for entry in status["trust"].as_array().into_iter().flatten() {
-        println!(
-            "  trust     {} {}",
-            entry["key"].as_str().unwrap_or_default(),
-            entry["trusted_hash"].as_str().unwrap_or("MISSING")
-        );
-    }
-    match status["mcp_server"]["url"].as_str() {
-        Some(url) => println!("  mcp       axonflow -> {url}"),
-        None => println!("  mcp       not configured"),
-    }
-    println!(
-        "  skills    {skills_present} of {} in {}",
-        receipt.skills.len(),
-        paths.skills.display()
-    );
-    println!(
-        "  settings  {} ({})",
-        paths.settings.display(),
-        settings_mode.map_or("missing".to_string(), |m| format!("mode {m}"))
-    );
-    if let Some(expiry) = &receipt.registration_expires_at {
-        println!("  saas      registration expires {expiry}");
-    }
-    print_local_records(env);
-    Ok(())
+        governed: governed(&receipt, &hooks_text),
+        hooks_json,
+        config_toml: ConfigToml {
+            path: paths.config_toml.clone(),
+            error: config_error,
+        },
+        output_mode: axonflow_codex_hook::settings::Settings::resolve(env)
+            .ok()
+            .map(|s| s.output_mode.as_str()),
+        trust,
+        mcp_server,
+        skills: Skills {
+            installed: receipt
+                .skills
+                .iter()
+                .filter(|dir| dir.join("SKILL.md").is_file())
+                .count(),
+            expected: receipt.skills.len(),
+            dir: paths.skills.clone(),
+        },
+        settings: SettingsFile {
+            path: paths.settings.clone(),
+            exists: paths.settings.exists(),
+            mode: settings_mode(&paths.settings),
+        },
+        registration_expires_at: receipt.registration_expires_at.clone(),
+        records: LocalRecords::read(env),
+    })
 }
 
-fn print_local_records(env: &HostEnv) {
-    let spool = local_records::spool_status(env);
-    for line in local_records::status_lines(&spool, local_records::ungoverned_last_24h(env)) {
-        println!("{line}");
-    }
+/// hooks.json as status reports it, and its text. A file Codex cannot read is named with its
+/// parse error, not reported as "missing".
+fn hooks_json_state(paths: &CodexPaths, receipt: &Receipt) -> Result<(HooksJson, String)> {
+    let bytes = fsio::read_optional(&paths.hooks_json)?;
+    let error = hooks_json::check(&paths.hooks_json, bytes.as_deref())
+        .err()
+        .map(|e| e.message);
+    let text = bytes
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    let groups = receipt
+        .hooks_json
+        .iter()
+        .flat_map(|h| h.groups.iter())
+        .map(|(event, command)| Group {
+            event: *event,
+            command: command.clone(),
+            present: hooks_json::find(&text, *event, command).is_some(),
+        })
+        .collect();
+    let state = HooksJson {
+        path: paths.hooks_json.clone(),
+        groups,
+        error,
+    };
+    Ok((state, text))
 }
 
 /// What our groups, as they stand in hooks.json, govern (`--govern` names).

@@ -1,9 +1,11 @@
 //! `axonflow-codex uninstall`: removes exactly what the receipt says we own, and gives back
 //! each file as it was (byte for byte when nobody edited it since).
 
-use std::path::Path;
+use std::fmt;
+use std::path::{Path, PathBuf};
 
 use axonflow_codex_hook::host_env::HostEnv;
+use serde::Serialize;
 use serde_json::json;
 
 use crate::codex::hooks_json;
@@ -13,6 +15,7 @@ use crate::edit::plan::Plan;
 use crate::error::{CommandError, Result};
 use crate::state::fsio;
 use crate::state::receipt::{OwnedFile, Receipt};
+use crate::ui::printer::Printer;
 use crate::ui::prompt::Prompter;
 
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -53,17 +56,7 @@ pub fn run(
         if !options.dry_run {
             remove_our_directories(&paths)?;
         }
-        if options.json {
-            println!(
-                "{}",
-                json!({"installed": false, "changed": false, "codex_home": paths.home})
-            );
-        } else {
-            println!(
-                "AxonFlow governance is not installed in {} (no receipt); nothing to do.",
-                paths.home.display()
-            );
-        }
+        Printer::new(options.json).report(&UninstallReport::nothing_to_do(&paths));
         return Ok(());
     };
     let _lock = paths.prepare_to_write(options.dry_run)?;
@@ -159,29 +152,80 @@ pub fn run(
         ))
     })?;
 
-    if options.json {
-        println!(
-            "{}",
-            json!({"installed": false, "changed": true, "codex_home": paths.home, "files": plan.paths(), "kept_settings": paths.settings.exists(), "kept_edited": edited_skills})
-        );
-    } else {
-        println!("Removed AxonFlow governance from {}", paths.home.display());
-        for change in &plan.changes {
-            let verb = if change.after.is_some() {
-                "restored"
-            } else {
-                "removed "
-            };
-            println!("  {verb} {}", change.path.display());
-        }
-        if paths.settings.exists() {
-            println!("  kept     {}", paths.settings.display());
-        }
-        for path in &edited_skills {
-            println!("  kept     {} (edited since install)", path.display());
+    Printer::new(options.json).report(&UninstallReport {
+        changed: true,
+        removed: Some(Removed {
+            files: plan.paths(),
+            kept_settings: paths.settings.exists(),
+            kept_edited: edited_skills,
+        }),
+        done: plan
+            .changes
+            .iter()
+            .map(|c| (c.path.clone(), c.after.is_some()))
+            .collect(),
+        ..UninstallReport::nothing_to_do(&paths)
+    });
+    Ok(())
+}
+
+/// What uninstall did: `--json` serialises it, people read its `Display`.
+#[derive(Debug, Serialize)]
+struct UninstallReport {
+    installed: bool,
+    changed: bool,
+    codex_home: PathBuf,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    removed: Option<Removed>,
+    /// Each file changed, and whether it was restored (else removed).
+    #[serde(skip)]
+    done: Vec<(PathBuf, bool)>,
+    #[serde(skip)]
+    settings: PathBuf,
+}
+
+#[derive(Debug, Serialize)]
+struct Removed {
+    files: Vec<String>,
+    kept_settings: bool,
+    kept_edited: Vec<PathBuf>,
+}
+
+impl UninstallReport {
+    fn nothing_to_do(paths: &CodexPaths) -> Self {
+        UninstallReport {
+            installed: false,
+            changed: false,
+            codex_home: paths.home.clone(),
+            removed: None,
+            done: Vec::new(),
+            settings: paths.settings.clone(),
         }
     }
-    Ok(())
+}
+
+impl fmt::Display for UninstallReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let home = self.codex_home.display();
+        let Some(removed) = &self.removed else {
+            return write!(
+                f,
+                "AxonFlow governance is not installed in {home} (no receipt); nothing to do."
+            );
+        };
+        write!(f, "Removed AxonFlow governance from {home}")?;
+        for (path, restored) in &self.done {
+            let verb = if *restored { "restored" } else { "removed " };
+            write!(f, "\n  {verb} {}", path.display())?;
+        }
+        if removed.kept_settings {
+            write!(f, "\n  kept     {}", self.settings.display())?;
+        }
+        for path in &removed.kept_edited {
+            write!(f, "\n  kept     {} (edited since install)", path.display())?;
+        }
+        Ok(())
+    }
 }
 
 fn removal_rank(path: &Path, paths: &CodexPaths) -> u8 {

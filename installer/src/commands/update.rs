@@ -7,17 +7,19 @@
 //! mirrors and air-gapped networks. The hook keeps its path, so the command string in
 //! hooks.json, and with it Codex's trust, survives the update.
 
+use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use axonflow_codex_hook::host_env::HostEnv;
 use self_update::update::{Release, ReleaseAsset};
-use serde_json::json;
+use serde::Serialize;
 
 use crate::codex::paths::CodexPaths;
-use crate::error::{CommandError, Result};
+use crate::error::{plain_cause, CommandError, Result};
 use crate::state::fsio;
 use crate::state::receipt::Receipt;
+use crate::ui::printer::Printer;
 
 pub const REPO_OWNER: &str = "getaxonflow";
 pub const REPO_NAME: &str = "axonflow-codex";
@@ -141,8 +143,9 @@ impl Source {
     fn releases(&self, env: &HostEnv, timeout: Duration) -> Result<Vec<Release>> {
         let failed = |e: self_update::errors::Error| {
             CommandError::failure(format!(
-                "cannot list releases from {}: {e}",
-                self.describe()
+                "cannot list releases from {}: {}",
+                self.describe(),
+                plain_cause(&e, timeout)
             ))
             .hint("check the network, or set AXONFLOW_CODEX_UPDATE_URL to a reachable manifest")
         };
@@ -177,7 +180,9 @@ fn fetch_text(url: &str, timeout: Duration) -> Result<String> {
         .timeout_global(Some(timeout))
         .build()
         .call()
-        .map_err(|e| CommandError::failure(format!("cannot fetch {url}: {e}")))?;
+        .map_err(|e| {
+            CommandError::failure(format!("cannot fetch {url}: {}", plain_cause(&e, timeout)))
+        })?;
     if response.status().as_u16() != 200 {
         return Err(CommandError::failure(format!(
             "cannot fetch {url}: HTTP {}",
@@ -189,7 +194,9 @@ fn fetch_text(url: &str, timeout: Duration) -> Result<String> {
         .with_config()
         .limit(4 * 1024 * 1024)
         .read_to_string()
-        .map_err(|e| CommandError::failure(format!("cannot read {url}: {e}")))
+        .map_err(|e| {
+            CommandError::failure(format!("cannot read {url}: {}", plain_cause(&e, timeout)))
+        })
 }
 
 /// The first three numeric parts of a dotted version, ignoring a leading `v` and any
@@ -202,7 +209,7 @@ fn version_parts(text: &str) -> [Option<u64>; 3] {
 }
 
 /// A release version: all three parts must be numbers.
-fn parse_version(text: &str) -> Option<(u64, u64, u64)> {
+fn parse_version(text: &str) -> Option<Version> {
     match version_parts(text) {
         [Some(major), Some(minor), Some(patch)] => Some((major, minor, patch)),
         _ => None,
@@ -269,8 +276,78 @@ fn expected_sha256(release: &Release, archive: &ReleaseAsset, timeout: Duration)
     }
 }
 
-pub fn run(options: &UpdateOptions, env: &HostEnv) -> Result<()> {
-    let current = crate::VERSION;
+/// What `update` did or found: `--json` serialises it, people read its `Display`.
+#[derive(Debug, Serialize)]
+struct UpdateReport {
+    current: &'static str,
+    latest: Option<String>,
+    update_available: bool,
+    updated: bool,
+    /// `verified` or `not checked`, once archives were installed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    signature: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    replaced: Option<Vec<String>>,
+    #[serde(skip)]
+    outcome: Outcome,
+}
+
+#[derive(Debug)]
+enum Outcome {
+    /// Nothing newer in this source (its description).
+    UpToDate(String),
+    /// `--to` names the running version.
+    AlreadyInstalled,
+    /// `--check` found a newer version.
+    Available,
+    Updated,
+}
+
+impl fmt::Display for UpdateReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (current, latest) = (self.current, self.latest.as_deref().unwrap_or("?"));
+        match &self.outcome {
+            Outcome::UpToDate(source) => {
+                write!(f, "axonflow-codex {current} is up to date ({source}).")
+            }
+            Outcome::AlreadyInstalled => {
+                write!(f, "axonflow-codex {current} is already installed.")
+            }
+            Outcome::Available => write!(
+                f,
+                "axonflow-codex {latest} is available (this is {current}); run `axonflow-codex update`."
+            ),
+            Outcome::Updated => {
+                let verified = match self.signature {
+                    Some("verified") => "sha256 and signature verified",
+                    _ => "sha256 verified; no release-signing key is configured, so signatures were not checked",
+                };
+                let replaced = self.replaced.clone().unwrap_or_default();
+                write!(
+                    f,
+                    "Updated axonflow-codex {current} -> {latest} ({verified}):\n  {}",
+                    replaced.join("\n  ")
+                )
+            }
+        }
+    }
+}
+
+impl UpdateReport {
+    fn found(latest: Option<&str>, available: bool, outcome: Outcome) -> Self {
+        UpdateReport {
+            current: crate::VERSION,
+            latest: latest.map(str::to_string),
+            update_available: available,
+            updated: false,
+            signature: None,
+            replaced: None,
+            outcome,
+        }
+    }
+}
+
+pub fn run(options: &UpdateOptions, env: &HostEnv, printer: Printer) -> Result<()> {
     let keys = verifying_keys(env)?;
     let timeouts = Timeouts::from_env(env)?;
     let source = Source::from_env(env);
@@ -282,68 +359,97 @@ pub fn run(options: &UpdateOptions, env: &HostEnv) -> Result<()> {
     let releases = source.releases(env, timeouts.listing);
     spinner.finish_and_clear();
     let releases = releases?;
-    let mut candidates: Vec<(&Release, (u64, u64, u64))> = releases
+    let mut candidates: Vec<(&Release, Version)> = releases
         .iter()
         .filter_map(|r| parse_version(r.version()).map(|v| (r, v)))
         .collect();
     candidates.sort_by_key(|(_, v)| *v);
-    let current_version = parse_version(current).unwrap_or_default();
-    let chosen = match &options.to {
-        Some(wanted) => {
-            let wanted_version = parse_version(wanted)
-                .ok_or_else(|| CommandError::usage(format!("--to {wanted} is not a version")))?;
-            let found = candidates
-                .iter()
-                .find(|(_, v)| *v == wanted_version)
-                .copied();
-            let Some(found) = found else {
-                return Err(CommandError::failure(format!(
-                    "no release {wanted} in {}",
-                    source.describe()
-                )));
-            };
-            if wanted_version < current_version && !options.allow_downgrade {
-                return Err(CommandError::usage(format!("{wanted} is older than the installed {current}; pass --allow-downgrade to install it anyway")));
-            }
-            Some(found)
-        }
-        None => candidates
-            .last()
-            .copied()
-            .filter(|(_, v)| *v > current_version),
-    };
-
-    let Some((release, version)) = chosen else {
-        report(
-            options,
-            json!({"current": current, "latest": candidates.last().map(|(r, _)| r.version()), "update_available": false, "updated": false}),
-            &format!(
-                "axonflow-codex {current} is up to date ({}).",
-                source.describe()
-            ),
-        );
+    let current_version = parse_version(crate::VERSION).unwrap_or_default();
+    let Some((release, version)) = choose(options, &candidates, current_version, &source)? else {
+        let latest = candidates.last().map(|(r, _)| r.version());
+        let outcome = Outcome::UpToDate(source.describe());
+        printer.report(&UpdateReport::found(latest, false, outcome));
         return Ok(());
     };
     if version == current_version && options.to.is_some() {
-        report(
-            options,
-            json!({"current": current, "latest": release.version(), "update_available": false, "updated": false}),
-            &format!("axonflow-codex {current} is already installed."),
-        );
+        let report = UpdateReport::found(Some(release.version()), false, Outcome::AlreadyInstalled);
+        printer.report(&report);
         return Ok(());
     }
     if options.check {
-        report(
-            options,
-            json!({"current": current, "latest": release.version(), "update_available": true, "updated": false}),
-            &format!(
-                "axonflow-codex {} is available (this is {current}); run `axonflow-codex update`.",
-                release.version()
-            ),
-        );
+        printer.report(&UpdateReport::found(
+            Some(release.version()),
+            true,
+            Outcome::Available,
+        ));
         return Ok(());
     }
+    let paths = CodexPaths::resolve(env, false)?;
+    let receipt = Receipt::load(&paths.receipt)?;
+    let staged = stage(release, &keys, timeouts)?;
+    let replaced = replace_all(&paths, receipt, &staged)?;
+    printer.report(&UpdateReport {
+        signature: Some(if keys.is_empty() {
+            "not checked"
+        } else {
+            "verified"
+        }),
+        replaced: Some(replaced),
+        updated: true,
+        ..UpdateReport::found(Some(&staged.version), true, Outcome::Updated)
+    });
+    Ok(())
+}
 
+type Version = (u64, u64, u64);
+
+/// The release to install: the one `--to` names, else the newest when it is newer.
+fn choose<'a>(
+    options: &UpdateOptions,
+    candidates: &[(&'a Release, Version)],
+    current: Version,
+    source: &Source,
+) -> Result<Option<(&'a Release, Version)>> {
+    let Some(wanted) = &options.to else {
+        return Ok(candidates.last().copied().filter(|(_, v)| *v > current));
+    };
+    let wanted_version = parse_version(wanted)
+        .ok_or_else(|| CommandError::usage(format!("--to {wanted} is not a version")))?;
+    let Some(found) = candidates
+        .iter()
+        .find(|(_, v)| *v == wanted_version)
+        .copied()
+    else {
+        return Err(CommandError::failure(format!(
+            "no release {wanted} in {}",
+            source.describe()
+        )));
+    };
+    if wanted_version < current && !options.allow_downgrade {
+        return Err(CommandError::usage(format!(
+            "{wanted} is older than the installed {}; pass --allow-downgrade to install it anyway",
+            crate::VERSION
+        )));
+    }
+    Ok(Some(found))
+}
+
+/// The new binaries, verified and proved to run, in a staging directory beside this
+/// installer (so the final renames stay on one file system).
+struct Staged {
+    _dir: tempfile::TempDir,
+    installer: PathBuf,
+    hook: PathBuf,
+    version: String,
+}
+
+/// Downloads, verifies and unpacks the release; nothing installed is touched until both new
+/// binaries have proved they run.
+fn stage(
+    release: &Release,
+    keys: &[self_update::VerifyingKey],
+    timeouts: Timeouts,
+) -> Result<Staged> {
     let archive = archive_for(release, "axonflow-codex").ok_or_else(|| {
         CommandError::failure(format!(
             "release {} has no archive for {}",
@@ -352,93 +458,108 @@ pub fn run(options: &UpdateOptions, env: &HostEnv) -> Result<()> {
         ))
     })?;
     // cargo-dist ships each package in its own archive; a single archive may also hold both.
-    let hook_archive = archive_for(release, "axonflow-codex-hook");
-    let mut archives = vec![(
-        archive.clone(),
-        expected_sha256(release, &archive, timeouts.listing)?,
-    )];
-    if let Some(hook_archive) = &hook_archive {
-        archives.push((
-            hook_archive.clone(),
-            expected_sha256(release, hook_archive, timeouts.listing)?,
-        ));
-    }
-
-    // Stage everything beside this installer, so the final renames stay on one file system;
-    // nothing installed is touched until both new binaries have proved they run.
-    let paths = CodexPaths::resolve(env, false)?;
-    let receipt = Receipt::load(&paths.receipt)?;
-    let installer_path = std::env::current_exe()
-        .map_err(|e| CommandError::failure(format!("cannot locate this executable: {e}")))?;
+    let mut archives = vec![archive];
+    archives.extend(archive_for(release, "axonflow-codex-hook"));
+    let expected = archives
+        .iter()
+        .map(|a| expected_sha256(release, a, timeouts.listing))
+        .collect::<Result<Vec<_>>>()?;
+    let installer_path = current_exe()?;
     let staging_parent = installer_path
         .parent()
         .unwrap_or(Path::new("."))
         .to_path_buf();
-    let staging = tempfile::Builder::new()
+    let dir = tempfile::Builder::new()
         .prefix(".axonflow-codex-update-")
         .tempdir_in(&staging_parent)
         .map_err(|e| CommandError::io("create a staging directory in", &staging_parent, &e))?;
-    let unpacked = staging.path().join("unpacked");
-    for (asset, expected) in &archives {
-        let archive_path = staging.path().join(asset.name());
+    let unpacked = dir.path().join("unpacked");
+    for (asset, expected) in archives.iter().zip(&expected) {
+        let archive_path = dir.path().join(asset.name());
         download(asset, &archive_path, timeouts.download)?;
-        let actual = fsio::sha256_hex(
-            &std::fs::read(&archive_path)
-                .map_err(|e| CommandError::io("read", &archive_path, &e))?,
-        );
-        if &actual != expected {
-            return Err(CommandError::failure(format!(
-                "{} failed verification: sha256 {actual}, expected {expected}; nothing was replaced",
-                asset.name()
-            ))
-            .hint("the download was corrupted or tampered with; try again, or check the mirror"));
-        }
-        if !keys.is_empty() {
-            // The signature's context is the archive's file name (zipsign's and self_update's
-            // convention), so a signed archive cannot be served under another package's name.
-            self_update::verify_signature(&archive_path, &keys).map_err(|e| {
-                CommandError::failure(format!(
-                    "{} failed verification: {}; nothing was replaced",
-                    asset.name(),
-                    signature_failure(&e)
-                ))
-                .hint(format!("if your mirror re-signs releases, add its key to {KEYS_VARIABLE}; otherwise the archive was tampered with or published unsigned"))
-            })?;
-        }
-        #[cfg(windows)]
-        let kind = self_update::ArchiveKind::Zip;
-        #[cfg(not(windows))]
-        let kind = self_update::ArchiveKind::Tar(Some(self_update::Compression::Gz));
-        self_update::Extract::from_source(&archive_path)
-            .archive(kind)
-            .extract_into(&unpacked)
-            .map_err(|e| {
-                CommandError::failure(format!(
-                    "cannot unpack {}: {e}; nothing was replaced",
-                    asset.name()
-                ))
-            })?;
+        verify(asset, &archive_path, expected, keys)?;
+        unpack(asset, &archive_path, &unpacked)?;
     }
-    let new_installer = find_file(&unpacked, crate::codex::paths::INSTALLER_BINARY_NAME)
-        .ok_or_else(|| {
+    let binary = |name: &str| {
+        find_file(&unpacked, name).ok_or_else(|| {
             CommandError::failure(format!(
-                "release {} holds no {}; nothing was replaced",
-                release.version(),
-                crate::codex::paths::INSTALLER_BINARY_NAME
+                "release {} holds no {name}; nothing was replaced",
+                release.version()
             ))
-        })?;
-    let new_hook =
-        find_file(&unpacked, crate::codex::paths::HOOK_BINARY_NAME).ok_or_else(|| {
+        })
+    };
+    let staged = Staged {
+        installer: binary(crate::codex::paths::INSTALLER_BINARY_NAME)?,
+        hook: binary(crate::codex::paths::HOOK_BINARY_NAME)?,
+        version: release.version().trim_start_matches('v').to_string(),
+        _dir: dir,
+    };
+    prove_they_run(&staged)?;
+    Ok(staged)
+}
+
+fn current_exe() -> Result<PathBuf> {
+    std::env::current_exe().map_err(|e| {
+        CommandError::failure(format!(
+            "cannot locate this executable: {}",
+            axonflow_codex_hook::text::io_cause(&e)
+        ))
+    })
+}
+
+/// The archive's sha256, then (with any release key configured) its signature.
+fn verify(
+    asset: &ReleaseAsset,
+    archive_path: &Path,
+    expected: &str,
+    keys: &[self_update::VerifyingKey],
+) -> Result<()> {
+    let actual = fsio::sha256_hex(
+        &std::fs::read(archive_path).map_err(|e| CommandError::io("read", archive_path, &e))?,
+    );
+    if actual != expected {
+        return Err(CommandError::failure(format!(
+            "{} failed verification: sha256 {actual}, expected {expected}; nothing was replaced",
+            asset.name()
+        ))
+        .hint("the download was corrupted or tampered with; try again, or check the mirror"));
+    }
+    if keys.is_empty() {
+        return Ok(());
+    }
+    // The signature's context is the archive's file name (zipsign's and self_update's
+    // convention), so a signed archive cannot be served under another package's name.
+    self_update::verify_signature(archive_path, keys).map_err(|e| {
+        CommandError::failure(format!(
+            "{} failed verification: {}; nothing was replaced",
+            asset.name(),
+            signature_failure(&e)
+        ))
+        .hint(format!("if your mirror re-signs releases, add its key to {KEYS_VARIABLE}; otherwise the archive was tampered with or published unsigned"))
+    })
+}
+
+fn unpack(asset: &ReleaseAsset, archive_path: &Path, into: &Path) -> Result<()> {
+    #[cfg(windows)]
+    let kind = self_update::ArchiveKind::Zip;
+    #[cfg(not(windows))]
+    let kind = self_update::ArchiveKind::Tar(Some(self_update::Compression::Gz));
+    self_update::Extract::from_source(archive_path)
+        .archive(kind)
+        .extract_into(into)
+        .map_err(|e| {
             CommandError::failure(format!(
-                "release {} holds no {}; nothing was replaced",
-                release.version(),
-                crate::codex::paths::HOOK_BINARY_NAME
+                "cannot unpack {}: {}; nothing was replaced",
+                asset.name(),
+                plain_cause(&e, Duration::ZERO)
             ))
-        })?;
-    let new_version = release.version().trim_start_matches('v');
+        })
+}
+
+fn prove_they_run(staged: &Staged) -> Result<()> {
     for (binary, name) in [
-        (&new_installer, "axonflow-codex"),
-        (&new_hook, "axonflow-codex-hook"),
+        (&staged.installer, "axonflow-codex"),
+        (&staged.hook, "axonflow-codex-hook"),
     ] {
         let _ = fsio::set_mode(binary, 0o755);
         let printed = crate::codex::codex_cli::run_bounded(
@@ -446,54 +567,43 @@ pub fn run(options: &UpdateOptions, env: &HostEnv) -> Result<()> {
             Duration::from_secs(10),
         )
         .map(|out| String::from_utf8_lossy(&out).trim().to_string());
-        if printed.as_deref() != Some(format!("{name} {new_version}").as_str()) {
+        if printed.as_deref() != Some(format!("{name} {}", staged.version).as_str()) {
             return Err(CommandError::failure(format!(
                 "the new {name} does not run on this machine (it printed {printed:?}); nothing was replaced"
             )));
         }
     }
+    Ok(())
+}
 
-    // Replace: the hook first (at its stable path), then this installer.
+/// Replaces the hook first (at its stable path, so Codex's trust survives), then this
+/// installer, then a hook beside it; the paths replaced.
+fn replace_all(
+    paths: &CodexPaths,
+    receipt: Option<Receipt>,
+    staged: &Staged,
+) -> Result<Vec<String>> {
+    let read = |path: &Path| std::fs::read(path).map_err(|e| CommandError::io("read", path, &e));
     let mut replaced = Vec::new();
     if let Some(mut receipt) = receipt {
-        let bytes =
-            std::fs::read(&new_hook).map_err(|e| CommandError::io("read", &new_hook, &e))?;
+        let bytes = read(&staged.hook)?;
         replace_binary(&receipt.hook_binary, &bytes)?;
         if let Some(owned) = receipt.files.get_mut(&receipt.hook_binary) {
             owned.written_sha256 = fsio::sha256_hex(&bytes);
         }
-        receipt.version = new_version.to_string();
+        receipt.version = staged.version.clone();
         fsio::write_atomic(&paths.receipt, &receipt.to_bytes(), 0o600)?;
         replaced.push(receipt.hook_binary.display().to_string());
     }
-    let bytes =
-        std::fs::read(&new_installer).map_err(|e| CommandError::io("read", &new_installer, &e))?;
-    replace_binary(&installer_path, &bytes)?;
+    let installer_path = current_exe()?;
+    replace_binary(&installer_path, &read(&staged.installer)?)?;
     replaced.push(installer_path.display().to_string());
     let hook_beside = installer_path.with_file_name(crate::codex::paths::HOOK_BINARY_NAME);
     if hook_beside.is_file() {
-        let bytes =
-            std::fs::read(&new_hook).map_err(|e| CommandError::io("read", &new_hook, &e))?;
-        replace_binary(&hook_beside, &bytes)?;
+        replace_binary(&hook_beside, &read(&staged.hook)?)?;
         replaced.push(hook_beside.display().to_string());
     }
-    let (signature, verified) = if keys.is_empty() {
-        (
-            "not checked",
-            "sha256 verified; no release-signing key is configured, so signatures were not checked",
-        )
-    } else {
-        ("verified", "sha256 and signature verified")
-    };
-    report(
-        options,
-        json!({"current": current, "latest": new_version, "update_available": true, "updated": true, "signature": signature, "replaced": replaced}),
-        &format!(
-            "Updated axonflow-codex {current} -> {new_version} ({verified}):\n  {}",
-            replaced.join("\n  ")
-        ),
-    );
-    Ok(())
+    Ok(replaced)
 }
 
 /// Why an archive's signature did not verify: signed by no trusted key, or not (readably)
@@ -532,8 +642,9 @@ fn download(asset: &ReleaseAsset, to: &Path, timeout: Duration) -> Result<()> {
         );
     download.download_to(file).map_err(|e| {
         CommandError::failure(format!(
-            "download of {} failed: {e}; nothing was replaced",
-            asset.name()
+            "download of {} failed: {}; nothing was replaced",
+            asset.name(),
+            plain_cause(&e, timeout)
         ))
     })
 }
@@ -573,14 +684,6 @@ fn replace_binary(dest: &Path, bytes: &[u8]) -> Result<()> {
         let _ = std::fs::remove_file(&temp);
         CommandError::io("replace", dest, &e)
     })
-}
-
-fn report(options: &UpdateOptions, machine: serde_json::Value, human: &str) {
-    if options.json {
-        println!("{machine}");
-    } else {
-        println!("{human}");
-    }
 }
 
 #[cfg(test)]

@@ -1,15 +1,24 @@
 //! `[mcp_servers.axonflow]` and our `[hooks.state."<key>"]` trust entries in
-//! `$CODEX_HOME/config.toml`, edited with toml_edit so every comment, key order, dotted key
-//! and inline table of the user's file keeps its bytes.
+//! `$CODEX_HOME/config.toml`, edited as splices ([`crate::edit::splice`]), the way rustup's
+//! `do_add_to_path` / `do_remove_from_path` add and cut exact bytes: the file is parsed with
+//! spans, our entries are inserted, replaced or cut as byte ranges, and the result is kept only
+//! when it parses and means the user's document plus (or minus) exactly our entries. A shape
+//! that cannot be spliced is refused with a hint and nothing is written; nothing is ever
+//! re-rendered, so every other byte of the user's file stays where it was.
 
 use std::path::Path;
 
-use toml_edit::{DocumentMut, InlineTable, Item, Table};
+use toml_edit::{Document, DocumentMut, InlineTable, Item, Table, Value};
 
 use crate::edit::config_outline::Outline;
+use crate::edit::splice::{self, line_end, newline_of, Splice};
+use crate::edit::toml_spans::{
+    canonical, cut_entry, cut_from_inline, headed_ranges, insert_into_inline, key_repr, means,
+    refuse, spanned, string_repr, Planned, TABLE_HINT,
+};
 use crate::error::{CommandError, Result};
 
-pub const MCP_SERVER_NAME: &str = "axonflow";
+pub(crate) const MCP_SERVER_NAME: &str = "axonflow";
 
 /// Our MCP server entry.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,647 +34,15 @@ pub struct TrustEntry {
     pub hash: String,
 }
 
-/// Reads and checks config.toml text; a parse error names the file, line, column and cause.
-pub fn check(path: &Path, bytes: Option<&[u8]>) -> Result<String> {
-    let Some(bytes) = bytes else {
-        return Ok(String::new());
-    };
-    let text = crate::state::fsio::utf8_text(path, bytes)?;
-    if Outline::of(text).is_none() {
-        parse(path, text)?;
-    }
-    Ok(text.to_string())
-}
-
-fn parse(path: &Path, text: &str) -> Result<DocumentMut> {
-    parse_spanned(path, text).map(toml_edit::Document::into_mut)
-}
-
-/// The parsed file with the byte spans of its parts, for edits made as text insertions.
-fn parse_spanned<'a>(path: &Path, text: &'a str) -> Result<toml_edit::Document<&'a str>> {
-    toml_edit::Document::parse(text).map_err(|e| {
-        let (line, column) = e
-            .span()
-            .map(|span| line_and_column(text, span.start))
-            .unwrap_or((1, 1));
-        CommandError::failure(format!(
-            "{} is not valid TOML (line {line}, column {column}: {})",
-            path.display(),
-            axonflow_codex_hook::text::single_line(e.message())
-        ))
-        .hint(format!(
-            "fix {} by hand, then run the command again; nothing was changed",
-            path.display()
-        ))
-    })
-}
-
-fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let column = before[before.rfind('\n').map_or(0, |i| i + 1)..]
-        .chars()
-        .count()
-        + 1;
-    (line, column)
-}
-
 /// What merging created, so uninstall removes exactly that.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Merged {
     pub text: String,
     pub created_mcp_servers: bool,
-    pub replaced_existing_server: bool,
     pub created_hooks: bool,
     pub created_hooks_state: bool,
-}
-
-pub fn merge(
-    path: &Path,
-    text: &str,
-    mcp: Option<&McpEntry>,
-    trust: &[TrustEntry],
-) -> Result<Merged> {
-    if let Some(merged) = merge_by_sections(path, text, mcp, trust) {
-        return Ok(merged);
-    }
-    // One document at a time (a big file's tree costs many times its size): the text
-    // insertion is planned on the parsed file, which is then edited in place, reduced to
-    // what it means, and dropped before the insertion's result is parsed to compare.
-    let edit = |doc: &mut DocumentMut| -> Result<Merged> {
-        let mut merged = Merged::default();
-        if let Some(entry) = mcp {
-            merge_mcp(path, doc, entry, &mut merged)?;
-        }
-        if !trust.is_empty() {
-            merge_trust(path, doc, trust, &mut merged)?;
-        }
-        Ok(merged)
-    };
-    let spanned = parse_spanned(path, text)?;
-    let inserted = appended(&spanned, text, mcp, trust, None, newline_of(text));
-    let mut doc = spanned.into_mut();
-    let mut merged = edit(&mut doc)?;
-    if let Some(inserted) = inserted {
-        let wanted = canonical(doc.as_item());
-        drop(doc);
-        if means(&inserted, &wanted) {
-            merged.text = inserted;
-            return Ok(merged);
-        }
-        doc = parse(path, text)?;
-        edit(&mut doc)?;
-    }
-    merged.text = keep_line_endings(text, keep_user_lines(text, &doc));
-    Ok(merged)
-}
-
-/// [`merge`] without a tree of the whole file (see [`crate::edit::config_outline`]): the splice is
-/// planned on the file with every section but ours blanked, checked there against toml_edit's
-/// edit, and the whole result is checked section by section. `None` when any of that does not
-/// hold, and the whole-tree merge decides.
-fn merge_by_sections(
-    path: &Path,
-    text: &str,
-    mcp: Option<&McpEntry>,
-    trust: &[TrustEntry],
-) -> Option<Merged> {
-    let outline = Outline::of(text)?;
-    let reduced = outline.reduced(text)?;
-    let spanned = toml_edit::Document::parse(reduced.as_str()).ok()?;
-    // The file's line ending, which the blanked sections may no longer show.
-    let nl = newline_of(text);
-    let headers = Some(outline.starts.as_slice());
-    let inserted = appended(&spanned, text, mcp, trust, headers, nl)?;
-    let inserted_reduced = appended(&spanned, &reduced, mcp, trust, headers, nl)?;
-    let mut doc = spanned.into_mut();
-    drop(reduced);
-    let mut merged = Merged::default();
-    if let Some(entry) = mcp {
-        merge_mcp(path, &mut doc, entry, &mut merged).ok()?;
-    }
-    if !trust.is_empty() {
-        merge_trust(path, &mut doc, trust, &mut merged).ok()?;
-    }
-    // Only the blanked sections can hold other servers.
-    merged.created_mcp_servers &= !outline.has(&["mcp_servers"]);
-    drop(outline);
-    let wanted = canonical_of(doc.as_item(), true);
-    drop(doc);
-    if !means_pruned(&inserted_reduced, &wanted) {
-        return None;
-    }
-    drop(inserted_reduced);
-    Outline::of(&inserted)?;
-    merged.text = inserted;
-    Some(merged)
-}
-
-/// Our entries as whole tables appended after the user's last byte, when that is all the merge
-/// has to do (each entry absent, or already exactly ours) and the file lets a table header
-/// follow; `None` otherwise. The user's file is then a byte-exact prefix of the result.
-fn appended(
-    doc: &toml_edit::Document<&str>,
-    text: &str,
-    mcp: Option<&McpEntry>,
-    trust: &[TrustEntry],
-    headers: Option<&[usize]>,
-    nl: &str,
-) -> Option<String> {
-    let mut text = std::borrow::Cow::Borrowed(text);
-    let mut blocks = Vec::new();
-    if let Some(entry) = mcp {
-        let servers = match doc.get("mcp_servers") {
-            None => None,
-            Some(Item::Table(servers)) => Some(servers),
-            Some(_) => return None,
-        };
-        match servers.and_then(|s| s.get(MCP_SERVER_NAME)) {
-            None => blocks.push(mcp_block(&entry.url, &entry.http_headers_helper, nl)),
-            Some(Item::Table(existing)) if our_mcp_table(existing) == Some(entry.clone()) => {}
-            Some(Item::Table(_)) => {
-                let block = mcp_block(&entry.url, &entry.http_headers_helper, nl);
-                let headers = match headers {
-                    Some(headers) => headers.to_vec(),
-                    None => header_starts(doc),
-                };
-                text = std::borrow::Cow::Owned(taken_over(doc, &text, &block, &headers)?);
-            }
-            Some(_) => return None,
-        }
-    }
-    // Entries that go into an inline `hooks.state = { … }` instead of tables of their own.
-    let mut inline_entries = Vec::new();
-    for entry in trust {
-        let state = match doc.get("hooks") {
-            None => None,
-            Some(Item::Table(hooks)) => match hooks.get("state") {
-                None => None,
-                Some(state @ Item::Table(_)) => Some(state),
-                Some(state @ Item::Value(toml_edit::Value::InlineTable(inline)))
-                    if !inline.is_dotted() =>
-                {
-                    Some(state)
-                }
-                Some(_) => return None,
-            },
-            Some(_) => return None,
-        };
-        match state.and_then(|s| s.get(&entry.key)) {
-            None if state.is_some_and(Item::is_inline_table) => {
-                inline_entries.push(inline_trust_entry(&entry.key, &entry.hash))
-            }
-            None => blocks.push(trust_block(&entry.key, &entry.hash, nl)),
-            Some(existing)
-                if existing.get("trusted_hash").and_then(Item::as_str)
-                    == Some(entry.hash.as_str()) => {}
-            Some(_) => return None,
-        }
-    }
-    if !inline_entries.is_empty() {
-        if let std::borrow::Cow::Owned(_) = text {
-            return None; // an older server taken over as well: leave it to toml_edit
-        }
-        text = std::borrow::Cow::Owned(extended_inline_state(doc, &text, &inline_entries)?);
-    }
-    let mut out = text.into_owned();
-    if !blocks.is_empty() && !out.is_empty() && !out.ends_with('\n') {
-        out.push_str(nl);
-    }
-    for block in blocks {
-        if !out.is_empty() {
-            out.push_str(nl);
-        }
-        out.push_str(&block);
-    }
-    Some(out)
-}
-
-/// An older `[mcp_servers.axonflow]` (the bash plugin's) replaced by `block` in place: the lines
-/// of that table and of its sub-tables (`[mcp_servers.axonflow.http_headers]`, …), from each
-/// header to its last line that is not blank or a comment, are cut, and `block` stands where
-/// the first of them stood. Comments and blank lines before the next table stay. `None` when
-/// the old entry is not made of headed tables alone (dotted keys, arrays of tables).
-/// `headers`: where the file's header lines start, sorted.
-fn taken_over(
-    doc: &toml_edit::Document<&str>,
-    text: &str,
-    block: &str,
-    headers: &[usize],
-) -> Option<String> {
-    let server = doc.get("mcp_servers")?.get(MCP_SERVER_NAME)?.as_table()?;
-    let mut ours = Vec::new();
-    collect_headed(server, &mut ours)?;
-    let line_start = |at: usize| text[..at].rfind('\n').map_or(0, |i| i + 1);
-    let mut cuts: Vec<(usize, usize)> = Vec::new();
-    for start in ours {
-        let from = line_start(start);
-        let next = headers
-            .iter()
-            .copied()
-            .find(|&h| h > start)
-            .map_or(text.len(), line_start);
-        // Back off over trailing blank and comment lines: they lead into the next table.
-        let mut to = next;
-        while to > from {
-            let line_begin = line_start(text[..to].strip_suffix('\n').unwrap_or(&text[..to]).len());
-            let line = text[line_begin..to].trim();
-            if line_begin <= from || !(line.is_empty() || line.starts_with('#')) {
-                break;
-            }
-            to = line_begin;
-        }
-        cuts.push((from, to));
-    }
-    cuts.sort_unstable();
-    let first = cuts.first()?.0;
-    let mut out = String::with_capacity(text.len() + block.len());
-    let mut at = 0;
-    for (from, to) in cuts {
-        out.push_str(text.get(at..from)?);
-        if from == first {
-            out.push_str(block);
-        }
-        at = to;
-    }
-    out.push_str(&text[at..]);
-    Some(out)
-}
-
-/// `hooks.state = { … }` with `entries` added inside its braces, after the user's last entry;
-/// every other byte stays.
-fn extended_inline_state(
-    doc: &toml_edit::Document<&str>,
-    text: &str,
-    entries: &[String],
-) -> Option<String> {
-    let span = doc.get("hooks")?.get("state")?.as_inline_table()?.span()?;
-    let inside = text.get(span.start + 1..span.end - 1)?;
-    let (at, addition) = match inside.trim_end().len() {
-        // `{}` or `{ }`: the entries go right after the brace.
-        0 => (span.start + 1, format!(" {} ", entries.join(", "))),
-        used => (span.start + 1 + used, format!(", {}", entries.join(", "))),
-    };
-    let mut out = text.to_string();
-    out.insert_str(at, &addition);
-    Some(out)
-}
-
-/// The header offsets of `table` (when it has a header) and of every table under it; `None`
-/// when something under it is not a headed table or a plain value.
-fn collect_headed(table: &Table, out: &mut Vec<usize>) -> Option<()> {
-    if table.is_dotted() {
-        return None;
-    }
-    if !table.is_implicit() {
-        out.push(table.span()?.start);
-    }
-    for (_, item) in table.iter() {
-        match item {
-            Item::Table(child) => collect_headed(child, out)?,
-            Item::Value(_) => {}
-            _ => return None,
-        }
-    }
-    Some(())
-}
-
-/// Where the document's headers start, sorted.
-fn header_starts(doc: &toml_edit::Document<&str>) -> Vec<usize> {
-    let mut headers = Vec::new();
-    all_headers(doc.as_table(), &mut headers);
-    headers.sort_unstable();
-    headers
-}
-
-/// Where every `[table]` and `[[array]]` header of the document starts.
-fn all_headers(table: &Table, out: &mut Vec<usize>) {
-    if let Some(span) = table.span() {
-        if !table.is_implicit() && !table.is_dotted() {
-            out.push(span.start);
-        }
-    }
-    for (_, item) in table.iter() {
-        match item {
-            Item::Table(child) => all_headers(child, out),
-            Item::ArrayOfTables(array) => array.iter().for_each(|t| all_headers(t, out)),
-            _ => {}
-        }
-    }
-}
-
-/// Uninstall's counterpart of [`appended`]: our tables cut out of the text where they stand
-/// exactly as we append them (with the blank line before them); `None` when one is not there
-/// in that form (edited since, or written by an older version), and toml_edit does it instead.
-/// Also returns each cut (offset, removed text), each in the text left by those before it.
-fn cut_out(
-    doc: &DocumentMut,
-    text: &str,
-    removal: &Removal,
-    nl: &'static str,
-) -> Option<(String, Vec<Cut>)> {
-    // Our blocks carry the line ending the file had when we wrote them; the user may since
-    // have added lines with the other one, so both are looked for (the file's own first).
-    let other = if nl == "\n" { "\r\n" } else { "\n" };
-    let mut blocks: Vec<[(String, &str); 2]> = Vec::new();
-    let mut inline_entries = Vec::new();
-    if removal.mcp_server {
-        if let Some(server) = doc.get("mcp_servers").and_then(|s| s.get(MCP_SERVER_NAME)) {
-            let entry = server.as_table().and_then(our_mcp_table)?;
-            blocks.push(
-                [nl, other].map(|nl| (mcp_block(&entry.url, &entry.http_headers_helper, nl), nl)),
-            );
-        }
-    }
-    for key in &removal.trust_keys {
-        let Some(existing) = doc
-            .get("hooks")
-            .and_then(|h| h.get("state"))
-            .and_then(|s| s.get(key))
-        else {
-            continue;
-        };
-        if let Some(inline) = existing.as_inline_table() {
-            // Inside an inline `hooks.state = { … }`, as extended_inline_state put it.
-            let hash = inline.get("trusted_hash").filter(|_| inline.len() == 1)?;
-            inline_entries.push(inline_trust_entry(key, hash.as_str()?));
-            continue;
-        }
-        let table = existing.as_table().filter(|t| t.len() == 1)?;
-        let hash = table.get("trusted_hash")?.as_str()?;
-        blocks.push([nl, other].map(|nl| (trust_block(key, hash, nl), nl)));
-    }
-    let mut out = text.to_string();
-    let mut cuts = Vec::new();
-    let mut cut = |out: &mut String, at: usize, len: usize| {
-        cuts.push((at, out[at..at + len].to_string()));
-        out.replace_range(at..at + len, "");
-    };
-    for entry in inline_entries {
-        let (at, len) = [format!(", {entry}"), format!(" {entry} ")]
-            .iter()
-            .find_map(|needle| out.find(needle.as_str()).map(|at| (at, needle.len())))?;
-        cut(&mut out, at, len);
-    }
-    for variants in blocks {
-        let at = variants
-            .iter()
-            .find_map(|(block, nl)| block_position(&out, block, nl))?;
-        cut(&mut out, at.0, at.1);
-    }
-    Some((out, cuts))
-}
-
-/// One cut of [`cut_out`]: where, and what it removed.
-type Cut = (usize, String);
-
-/// `cuts` made in `text`; `None` unless each removes there exactly what it removed before.
-fn apply_cuts(text: &str, cuts: &[Cut]) -> Option<String> {
-    let mut out = text.to_string();
-    for (at, removed) in cuts {
-        if out.get(*at..at + removed.len())? != removed {
-            return None;
-        }
-        out.replace_range(*at..at + removed.len(), "");
-    }
-    Some(out)
-}
-
-/// Where `block` stands in `text` as we put it (start, length): at the very start, appended
-/// with our blank line before it, or standing alone where an older entry stood.
-fn block_position(text: &str, block: &str, nl: &str) -> Option<(usize, usize)> {
-    let separated = format!("{nl}{block}");
-    if text.starts_with(block) && !text.starts_with(&separated) {
-        return Some((0, block.len()));
-    }
-    let found = [separated.as_str(), block].into_iter().find_map(|needle| {
-        text.match_indices(needle)
-            .find(|(i, _)| text[..*i].ends_with('\n'))
-            .map(|(i, _)| (i, needle.len()))
-    });
-    found
-}
-
-/// The line ending our lines take: CRLF in a file that uses only CRLF, else LF.
-fn newline_of(text: &str) -> &'static str {
-    let mut lines = text
-        .split_inclusive('\n')
-        .filter(|line| line.ends_with('\n'));
-    let mut any = false;
-    if lines.all(|line| {
-        any = true;
-        line.ends_with("\r\n")
-    }) && any
-    {
-        "\r\n"
-    } else {
-        "\n"
-    }
-}
-
-/// `[mcp_servers.axonflow]` as we write it.
-fn mcp_block(url: &str, helper: &str, nl: &str) -> String {
-    format!(
-        "[mcp_servers.{}]{nl}url = {}{nl}http_headers_helper = {}{nl}",
-        toml_edit::Key::new(MCP_SERVER_NAME).display_repr(),
-        string_repr(url),
-        string_repr(helper)
-    )
-}
-
-/// `[hooks.state."<key>"]` as we write it.
-fn trust_block(key: &str, hash: &str, nl: &str) -> String {
-    format!(
-        "[hooks.state.{}]{nl}trusted_hash = {}{nl}",
-        toml_edit::Key::new(key).display_repr(),
-        string_repr(hash)
-    )
-}
-
-/// One trust entry as we write it inside an inline `hooks.state = { … }`.
-fn inline_trust_entry(key: &str, hash: &str) -> String {
-    format!(
-        "{} = {{ trusted_hash = {} }}",
-        toml_edit::Key::new(key).display_repr(),
-        string_repr(hash)
-    )
-}
-
-fn string_repr(value: &str) -> String {
-    toml_edit::Formatted::new(value.to_string())
-        .display_repr()
-        .into_owned()
-}
-
-/// The entry a table holds when it has exactly our two keys, as strings.
-fn our_mcp_table(table: &Table) -> Option<McpEntry> {
-    if table.len() != 2 {
-        return None;
-    }
-    Some(McpEntry {
-        url: table.get("url")?.as_str()?.to_string(),
-        http_headers_helper: table.get("http_headers_helper")?.as_str()?.to_string(),
-    })
-}
-
-/// Whether `text` parses to a document whose [`canonical`] form is `wanted`.
-fn means(text: &str, wanted: &str) -> bool {
-    text.parse::<DocumentMut>()
-        .is_ok_and(|parsed| canonical(parsed.as_item()) == wanted)
-}
-
-fn merge_mcp(
-    path: &Path,
-    doc: &mut DocumentMut,
-    entry: &McpEntry,
-    merged: &mut Merged,
-) -> Result<()> {
-    if doc.get("mcp_servers").is_none() {
-        let mut servers = Table::new();
-        servers.set_implicit(true);
-        doc.insert("mcp_servers", Item::Table(servers));
-        merged.created_mcp_servers = true;
-    }
-    match doc.get_mut("mcp_servers") {
-        Some(Item::Table(servers)) => {
-            match servers.get_mut(MCP_SERVER_NAME) {
-                Some(Item::Table(existing)) => {
-                    merged.replaced_existing_server = !is_ours(
-                        existing.get("url"),
-                        existing.get("http_headers_helper"),
-                        entry,
-                    );
-                    // We own the whole table: its keys become exactly ours, in place.
-                    existing.clear();
-                    existing.insert("url", toml_edit::value(&entry.url));
-                    existing.insert(
-                        "http_headers_helper",
-                        toml_edit::value(&entry.http_headers_helper),
-                    );
-                }
-                Some(Item::Value(toml_edit::Value::InlineTable(existing))) => {
-                    merged.replaced_existing_server = !is_ours(
-                        existing.get("url").map(|v| Item::Value(v.clone())).as_ref(),
-                        existing
-                            .get("http_headers_helper")
-                            .map(|v| Item::Value(v.clone()))
-                            .as_ref(),
-                        entry,
-                    );
-                    *existing = inline_entry(entry);
-                }
-                Some(_) => {
-                    merged.replaced_existing_server = true;
-                    servers.insert(MCP_SERVER_NAME, Item::Table(table_entry(entry)));
-                }
-                None => {
-                    let dotted = servers.is_dotted();
-                    if dotted {
-                        let mut inline = inline_entry(entry);
-                        inline.set_dotted(true);
-                        servers.insert(
-                            MCP_SERVER_NAME,
-                            Item::Value(toml_edit::Value::InlineTable(inline)),
-                        );
-                    } else {
-                        servers.insert(MCP_SERVER_NAME, Item::Table(table_entry(entry)));
-                    }
-                }
-            }
-            Ok(())
-        }
-        Some(Item::Value(toml_edit::Value::InlineTable(servers))) => {
-            merged.replaced_existing_server = servers.contains_key(MCP_SERVER_NAME);
-            servers.insert(
-                MCP_SERVER_NAME,
-                toml_edit::Value::InlineTable(inline_entry(entry)),
-            );
-            Ok(())
-        }
-        _ => Err(CommandError::failure(format!(
-            "`mcp_servers` in {} is not a table, so the axonflow MCP server cannot be added",
-            path.display()
-        ))
-        .hint("fix the file, or install with --no-mcp")),
-    }
-}
-
-fn is_ours(url: Option<&Item>, helper: Option<&Item>, entry: &McpEntry) -> bool {
-    url.and_then(Item::as_str) == Some(entry.url.as_str())
-        && helper.and_then(Item::as_str) == Some(entry.http_headers_helper.as_str())
-}
-
-fn table_entry(entry: &McpEntry) -> Table {
-    let mut table = Table::new();
-    table.insert("url", toml_edit::value(&entry.url));
-    table.insert(
-        "http_headers_helper",
-        toml_edit::value(&entry.http_headers_helper),
-    );
-    table
-}
-
-fn inline_entry(entry: &McpEntry) -> InlineTable {
-    let mut table = InlineTable::new();
-    table.insert("url", entry.url.as_str().into());
-    table.insert(
-        "http_headers_helper",
-        entry.http_headers_helper.as_str().into(),
-    );
-    table
-}
-
-fn merge_trust(
-    path: &Path,
-    doc: &mut DocumentMut,
-    trust: &[TrustEntry],
-    merged: &mut Merged,
-) -> Result<()> {
-    let not_a_table = || {
-        CommandError::failure(format!(
-            "`hooks` in {} is not a table, so hook trust cannot be recorded",
-            path.display()
-        ))
-        .hint(
-            "fix the file, or install with --no-trust-hooks and trust the hooks in Codex's /hooks",
-        )
-    };
-    if doc.get("hooks").is_none() {
-        let mut hooks = Table::new();
-        hooks.set_implicit(true);
-        doc.insert("hooks", Item::Table(hooks));
-        merged.created_hooks = true;
-    }
-    let hooks = doc
-        .get_mut("hooks")
-        .and_then(Item::as_table_like_mut)
-        .ok_or_else(not_a_table)?;
-    if hooks.get("state").is_none() {
-        let mut state = Table::new();
-        state.set_implicit(true);
-        hooks.insert("state", Item::Table(state));
-        merged.created_hooks_state = true;
-    }
-    let state = hooks
-        .get_mut("state")
-        .and_then(Item::as_table_like_mut)
-        .ok_or_else(not_a_table)?;
-    for entry in trust {
-        match state.get_mut(&entry.key).and_then(Item::as_table_like_mut) {
-            Some(existing) => {
-                if existing.get("trusted_hash").and_then(Item::as_str) != Some(entry.hash.as_str())
-                {
-                    existing.insert("trusted_hash", toml_edit::value(&entry.hash));
-                }
-            }
-            None => {
-                let mut table = Table::new();
-                table.insert("trusted_hash", toml_edit::value(&entry.hash));
-                state.insert(&entry.key, Item::Table(table));
-            }
-        }
-    }
-    Ok(())
+    /// What the merge adds or replaces, one line each (the dry run's summary).
+    pub changes: Vec<String>,
 }
 
 /// What uninstall takes out of config.toml.
@@ -678,73 +55,494 @@ pub struct Removal {
     pub created_hooks_state: bool,
 }
 
+/// Reads and checks config.toml text; a parse error names the file, line, column and cause.
+pub fn check(path: &Path, bytes: Option<&[u8]>) -> Result<String> {
+    let Some(bytes) = bytes else {
+        return Ok(String::new());
+    };
+    let text = crate::state::fsio::utf8_text(path, bytes)?;
+    if Outline::of(text).is_none() {
+        parse(path, text)?;
+    }
+    Ok(text.to_string())
+}
+
+/// The file parsed with the byte spans of its parts.
+fn parse<'a>(path: &Path, text: &'a str) -> Result<Document<&'a str>> {
+    Document::parse(text).map_err(|e| {
+        CommandError::failure(axonflow_codex_hook::text::toml_error(path, text, &e)).hint(format!(
+            "fix {} by hand, then run the command again; nothing was changed",
+            path.display()
+        ))
+    })
+}
+
+pub fn merge(
+    path: &Path,
+    text: &str,
+    mcp: Option<&McpEntry>,
+    trust: &[TrustEntry],
+) -> Result<Merged> {
+    let plan = |root: &Table, outline: Option<&Outline>| {
+        let mut additions = Additions::new(text);
+        if let Some(entry) = mcp {
+            let elsewhere = outline.is_some_and(|o| o.has(&["mcp_servers"]));
+            additions.mcp(root, entry, elsewhere)?;
+        }
+        additions.trust(root, trust)?;
+        Ok(additions.finish())
+    };
+    let expect = |doc: &mut DocumentMut, _: &Merged| add_entries(doc, mcp, trust);
+    let (text, mut merged) = spliced(path, text, plan, expect, false)?;
+    merged.text = text;
+    Ok(merged)
+}
+
 pub fn remove(path: &Path, text: &str, removal: &Removal) -> Result<String> {
     remove_owned(path, text, removal, &[])
 }
 
 /// [`remove`], taking out only those of `removal.trust_keys` that hold one of
 /// `trust_hashes` (every one when it is empty): the others are the user's now.
-pub fn remove_owned(
+pub(crate) fn remove_owned(
     path: &Path,
     text: &str,
     removal: &Removal,
     trust_hashes: &[String],
 ) -> Result<String> {
-    if text.is_empty() {
-        return Ok(String::new());
-    }
-    if let Some(cut) = remove_by_sections(text, removal, trust_hashes) {
-        return Ok(cut);
-    }
-    let mut doc = parse(path, text)?;
-    let removal = &Removal {
-        trust_keys: keys_holding(&doc, &removal.trust_keys, trust_hashes),
-        ..removal.clone()
+    let plan = |root: &Table, _: Option<&Outline>| {
+        let removal = Removal {
+            trust_keys: keys_holding(root, &removal.trust_keys, trust_hashes),
+            ..removal.clone()
+        };
+        Ok((cuts(root, text, &removal)?, removal))
     };
-    let edit = |doc: &mut DocumentMut| remove_entries(doc, removal);
-    // One document at a time, as in merge.
-    let cut = cut_out(&doc, text, removal, newline_of(text)).map(|(cut, _)| cut);
-    edit(&mut doc);
-    if let Some(cut) = cut {
-        let wanted = canonical(doc.as_item());
-        drop(doc);
-        if means(&cut, &wanted) {
-            return Ok(cut);
-        }
-        doc = parse(path, text)?;
-        edit(&mut doc);
-    }
-    Ok(keep_line_endings(text, keep_user_lines(text, &doc)))
+    let (text, _) = spliced(path, text, plan, remove_entries, true)?;
+    Ok(text)
 }
 
-/// [`remove_owned`] without a tree of the whole file, as [`merge_by_sections`] does it: the
-/// cuts are found in the file with every section but ours blanked and checked there against
-/// toml_edit's edit; the same cuts must remove the same bytes from the file, whose result is
-/// checked section by section.
-fn remove_by_sections(text: &str, removal: &Removal, trust_hashes: &[String]) -> Option<String> {
+/// Plans splices on a view of `text`, makes them, and keeps the result only when it means
+/// what `expect` makes of the user's document (without empty tables when `prune`).
+///
+/// A file [`Outline`] accepts is planned on a copy with every section but ours blanked (same
+/// offsets, a small tree), checked there, and the whole result checked section by section:
+/// no tree of a big file is ever built. Otherwise the whole file is parsed, once.
+fn spliced<T>(
+    path: &Path,
+    text: &str,
+    plan: impl Fn(&Table, Option<&Outline>) -> Planned<(Vec<Splice>, T)>,
+    expect: impl Fn(&mut DocumentMut, &T),
+    prune: bool,
+) -> Result<(String, T)> {
+    if let Some(done) = by_sections(text, &plan, &expect) {
+        return Ok(done);
+    }
+    let doc = parse(path, text)?;
+    let (splices, planned) = plan(doc.as_table(), None).map_err(|r| r.into_error(path))?;
+    if splices.is_empty() {
+        return Ok((text.to_string(), planned));
+    }
+    let out = splice::apply(text, &splices);
+    // One tree at a time: the user's is edited, reduced to what it means and dropped before
+    // the result is parsed.
+    let mut wanted = doc.into_mut();
+    expect(&mut wanted, &planned);
+    let wanted = canonical(wanted.as_item(), prune);
+    match out {
+        Some(out) if means(&out, &wanted, prune) => Ok((out, planned)),
+        _ => Err(CommandError::failure(format!(
+            "{} cannot be edited in place: the edit would not mean the file plus exactly the axonflow entries",
+            path.display()
+        ))
+        .hint("nothing was changed; please report this with the shape of the file (without its values)")),
+    }
+}
+
+/// [`spliced`] on the file with every section but ours blanked; `None` when the file or the
+/// result does not fit [`Outline`]'s rules, or anything is refused: the whole file decides.
+fn by_sections<T>(
+    text: &str,
+    plan: impl Fn(&Table, Option<&Outline>) -> Planned<(Vec<Splice>, T)>,
+    expect: impl Fn(&mut DocumentMut, &T),
+) -> Option<(String, T)> {
     let outline = Outline::of(text)?;
     let reduced = outline.reduced(text)?;
+    let doc = Document::parse(reduced.as_str()).ok()?;
+    let (splices, planned) = plan(doc.as_table(), Some(&outline)).ok()?;
     drop(outline);
-    let mut doc: DocumentMut = reduced.parse().ok()?;
-    let removal = &Removal {
-        trust_keys: keys_holding(&doc, &removal.trust_keys, trust_hashes),
-        ..removal.clone()
-    };
-    let (cut_reduced, cuts) = cut_out(&doc, &reduced, removal, newline_of(text))?;
-    drop(reduced);
-    remove_entries(&mut doc, removal);
-    let wanted = canonical_of(doc.as_item(), true);
-    drop(doc);
-    if !means_pruned(&cut_reduced, &wanted) {
+    if splices.is_empty() {
+        return Some((text.to_string(), planned));
+    }
+    // Each splice must find in the copy the bytes it finds in the file.
+    if splices
+        .iter()
+        .any(|s| reduced.get(s.range.clone()) != text.get(s.range.clone()))
+    {
         return None;
     }
-    drop(cut_reduced);
-    let cut = apply_cuts(text, &cuts)?;
-    Outline::of(&cut)?;
-    Some(cut)
+    let reduced_out = splice::apply(&reduced, &splices)?;
+    let mut wanted = doc.into_mut();
+    drop(reduced);
+    expect(&mut wanted, &planned);
+    // The blanked sections may hold what a table of ours, empty here, stands for.
+    let wanted = canonical(wanted.as_item(), true);
+    if !means(&reduced_out, &wanted, true) {
+        return None;
+    }
+    drop(reduced_out);
+    let out = splice::apply(text, &splices)?;
+    Outline::of(&out)?;
+    Some((out, planned))
 }
 
-/// Our entries taken out of `doc`, and the tables we created when nothing else is in them.
+/// The splices of a merge, and what they create.
+struct Additions<'t> {
+    text: &'t str,
+    nl: &'static str,
+    splices: Vec<Splice>,
+    /// Whole tables, appended after the user's last byte.
+    blocks: Vec<String>,
+    merged: Merged,
+}
+
+impl<'t> Additions<'t> {
+    fn new(text: &'t str) -> Additions<'t> {
+        Additions {
+            text,
+            nl: newline_of(text),
+            splices: Vec::new(),
+            blocks: Vec::new(),
+            merged: Merged::default(),
+        }
+    }
+
+    /// `[mcp_servers.axonflow]` made exactly `entry`: appended, left alone, or put in place
+    /// of an older one. `elsewhere`: a blanked section defines `mcp_servers`.
+    fn mcp(&mut self, root: &Table, entry: &McpEntry, elsewhere: bool) -> Planned<()> {
+        let block = mcp_block(entry, self.nl);
+        match root.get("mcp_servers") {
+            None => {
+                self.merged.created_mcp_servers = !elsewhere;
+                self.add_block(block, "[mcp_servers.axonflow] added");
+            }
+            Some(Item::Table(servers)) => match servers.get(MCP_SERVER_NAME) {
+                None => self.add_block(block, "[mcp_servers.axonflow] added"),
+                Some(Item::Table(old)) if our_mcp(old).as_ref() == Some(entry) => {}
+                Some(Item::Table(old)) => self.take_over(old, block)?,
+                Some(Item::Value(old)) => self.replace_server(old, entry)?,
+                Some(_) => refuse(
+                    "`[[mcp_servers.axonflow]]` is an array of tables",
+                    TABLE_HINT,
+                )?,
+            },
+            Some(Item::Value(Value::InlineTable(servers))) => match servers.get(MCP_SERVER_NAME) {
+                None => {
+                    let member = format!("{} = {}", key_repr(MCP_SERVER_NAME), inline_mcp(entry));
+                    self.splices
+                        .push(insert_into_inline(self.text, servers, &[member])?);
+                    self.merged
+                        .changes
+                        .push("mcp_servers.axonflow added (inline)".into());
+                }
+                Some(old) => self.replace_server(old, entry)?,
+            },
+            Some(_) => {
+                return refuse(
+                    "`mcp_servers` is not a table, so the axonflow MCP server cannot be added",
+                    "fix the file, or install with --no-mcp",
+                )
+            }
+        }
+        Ok(())
+    }
+
+    /// An older `[mcp_servers.axonflow]` (the bash plugin's) replaced in place: its lines and
+    /// those of its sub-tables are cut, and ours stand where the first of them stood.
+    fn take_over(&mut self, old: &Table, block: String) -> Planned<()> {
+        let mut ranges = Vec::new();
+        headed_ranges(self.text, old, "mcp_servers.axonflow", &mut ranges)?;
+        ranges.sort_by_key(|r| r.start);
+        let mut ranges = ranges.into_iter();
+        let Some(first) = ranges.next() else {
+            return refuse("`mcp_servers.axonflow` has no table of its own", TABLE_HINT);
+        };
+        self.splices.push(Splice::replace(first, block));
+        self.splices.extend(ranges.map(Splice::cut));
+        self.merged
+            .changes
+            .push("[mcp_servers.axonflow] replaced in place (it held another entry)".into());
+        Ok(())
+    }
+
+    /// `axonflow = <value>` (inline, or anything else) given our entry as its value.
+    fn replace_server(&mut self, old: &Value, entry: &McpEntry) -> Planned<()> {
+        if old.as_inline_table().and_then(|t| our_mcp(t)).as_ref() == Some(entry) {
+            return Ok(());
+        }
+        let span = spanned(old.span(), "`mcp_servers.axonflow`")?;
+        self.splices.push(Splice::replace(span, inline_mcp(entry)));
+        self.merged
+            .changes
+            .push("mcp_servers.axonflow replaced in place (it held another entry)".into());
+        Ok(())
+    }
+
+    /// Each trust entry recorded under `hooks.state`, as a table appended or inside an inline
+    /// `state = { … }`, or its hash replaced in place.
+    fn trust(&mut self, root: &Table, trust: &[TrustEntry]) -> Planned<()> {
+        if trust.is_empty() {
+            return Ok(());
+        }
+        let state = match root.get("hooks") {
+            None => {
+                self.merged.created_hooks = true;
+                None
+            }
+            Some(Item::Table(hooks)) => hooks.get("state"),
+            Some(_) => return refuse(HOOKS_NOT_A_TABLE, HOOKS_HINT),
+        };
+        match state {
+            None => {
+                self.merged.created_hooks_state = true;
+                for entry in trust {
+                    self.add_block(trust_block(entry, self.nl), &trust_added(entry));
+                }
+            }
+            Some(Item::Table(state)) => {
+                for entry in trust {
+                    match state.get(&entry.key) {
+                        None => self.add_block(trust_block(entry, self.nl), &trust_added(entry)),
+                        Some(existing) => self.update_trust(existing, entry)?,
+                    }
+                }
+            }
+            Some(Item::Value(Value::InlineTable(state))) => {
+                let mut members = Vec::new();
+                for entry in trust {
+                    match state.get(&entry.key) {
+                        None => {
+                            members.push(inline_trust_member(entry));
+                            self.merged.changes.push(trust_added(entry));
+                        }
+                        Some(existing) => {
+                            self.update_trust(&Item::Value(existing.clone()), entry)?
+                        }
+                    }
+                }
+                if !members.is_empty() {
+                    self.splices
+                        .push(insert_into_inline(self.text, state, &members)?);
+                }
+            }
+            Some(_) => return refuse(HOOKS_NOT_A_TABLE, HOOKS_HINT),
+        }
+        Ok(())
+    }
+
+    /// A trust entry already there: its `trusted_hash` replaced, or added, when not `entry`'s.
+    fn update_trust(&mut self, existing: &Item, entry: &TrustEntry) -> Planned<()> {
+        let name = format!("`hooks.state.{}`", key_repr(&entry.key));
+        let before = self.splices.len();
+        let hash = string_repr(&entry.hash);
+        let current = match existing {
+            Item::Table(table) => table.get("trusted_hash").map(Item::as_value),
+            Item::Value(Value::InlineTable(table)) => table.get("trusted_hash").map(Some),
+            _ => return refuse(format!("{name} is not a table"), TABLE_HINT),
+        };
+        match current {
+            Some(Some(value)) if value.as_str() == Some(entry.hash.as_str()) => {}
+            Some(Some(value)) => {
+                let span = spanned(value.span(), &name)?;
+                self.splices.push(Splice::replace(span, hash));
+            }
+            Some(None) => return refuse(format!("{name}.trusted_hash is a table"), TABLE_HINT),
+            None => self.add_hash(existing, &name, hash)?,
+        }
+        if self.splices.len() > before {
+            let change = format!("trust for {} updated to its new hash", key_repr(&entry.key));
+            self.merged.changes.push(change);
+        }
+        Ok(())
+    }
+
+    fn add_block(&mut self, block: String, change: &str) {
+        self.blocks.push(block);
+        self.merged.changes.push(change.to_string());
+    }
+
+    /// `trusted_hash = …` added to a trust entry that has none: under its header, or inside
+    /// its braces.
+    fn add_hash(&mut self, existing: &Item, name: &str, hash: String) -> Planned<()> {
+        let member = format!("trusted_hash = {hash}");
+        match existing {
+            Item::Table(table) if !table.is_dotted() && !table.is_implicit() => {
+                let header = spanned(table.span(), name)?;
+                let at = line_end(self.text, header.end);
+                let text = if self.text[..at].ends_with('\n') {
+                    format!("{member}{}", self.nl)
+                } else {
+                    format!("{}{member}", self.nl)
+                };
+                self.splices.push(Splice::insert(at, text));
+            }
+            Item::Value(Value::InlineTable(table)) => {
+                self.splices
+                    .push(insert_into_inline(self.text, table, &[member])?);
+            }
+            _ => return refuse(format!("{name} is made of dotted keys"), TABLE_HINT),
+        }
+        Ok(())
+    }
+
+    /// The splices, the appended tables last (each after a blank line), and what they create.
+    fn finish(mut self) -> (Vec<Splice>, Merged) {
+        if !self.blocks.is_empty() {
+            let mut tail = String::new();
+            if !self.text.is_empty() && !self.text.ends_with('\n') {
+                tail.push_str(self.nl);
+            }
+            for (i, block) in self.blocks.iter().enumerate() {
+                if i > 0 || !self.text.is_empty() {
+                    tail.push_str(self.nl);
+                }
+                tail.push_str(block);
+            }
+            self.splices.push(Splice::insert(self.text.len(), tail));
+        }
+        (self.splices, self.merged)
+    }
+}
+
+fn trust_added(entry: &TrustEntry) -> String {
+    format!("trust recorded for {}", key_repr(&entry.key))
+}
+
+const HOOKS_NOT_A_TABLE: &str =
+    "`hooks` (or `hooks.state`) is not a table, so hook trust cannot be recorded";
+const HOOKS_HINT: &str =
+    "fix the file, or install with --no-trust-hooks and trust the hooks in Codex's /hooks";
+
+/// Uninstall's cuts: our server and trust entries, wherever they stand now.
+fn cuts(root: &Table, text: &str, removal: &Removal) -> Planned<Vec<Splice>> {
+    let mut cuts = Vec::new();
+    if removal.mcp_server {
+        match root.get("mcp_servers") {
+            Some(Item::Table(servers)) => {
+                if let Some((key, item)) = servers.get_key_value(MCP_SERVER_NAME) {
+                    cut_entry(text, key, item, "mcp_servers.axonflow", &mut cuts)?;
+                }
+            }
+            Some(Item::Value(Value::InlineTable(servers)))
+                if servers.contains_key(MCP_SERVER_NAME) =>
+            {
+                cuts.extend(cut_from_inline(text, servers, &[MCP_SERVER_NAME])?);
+            }
+            _ => {}
+        }
+    }
+    let keys = removal.trust_keys.iter().map(String::as_str);
+    match root.get("hooks").and_then(|h| h.get("state")) {
+        Some(Item::Table(state)) => {
+            for key in keys {
+                if let Some((key, item)) = state.get_key_value(key) {
+                    let name = format!("hooks.state.{}", key_repr(key.get()));
+                    cut_entry(text, key, item, &name, &mut cuts)?;
+                }
+            }
+        }
+        Some(Item::Value(Value::InlineTable(state))) => {
+            let present: Vec<&str> = keys.filter(|k| state.contains_key(k)).collect();
+            cuts.extend(cut_from_inline(text, state, &present)?);
+        }
+        _ => {}
+    }
+    Ok(cuts)
+}
+
+/// `[mcp_servers.axonflow]` as we write it.
+fn mcp_block(entry: &McpEntry, nl: &str) -> String {
+    format!(
+        "[mcp_servers.{}]{nl}url = {}{nl}http_headers_helper = {}{nl}",
+        key_repr(MCP_SERVER_NAME),
+        string_repr(&entry.url),
+        string_repr(&entry.http_headers_helper)
+    )
+}
+
+/// Our server as an inline table, where the user's file holds it as a value.
+fn inline_mcp(entry: &McpEntry) -> String {
+    format!(
+        "{{ url = {}, http_headers_helper = {} }}",
+        string_repr(&entry.url),
+        string_repr(&entry.http_headers_helper)
+    )
+}
+
+/// `[hooks.state."<key>"]` as we write it.
+fn trust_block(entry: &TrustEntry, nl: &str) -> String {
+    format!(
+        "[hooks.state.{}]{nl}trusted_hash = {}{nl}",
+        key_repr(&entry.key),
+        string_repr(&entry.hash)
+    )
+}
+
+/// One trust entry as we write it inside an inline `hooks.state = { … }`.
+fn inline_trust_member(entry: &TrustEntry) -> String {
+    format!(
+        "{} = {{ trusted_hash = {} }}",
+        key_repr(&entry.key),
+        string_repr(&entry.hash)
+    )
+}
+
+/// The entry a table (headed, dotted or inline) holds when it has exactly our two keys, as
+/// strings.
+fn our_mcp(table: &dyn toml_edit::TableLike) -> Option<McpEntry> {
+    (table.len() == 2).then_some(())?;
+    Some(McpEntry {
+        url: table.get("url")?.as_str()?.to_string(),
+        http_headers_helper: table.get("http_headers_helper")?.as_str()?.to_string(),
+    })
+}
+
+/// What a merge must mean: the user's document with our entries set (the oracle the splices
+/// are checked against).
+fn add_entries(doc: &mut DocumentMut, mcp: Option<&McpEntry>, trust: &[TrustEntry]) {
+    use toml_edit::TableLike;
+    fn child<'a>(parent: &'a mut dyn TableLike, key: &str) -> Option<&'a mut dyn TableLike> {
+        if parent.get(key).is_none() {
+            parent.insert(key, Item::Table(Table::new()));
+        }
+        parent.get_mut(key)?.as_table_like_mut()
+    }
+    let root: &mut dyn TableLike = doc.as_table_mut();
+    if let Some(entry) = mcp {
+        if let Some(servers) = child(root, "mcp_servers") {
+            let mut table = InlineTable::new();
+            table.insert("url", entry.url.as_str().into());
+            table.insert(
+                "http_headers_helper",
+                entry.http_headers_helper.as_str().into(),
+            );
+            servers.insert(MCP_SERVER_NAME, Item::Value(Value::InlineTable(table)));
+        }
+    }
+    if trust.is_empty() {
+        return;
+    }
+    let Some(state) = child(root, "hooks").and_then(|hooks| child(hooks, "state")) else {
+        return;
+    };
+    for entry in trust {
+        if let Some(existing) = child(state, &entry.key) {
+            existing.insert("trusted_hash", toml_edit::value(&entry.hash));
+        }
+    }
+}
+
+/// What a removal must mean: our entries taken out of the user's document, and the tables we
+/// created when nothing else is in them.
 fn remove_entries(doc: &mut DocumentMut, removal: &Removal) {
     if removal.mcp_server {
         if let Some(servers) = doc.get_mut("mcp_servers").and_then(Item::as_table_like_mut) {
@@ -769,211 +567,8 @@ fn remove_entries(doc: &mut DocumentMut, removal: &Removal) {
     }
 }
 
-/// The edited document as text, with the user's own lines wherever we did not edit.
-///
-/// toml_edit does not re-render every document it parsed byte for byte: a table header whose
-/// parent another header also names loses the spaces around its dots (`[ hooks . state . "b" ]`
-/// after `[hooks.state."a"]` comes back as `[ hooks.state. "b" ]`), whether or not we touched
-/// it. So when toml_edit's rendering of the untouched file differs from the file, our edits
-/// (the difference between that rendering and the edited one) are merged line by line into the
-/// user's text, and the result is kept only if it means exactly what the edited document does.
-fn keep_user_lines(original: &str, edited: &DocumentMut) -> String {
-    let rendered = edited.to_string();
-    let Ok(untouched) = original.parse::<DocumentMut>() else {
-        return rendered;
-    };
-    let base = untouched.to_string();
-    if base == original {
-        return rendered;
-    }
-    let merged = three_way(&base, &rendered, original);
-    match merged.parse::<DocumentMut>() {
-        Ok(doc) if canonical(doc.as_item()) == canonical(edited.as_item()) => merged,
-        _ => rendered,
-    }
-}
-
-/// Line-based three-way merge: `ours` and `theirs` both derive from `base`; each side's changes
-/// are applied, and where both changed the same lines ours win (the result is checked by the
-/// caller). Lines compare
-/// without their `\r`; a line neither side changed is written as `theirs` has it.
-fn three_way(base: &str, ours: &str, theirs: &str) -> String {
-    use similar::{capture_diff_slices, Algorithm, DiffTag};
-
-    struct Hunk<'a> {
-        start: usize,
-        end: usize,
-        lines: &'a [&'a str],
-        ours: bool,
-    }
-    let key = |line: &&str| line.replace("\r\n", "\n");
-    let base_lines: Vec<&str> = base.split_inclusive('\n').collect();
-    let our_lines: Vec<&str> = ours.split_inclusive('\n').collect();
-    let their_lines: Vec<&str> = theirs.split_inclusive('\n').collect();
-    let base_keys: Vec<String> = base_lines.iter().map(key).collect();
-
-    // Each side's changes as hunks over base ranges, and the user's own text of every base
-    // line theirs left alone.
-    let mut hunks: Vec<Hunk<'_>> = Vec::new();
-    let mut theirs_of_base: Vec<Option<&str>> = vec![None; base_lines.len()];
-    for (is_ours, side) in [(true, &our_lines), (false, &their_lines)] {
-        let side_keys: Vec<String> = side.iter().map(key).collect();
-        for op in capture_diff_slices(Algorithm::Patience, &base_keys, &side_keys) {
-            let (tag, old, new) = op.as_tag_tuple();
-            if tag != DiffTag::Equal {
-                hunks.push(Hunk {
-                    start: old.start,
-                    end: old.end,
-                    lines: &side[new],
-                    ours: is_ours,
-                });
-            } else if !is_ours {
-                for (b, t) in old.zip(new) {
-                    theirs_of_base[b] = Some(side[t]);
-                }
-            }
-        }
-    }
-    // Theirs first where both insert at one line: the user's lines stay ahead of ours.
-    hunks.sort_by_key(|h| (h.start, h.end, h.ours));
-
-    let line = |b: usize| theirs_of_base[b].unwrap_or(base_lines[b]);
-    let mut out = String::new();
-    let mut at = 0; // the next base line to write
-    let mut i = 0;
-    while i < hunks.len() {
-        // A group: hunks whose base ranges overlap, or an insertion strictly inside a range.
-        // Insertions at the same line join too, and are all kept; an insertion just before or
-        // after another hunk's range is not a conflict.
-        let start = hunks[i].start;
-        let mut end = hunks[i].end;
-        let mut j = i + 1;
-        while j < hunks.len()
-            && (hunks[j].start < end
-                || (end == start && hunks[j].start == start && hunks[j].end == start))
-        {
-            end = end.max(hunks[j].end);
-            j += 1;
-        }
-        let group = &hunks[i..j];
-        let both = group.iter().any(|h| h.ours) && group.iter().any(|h| !h.ours);
-        let keep_all = start == end;
-        (at..start).for_each(|b| out.push_str(line(b)));
-        let mut b = start;
-        for h in group.iter().filter(|h| h.ours || !both || keep_all) {
-            (b..h.start).for_each(|b| out.push_str(line(b)));
-            for (k, new) in h.lines.iter().enumerate() {
-                // A line we edited in place keeps the user's `\r\n`.
-                let crlf = h.ours
-                    && h.end - h.start == h.lines.len()
-                    && theirs_of_base[h.start + k].is_some_and(|t| t.ends_with("\r\n"));
-                match new.strip_suffix('\n') {
-                    Some(body) if crlf && !body.ends_with('\r') => {
-                        out.push_str(body);
-                        out.push_str("\r\n");
-                    }
-                    _ => out.push_str(new),
-                }
-            }
-            b = b.max(h.end);
-        }
-        (b..end).for_each(|b| out.push_str(line(b)));
-        at = end;
-        i = j;
-    }
-    (at..base_lines.len()).for_each(|b| out.push_str(line(b)));
-    out
-}
-
-/// What a TOML item means, independent of its layout: for comparing two documents.
-fn canonical(root: &Item) -> String {
-    canonical_of(root, false)
-}
-
-/// Whether `text` parses to a document whose [`canonical_of`] form, without empty tables, is
-/// `wanted`.
-fn means_pruned(text: &str, wanted: &str) -> bool {
-    text.parse::<DocumentMut>()
-        .is_ok_and(|parsed| canonical_of(parsed.as_item(), true) == wanted)
-}
-
-/// [`canonical`], leaving out empty tables when `prune`: with every section but ours blanked,
-/// a table of ours left empty may stand for one that other sections fill (`[mcp_servers]`).
-fn canonical_of(root: &Item, prune: bool) -> String {
-    fn value(v: &toml_edit::Value, out: &mut String) {
-        use toml_edit::Value as V;
-        match v {
-            V::String(s) => out.push_str(&format!("{:?}", s.value())),
-            V::Integer(i) => out.push_str(&i.value().to_string()),
-            V::Float(f) => out.push_str(&format!("{:?}", f.value())),
-            V::Boolean(b) => out.push_str(&b.value().to_string()),
-            V::Datetime(d) => out.push_str(&d.value().to_string()),
-            V::Array(a) => {
-                out.push('[');
-                for v in a.iter() {
-                    value(v, out);
-                    out.push(',');
-                }
-                out.push(']');
-            }
-            V::InlineTable(t) => {
-                let mut entries: Vec<(&str, &toml_edit::Value)> = t.iter().collect();
-                entries.sort_by_key(|(k, _)| *k);
-                out.push('{');
-                for (k, v) in entries {
-                    out.push_str(&format!("{k:?}="));
-                    value(v, out);
-                    out.push(',');
-                }
-                out.push('}');
-            }
-        }
-    }
-    fn item(i: &Item, out: &mut String, prune: bool) {
-        match i {
-            Item::None => {}
-            Item::Value(v) => value(v, out),
-            Item::Table(t) => {
-                let mut entries: Vec<(&str, &Item)> = t.iter().collect();
-                entries.sort_by_key(|(k, _)| *k);
-                out.push('{');
-                for (k, v) in entries {
-                    let mut child = String::new();
-                    item(v, &mut child, prune);
-                    if prune && v.is_table() && child == "{}" {
-                        continue;
-                    }
-                    out.push_str(&format!("{k:?}="));
-                    out.push_str(&child);
-                    out.push(',');
-                }
-                out.push('}');
-            }
-            Item::ArrayOfTables(a) => {
-                out.push('[');
-                for t in a.iter() {
-                    item(&Item::Table(t.clone()), out, prune);
-                    out.push(',');
-                }
-                out.push(']');
-            }
-        }
-    }
-    let mut out = String::new();
-    item(root, &mut out, prune);
-    out
-}
-
-/// toml_edit writes `\n` for what it adds; a CRLF file stays CRLF throughout.
-fn keep_line_endings(original: &str, edited: String) -> String {
-    if newline_of(original) == "\n" {
-        return edited;
-    }
-    edited.replace("\r\n", "\n").replace('\n', "\r\n")
-}
-
 /// The trusted hash recorded for `key`, if any.
-pub fn trusted_hash(text: &str, key: &str) -> Option<String> {
+pub(crate) fn trusted_hash(text: &str, key: &str) -> Option<String> {
     let doc: DocumentMut = text.parse().ok()?;
     doc.get("hooks")?
         .get("state")?
@@ -985,11 +580,11 @@ pub fn trusted_hash(text: &str, key: &str) -> Option<String> {
 
 /// Those of `keys` whose entry in `[hooks.state]` holds one of `hashes` (all of them when
 /// `hashes` is empty).
-fn keys_holding(doc: &DocumentMut, keys: &[String], hashes: &[String]) -> Vec<String> {
+fn keys_holding(root: &Table, keys: &[String], hashes: &[String]) -> Vec<String> {
     if hashes.is_empty() {
         return keys.to_vec();
     }
-    let state = doc.get("hooks").and_then(|h| h.get("state"));
+    let state = root.get("hooks").and_then(|h| h.get("state"));
     keys.iter()
         .filter(|key| {
             state
@@ -1003,7 +598,7 @@ fn keys_holding(doc: &DocumentMut, keys: &[String], hashes: &[String]) -> Vec<St
 }
 
 /// Our MCP server's entry, if present: (url, http_headers_helper).
-pub fn mcp_entry(text: &str) -> Option<(Option<String>, Option<String>)> {
+pub(crate) fn mcp_entry(text: &str) -> Option<(Option<String>, Option<String>)> {
     let doc: DocumentMut = text.parse().ok()?;
     let server = doc.get("mcp_servers")?.get(MCP_SERVER_NAME)?;
     let field = |key: &str| server.get(key).and_then(Item::as_str).map(str::to_string);
@@ -1014,92 +609,253 @@ pub fn mcp_entry(text: &str) -> Option<(Option<String>, Option<String>)> {
 mod tests {
     use super::*;
 
+    const PATH: &str = "/c/config.toml";
+    const KEY: &str = "/h/.codex/hooks.json:pre_tool_use:0:0";
+
     fn entry() -> McpEntry {
         McpEntry {
             url: "http://localhost:8080/api/v1/mcp-server".into(),
-            http_headers_helper: "/h/.codex/axonflow/bin/axonflow-codex-hook mcp-headers".into(),
+            http_headers_helper: "/h/bin/axonflow-codex-hook mcp-headers".into(),
         }
     }
 
     fn trust() -> Vec<TrustEntry> {
         vec![TrustEntry {
-            key: "/h/.codex/hooks.json:pre_tool_use:0:0".into(),
+            key: KEY.into(),
             hash: "sha256:abc".into(),
         }]
     }
 
-    fn round_trip(original: &str) -> String {
-        let path = Path::new("config.toml");
-        let merged = merge(path, original, Some(&entry()), &trust()).unwrap();
-        assert!(
-            merged.text.starts_with(original.trim_end()),
-            "foreign bytes moved:\n{}",
-            merged.text
-        );
-        let removal = Removal {
+    fn ours(nl: &str) -> String {
+        format!("[mcp_servers.axonflow]{nl}url = \"http://localhost:8080/api/v1/mcp-server\"{nl}http_headers_helper = \"/h/bin/axonflow-codex-hook mcp-headers\"{nl}{nl}[hooks.state.\"{KEY}\"]{nl}trusted_hash = \"sha256:abc\"{nl}")
+    }
+
+    fn install(text: &str) -> Merged {
+        merge(Path::new(PATH), text, Some(&entry()), &trust()).unwrap()
+    }
+
+    fn removal(merged: &Merged) -> Removal {
+        Removal {
             mcp_server: true,
-            trust_keys: vec![trust()[0].key.clone()],
+            trust_keys: vec![KEY.into()],
             created_mcp_servers: merged.created_mcp_servers,
             created_hooks: merged.created_hooks,
             created_hooks_state: merged.created_hooks_state,
-        };
-        let removed = remove(path, &merged.text, &removal).unwrap();
-        assert_eq!(removed.trim_end(), original.trim_end());
+        }
+    }
+
+    /// Install, install again, uninstall: the second changes nothing, the last gives back
+    /// `original` (an unterminated last line keeps the line break it gained).
+    fn round_trip(original: &str) -> String {
+        let merged = install(original);
+        assert_eq!(
+            install(&merged.text).text,
+            merged.text,
+            "a second install changed it"
+        );
+        let removed = remove(Path::new(PATH), &merged.text, &removal(&merged)).unwrap();
+        assert!(
+            removed == original || removed.strip_suffix(newline_of(original)) == Some(original),
+            "{removed:?}"
+        );
         merged.text
     }
 
     #[test]
-    fn appends_after_user_content_and_removes_cleanly() {
-        let out = round_trip("# my settings\nmodel = \"gpt-5.5\" # inline comment\n\n[mcp_servers.other]\nurl = \"http://x\"\n");
-        assert!(
-            out.contains(
-                "[mcp_servers.axonflow]\nurl = \"http://localhost:8080/api/v1/mcp-server\"\n"
-            ),
-            "{out}"
-        );
-        assert!(out.contains("[hooks.state.\"/h/.codex/hooks.json:pre_tool_use:0:0\"]\ntrusted_hash = \"sha256:abc\"\n"), "{out}");
-        round_trip("");
-        round_trip("model = \"x\"");
-    }
-
-    #[test]
-    fn inline_and_dotted_mcp_servers() {
-        let path = Path::new("config.toml");
-        let inline = "mcp_servers = { other = { url = \"http://x\" } }\n";
-        let out = merge(path, inline, Some(&entry()), &[]).unwrap().text;
-        // The space before the closing brace is the user's byte and stays where it was.
-        assert!(
-            out.starts_with("mcp_servers = { other = { url = \"http://x\" } , axonflow = {"),
-            "{out}"
-        );
-        let removal = Removal {
-            mcp_server: true,
-            ..Removal::default()
-        };
-        assert_eq!(remove(path, &out, &removal).unwrap(), inline);
-        let dotted = "mcp_servers.other.url = \"http://x\"\n";
-        let out = merge(path, dotted, Some(&entry()), &[]).unwrap().text;
-        let doc: DocumentMut = out.parse().unwrap();
+    fn appends_to_empty_and_odd_files_and_cuts_back() {
+        assert_eq!(round_trip(""), ours("\n"));
+        assert_eq!(round_trip("\n"), format!("\n\n{}", ours("\n")));
+        assert_eq!(round_trip("   "), format!("   \n\n{}", ours("\n")));
         assert_eq!(
-            doc["mcp_servers"]["axonflow"]["url"].as_str(),
-            Some("http://localhost:8080/api/v1/mcp-server"),
-            "{out}"
+            round_trip("# only a comment ✨"),
+            format!("# only a comment ✨\n\n{}", ours("\n"))
         );
-        assert!(out.starts_with(dotted), "{out}");
+        let user =
+            "# my settings\nmodel = \"gpt-5.5\" # why\n\n[mcp_servers.other]\nurl = \"http://x\"\n";
+        assert_eq!(round_trip(user), format!("{user}\n{}", ours("\n")));
     }
 
     #[test]
-    fn crlf_files_stay_crlf() {
-        let path = Path::new("config.toml");
-        let out = merge(path, "a = 1\r\n", Some(&entry()), &trust())
-            .unwrap()
-            .text;
-        assert!(!out.replace("\r\n", "").contains('\n'), "{out:?}");
+    fn crlf_files_stay_crlf_and_mixed_ones_get_lf() {
+        assert_eq!(
+            round_trip("a = 1\r\n"),
+            format!("a = 1\r\n\r\n{}", ours("\r\n"))
+        );
+        assert_eq!(
+            round_trip("a = 1\r\nb = 2"),
+            format!("a = 1\r\nb = 2\r\n\r\n{}", ours("\r\n"))
+        );
+        assert_eq!(
+            round_trip("a = 1\r\nb = 2\n"),
+            format!("a = 1\r\nb = 2\n\n{}", ours("\n"))
+        );
+    }
+
+    #[test]
+    fn inline_tables_are_extended_inside_their_braces() {
+        let out = round_trip("mcp_servers = { other = { url = \"http://x\" } } # mine\n");
+        assert!(out.starts_with("mcp_servers = { other = { url = \"http://x\" }, axonflow = { url = \"http://localhost:8080/api/v1/mcp-server\", http_headers_helper = \"/h/bin/axonflow-codex-hook mcp-headers\" } } # mine\n"), "{out}");
+        let out = round_trip("mcp_servers = {}\n[hooks]\nstate = { }\n");
+        assert!(out.starts_with("mcp_servers = { axonflow = {"), "{out}");
+        assert!(
+            out.ends_with(&format!(
+                "[hooks]\nstate = {{ \"{KEY}\" = {{ trusted_hash = \"sha256:abc\" }}  }}\n"
+            )),
+            "{out}"
+        );
+        // An older server inline in the user's inline table is replaced in place.
+        let old =
+            "mcp_servers = { axonflow = { url = \"https://old\" }, pg = { command = \"npx\" } }\n";
+        let merged = install(old);
+        assert!(
+            merged
+                .changes
+                .contains(&"mcp_servers.axonflow replaced in place (it held another entry)".into()),
+            "{:?}",
+            merged.changes
+        );
+        assert!(merged.text.starts_with("mcp_servers = { axonflow = { url = \"http://localhost:8080/api/v1/mcp-server\", http_headers_helper = \"/h/bin/axonflow-codex-hook mcp-headers\" }, pg = { command = \"npx\" } }\n"), "{}", merged.text);
+        let removed = remove(Path::new(PATH), &merged.text, &removal(&merged)).unwrap();
+        assert!(
+            removed.starts_with("mcp_servers = { pg = { command = \"npx\" } }\n"),
+            "{removed}"
+        );
+    }
+
+    #[test]
+    fn dotted_keys_get_tables_of_their_own() {
+        for user in [
+            "mcp_servers.other.url = \"http://x\"\n",
+            "[hooks]\nstate.\"/x:stop:0:0\".trusted_hash = \"sha256:0\"\n",
+            "mcp_servers . \"名前 ✨\" . url = \"u\"\nmodel = \"o3\"\n",
+        ] {
+            assert_eq!(round_trip(user), format!("{user}\n{}", ours("\n")));
+        }
+        let refused = merge(
+            Path::new(PATH),
+            "mcp_servers.axonflow.url = \"old\"\n",
+            Some(&entry()),
+            &[],
+        )
+        .unwrap_err();
+        assert_eq!(
+            refused.message,
+            format!(
+                "{PATH} cannot be edited in place: `mcp_servers.axonflow` is made of dotted keys"
+            )
+        );
+        assert_eq!(
+            refused.hints,
+            [format!("{TABLE_HINT}; nothing was changed")]
+        );
+    }
+
+    #[test]
+    fn comments_next_to_our_entries_stay() {
+        let installed = format!("a = 1\n\n# above ours\n{}# below ours\n", ours("\n"));
+        let merged = install(&installed);
+        assert_eq!(merged.text, installed);
+        let removed = remove(Path::new(PATH), &installed, &removal(&merged)).unwrap();
+        assert_eq!(removed, "a = 1\n\n# above ours\n# below ours\n");
+    }
+
+    #[test]
+    fn entries_moved_or_changed_by_the_user_are_found_where_they_are() {
+        // Ours swapped, and a table of the user's between them.
+        let (server, state) = ours("\n")
+            .split_once("\n\n")
+            .map(|(a, b)| (a.to_string() + "\n", b.to_string()))
+            .unwrap();
+        let moved = format!("model = \"o3\"\n{state}[profiles.x]\nmodel = \"o3\"\n{server}");
+        assert_eq!(install(&moved).text, moved);
+        let removed = remove(Path::new(PATH), &moved, &removal(&Merged::default())).unwrap();
+        assert_eq!(removed, "model = \"o3\"\n[profiles.x]\nmodel = \"o3\"\n");
+        // A re-install with another endpoint and hash: both replaced in place.
+        let changed = moved
+            .replace("localhost:8080", "old:1")
+            .replace("sha256:abc", "sha256:old");
+        let merged = install(&changed);
+        assert_eq!(merged.text, moved);
+        // A trust entry the user gave another key keeps it, and gains the hash.
+        let text = format!("[hooks.state.\"{KEY}\"]\nenabled = false\n");
+        let merged = merge(Path::new(PATH), &text, None, &trust()).unwrap();
+        assert_eq!(
+            merged.text,
+            format!("[hooks.state.\"{KEY}\"]\ntrusted_hash = \"sha256:abc\"\nenabled = false\n")
+        );
+    }
+
+    #[test]
+    fn an_older_server_is_taken_over_in_place() {
+        let old = "[mcp_servers.axonflow] # old plugin\nurl = \"https://old\"\nenabled = true\n\n# headers\n[mcp_servers.axonflow.http_headers]\nAuthorization = \"Basic x\"\n[profiles.p]\nmodel = \"o3\"\n";
+        let merged = merge(Path::new(PATH), old, Some(&entry()), &[]).unwrap();
+        assert!(
+            merged.changes.contains(
+                &"[mcp_servers.axonflow] replaced in place (it held another entry)".into()
+            ),
+            "{:?}",
+            merged.changes
+        );
+        let block = &ours("\n")[..ours("\n").find("\n\n").unwrap() + 1];
+        assert_eq!(
+            merged.text,
+            format!("{block}\n# headers\n[profiles.p]\nmodel = \"o3\"\n")
+        );
+    }
+
+    #[test]
+    fn duplicates_and_other_shapes_are_refused_with_a_hint() {
+        let path = Path::new(PATH);
+        let twice = "[mcp_servers.axonflow]\nurl = \"a\"\n[mcp_servers.axonflow]\nurl = \"b\"\n";
+        let err = merge(path, twice, Some(&entry()), &[]).unwrap_err();
+        assert!(
+            err.message
+                .starts_with(&format!("{PATH} is not valid TOML (line 3, column ")),
+            "{}",
+            err.message
+        );
+        let err = merge(path, "mcp_servers = 1\n", Some(&entry()), &[]).unwrap_err();
+        assert!(
+            err.message.ends_with(
+                "`mcp_servers` is not a table, so the axonflow MCP server cannot be added"
+            ),
+            "{}",
+            err.message
+        );
+        assert_eq!(
+            err.hints,
+            ["fix the file, or install with --no-mcp; nothing was changed"]
+        );
+        let err = merge(
+            path,
+            "[[mcp_servers.axonflow]]\nurl = \"x\"\n",
+            Some(&entry()),
+            &[],
+        )
+        .unwrap_err();
+        assert!(
+            err.message
+                .ends_with("`[[mcp_servers.axonflow]]` is an array of tables"),
+            "{}",
+            err.message
+        );
+        let err = merge(path, "hooks = []\n", None, &trust()).unwrap_err();
+        assert!(err.message.ends_with(HOOKS_NOT_A_TABLE), "{}", err.message);
+        let err = merge(
+            path,
+            &format!("hooks.state.\"{KEY}\" = 1\n"),
+            None,
+            &trust(),
+        )
+        .unwrap_err();
+        assert!(err.message.ends_with("is not a table"), "{}", err.message);
+        let shared = "[mcp_servers]\naxonflow = { url = \"u\" }; x = 1\n";
+        assert!(merge(path, shared, Some(&entry()), &[]).is_err());
     }
 
     #[test]
     fn errors_name_line_and_column() {
-        let err = check(Path::new("/c/config.toml"), Some(b"a = 1\nb = \n")).unwrap_err();
+        let err = check(Path::new(PATH), Some(b"a = 1\nb = \n")).unwrap_err();
         assert!(
             err.message
                 .starts_with("/c/config.toml is not valid TOML (line 2, column 5: "),

@@ -203,8 +203,7 @@ impl Style {
 
 /// The whitespace that starts the line holding `pos`.
 fn line_indent(text: &str, pos: usize) -> &str {
-    let line_start = text[..pos].rfind('\n').map_or(0, |i| i + 1);
-    let line = &text[line_start..];
+    let line = &text[crate::edit::splice::line_start(text, pos)..];
     &line[..line.len() - line.trim_start_matches([' ', '\t']).len()]
 }
 
@@ -309,11 +308,10 @@ pub fn remove_member(text: &str, object: &Node, key: &str) -> String {
     }
 }
 
+/// `text` with the bytes `start..end` replaced.
 fn splice(text: &str, start: usize, end: usize, replacement: &str) -> String {
-    let mut out = String::with_capacity(text.len() + replacement.len());
-    out.push_str(&text[..start]);
-    out.push_str(replacement);
-    out.push_str(&text[end..]);
+    let mut out = text.to_string();
+    out.replace_range(start..end, replacement);
     out
 }
 

@@ -94,6 +94,45 @@ impl Plan {
         }
     }
 
+    /// `install --dry-run`: a summary (each file and what it would become, the entries
+    /// added to the user's files), then the diffs of the user's own files, then ours; a
+    /// file under `preview.brief_under` (a skill) as one line unless `preview.verbose`.
+    /// With `--json`, one document holding the same, every diff whole.
+    pub(crate) fn print_preview(&self, preview: &Preview<'_>, json: bool) {
+        let (mut yours, ours): (Vec<&FileChange>, Vec<&FileChange>) = self
+            .changes
+            .iter()
+            .partition(|c| preview.user_files.contains(&c.path.as_path()));
+        yours.sort_by_key(|c| preview.user_files.iter().position(|p| *p == c.path));
+        let ordered: Vec<&FileChange> = yours.iter().chain(&ours).copied().collect();
+        if json {
+            let files: Vec<serde_json::Value> = ordered
+                .iter()
+                .map(|c| {
+                    serde_json::json!({
+                        "path": c.path.display().to_string(),
+                        "action": action(c),
+                        "owner": if preview.user_files.contains(&c.path.as_path()) { "yours" } else { "ours" },
+                    })
+                })
+                .collect();
+            let diff: String = ordered
+                .iter()
+                .map(|c| diff_of(c, preview.secret_file))
+                .collect();
+            let document = serde_json::json!({
+                "dry_run": true,
+                "changed": !self.is_empty(),
+                "files": self.paths(),
+                "summary": {"files": files, "entries": preview.entries},
+                "diff": diff,
+            });
+            println!("{document}");
+            return;
+        }
+        print!("{}", preview.render(&yours, &ours));
+    }
+
     /// Shows the files under `heading` and asks `question`; declining is an error naming
     /// `command`, with nothing changed.
     pub fn confirm(
@@ -118,72 +157,10 @@ impl Plan {
     /// settings) and every other TOML file, the values of secret keys are shown as
     /// `<redacted>`: a dry run must not print credentials.
     pub fn diff(&self, secret_file: &Path) -> String {
-        let mut out = String::new();
-        for change in &self.changes {
-            let name = change.path.display().to_string();
-            if change.before == change.after {
-                out.push_str(&format!(
-                    "{name}: would set mode {:o} (its content stays)\n",
-                    change.mode
-                ));
-                continue;
-            }
-            // The settings, and any other TOML file (config.toml may carry the user's tokens
-            // in its context lines).
-            let redact =
-                change.path == secret_file || change.path.extension().is_some_and(|e| e == "toml");
-            let text = |bytes: &Option<Vec<u8>>| {
-                bytes.as_ref().map(|b| {
-                    String::from_utf8(b.clone()).map(|t| {
-                        if redact {
-                            crate::edit::redact::toml_secrets(&t)
-                        } else {
-                            t
-                        }
-                    })
-                })
-            };
-            match (text(&change.before), text(&change.after)) {
-                (Some(Err(_)), _) | (_, Some(Err(_))) => {
-                    let verb = match (&change.before, &change.after) {
-                        (None, _) => "create",
-                        (_, None) => "remove",
-                        _ => "replace",
-                    };
-                    let size = change
-                        .after
-                        .as_ref()
-                        .or(change.before.as_ref())
-                        .map_or(0, Vec::len);
-                    out.push_str(&format!(
-                        "Binary file {name}: would {verb} ({size} bytes)\n"
-                    ));
-                }
-                (before, after) => {
-                    let before = before.and_then(std::result::Result::ok).unwrap_or_default();
-                    let after = after.and_then(std::result::Result::ok).unwrap_or_default();
-                    let old_header = if change.before.is_some() {
-                        format!("a{name}")
-                    } else {
-                        "/dev/null".into()
-                    };
-                    let new_header = if change.after.is_some() {
-                        format!("b{name}")
-                    } else {
-                        "/dev/null".into()
-                    };
-                    let diff = similar::TextDiff::from_lines(&before, &after);
-                    out.push_str(
-                        &diff
-                            .unified_diff()
-                            .context_radius(3)
-                            .header(&old_header, &new_header)
-                            .to_string(),
-                    );
-                }
-            }
-        }
-        out
+        self.changes
+            .iter()
+            .map(|change| diff_of(change, secret_file))
+            .collect()
     }
 
     /// Before anything is written: a backup of each pre-existing file we have never changed
@@ -304,5 +281,155 @@ fn found_as_we_left_it(owned: &OwnedFile, now: Option<&[u8]>) -> bool {
         (Some(backup), Some(now)) => std::fs::read(backup).is_ok_and(|original| original == now),
         (None, None) => !owned.existed_before,
         _ => false,
+    }
+}
+
+/// The unified diff of one change (a binary file summarised, secrets redacted as in
+/// [`Plan::diff`]).
+fn diff_of(change: &FileChange, secret_file: &Path) -> String {
+    let mut out = String::new();
+    let name = change.path.display().to_string();
+    if change.before == change.after {
+        out.push_str(&format!(
+            "{name}: would set mode {:o} (its content stays)\n",
+            change.mode
+        ));
+        return out;
+    }
+    // The settings, and any other TOML file (config.toml may carry the user's tokens
+    // in its context lines).
+    let redact = change.path == secret_file || change.path.extension().is_some_and(|e| e == "toml");
+    let text = |bytes: &Option<Vec<u8>>| {
+        bytes.as_ref().map(|b| {
+            String::from_utf8(b.clone()).map(|t| {
+                if redact {
+                    crate::edit::redact::toml_secrets(&t)
+                } else {
+                    t
+                }
+            })
+        })
+    };
+    match (text(&change.before), text(&change.after)) {
+        (Some(Err(_)), _) | (_, Some(Err(_))) => {
+            let verb = match (&change.before, &change.after) {
+                (None, _) => "create",
+                (_, None) => "remove",
+                _ => "replace",
+            };
+            let size = change
+                .after
+                .as_ref()
+                .or(change.before.as_ref())
+                .map_or(0, Vec::len);
+            out.push_str(&format!(
+                "Binary file {name}: would {verb} ({size} bytes)\n"
+            ));
+        }
+        (before, after) => {
+            let before = before.and_then(std::result::Result::ok).unwrap_or_default();
+            let after = after.and_then(std::result::Result::ok).unwrap_or_default();
+            let old_header = if change.before.is_some() {
+                format!("a{name}")
+            } else {
+                "/dev/null".into()
+            };
+            let new_header = if change.after.is_some() {
+                format!("b{name}")
+            } else {
+                "/dev/null".into()
+            };
+            let diff = similar::TextDiff::from_lines(&before, &after);
+            out.push_str(
+                &diff
+                    .unified_diff()
+                    .context_radius(3)
+                    .header(&old_header, &new_header)
+                    .to_string(),
+            );
+        }
+    }
+    out
+}
+
+/// What `install --dry-run` says besides the diffs.
+pub(crate) struct Preview<'a> {
+    /// The user's own files (config.toml, hooks.json): listed and diffed before ours.
+    pub(crate) user_files: Vec<&'a Path>,
+    /// The entries the run adds to the user's files, or replaces there, one line each.
+    pub(crate) entries: Vec<String>,
+    /// Files shown as one line (path, size, line count) unless `verbose`: the skills.
+    pub(crate) brief_under: Option<&'a Path>,
+    pub(crate) verbose: bool,
+    /// The settings file, whose secrets are redacted (as in every TOML file).
+    pub(crate) secret_file: &'a Path,
+}
+
+impl Preview<'_> {
+    /// The summary, then the user's files' diffs, then ours.
+    fn render(&self, yours: &[&FileChange], ours: &[&FileChange]) -> String {
+        let mut out = format!(
+            "Dry run: nothing was written. install would write {} file{}:\n",
+            yours.len() + ours.len(),
+            if yours.len() + ours.len() == 1 {
+                ""
+            } else {
+                "s"
+            }
+        );
+        for (owner, changes) in [("yours", yours), ("ours", ours)] {
+            for change in changes {
+                out.push_str(&format!(
+                    "  {:<8} {} [{owner}]\n",
+                    action(change),
+                    change.path.display()
+                ));
+            }
+        }
+        if !self.entries.is_empty() {
+            out.push_str("Entries in your files:\n");
+            for entry in &self.entries {
+                out.push_str(&format!("  {entry}\n"));
+            }
+        }
+        for (heading, changes) in [("Your files", yours), ("Ours", ours)] {
+            if changes.is_empty() {
+                continue;
+            }
+            out.push_str(&format!("\n{heading}:\n"));
+            for change in changes {
+                match self.brief(change).filter(|_| !self.verbose) {
+                    Some(brief) => out.push_str(&format!(
+                        "{}: would {} ({brief}; --verbose shows it)\n",
+                        change.path.display(),
+                        action(change)
+                    )),
+                    None => out.push_str(&diff_of(change, self.secret_file)),
+                }
+            }
+        }
+        out
+    }
+
+    /// `12,345 bytes, 120 lines` for a file shown as one line, `None` for the others.
+    fn brief(&self, change: &FileChange) -> Option<String> {
+        let under = self.brief_under?;
+        let after = change
+            .after
+            .as_ref()
+            .filter(|_| change.path.starts_with(under))?;
+        let lines = after.iter().filter(|&&b| b == b'\n').count()
+            + usize::from(!after.is_empty() && !after.ends_with(b"\n"));
+        Some(format!("{} bytes, {lines} lines", after.len()))
+    }
+}
+
+/// What a change does to its file, in a word.
+fn action(change: &FileChange) -> &'static str {
+    match (&change.before, &change.after) {
+        (None, _) => "create",
+        (_, None) => "remove",
+        (before, after) if before == after => "set mode",
+        _ => "change",
     }
 }

@@ -1,3 +1,4 @@
 pub(crate) mod output;
+pub(crate) mod printer;
 pub(crate) mod progress;
 pub mod prompt;

@@ -27,14 +27,6 @@ pub fn terminal_available() -> bool {
     std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
 }
 
-/// Colours only on a terminal and without `NO_COLOR`.
-pub fn configure_colours() {
-    let enabled = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        && std::io::stderr().is_terminal();
-    console::set_colors_enabled(enabled);
-    console::set_colors_enabled_stderr(enabled);
-}
-
 pub struct TerminalPrompter {
     theme: Box<dyn dialoguer::theme::Theme>,
 }
