@@ -11,8 +11,7 @@ const LICENSE: &str = "AXON-license-token-XYZZY-secret";
 const USER_TOKEN: &str = "user-token-QWERTY-secret";
 
 fn auth() -> String {
-    use base64::Engine as _;
-    base64::engine::general_purpose::STANDARD.encode(format!("team:{CLIENT_SECRET}"))
+    basic("team", CLIENT_SECRET)
 }
 
 fn secrets() -> Vec<String> {
@@ -73,41 +72,15 @@ fn no_secret_escapes_its_two_files() {
     env.run(&["doctor", "--offline"]);
 
     // Success paths.
-    let dry = env.ok(&[
-        "install",
-        "-y",
-        "--endpoint",
-        &agent.endpoint(),
-        "--client-id",
-        "team",
-        "--client-secret",
-        CLIENT_SECRET,
-        "--dry-run",
-    ]);
+    let credentials = ["--client-id", "team", "--client-secret", CLIENT_SECRET];
+    let dry = env.install(&agent, &[&credentials[..], &["--dry-run"]].concat());
     assert!(
         dry.stdout.contains("auth = \"<redacted>\""),
         "{}",
         dry.stdout
     );
-    env.ok(&[
-        "install",
-        "-y",
-        "--endpoint",
-        &agent.endpoint(),
-        "--client-id",
-        "team",
-        "--client-secret",
-        CLIENT_SECRET,
-        "--json",
-    ]);
-    env.ok(&[
-        "install",
-        "-y",
-        "--endpoint",
-        &agent.endpoint(),
-        "--auth",
-        &auth(),
-    ]);
+    env.install(&agent, &[&credentials[..], &["--json"]].concat());
+    env.install(&agent, &["--auth", &auth()]);
     env.ok(&["status"]);
     env.ok(&["status", "--json"]);
     env.ok(&["doctor"]);

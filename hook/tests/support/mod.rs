@@ -4,7 +4,6 @@
 //! (`pre`, `post`), and the payloads themselves.
 #![allow(dead_code, unused_imports)]
 
-use std::ops::{Deref, DerefMut};
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
@@ -19,21 +18,10 @@ pub const HOOK: &str = env!("CARGO_BIN_EXE_axonflow-codex-hook");
 /// Generous bound for one hook run; the hook's own budgets are far below it.
 const RUN_LIMIT: Duration = Duration::from_secs(30);
 
-/// A [`TestEnvironment`] that runs the hook.
-pub struct TestEnv(TestEnvironment);
-
-impl Deref for TestEnv {
-    type Target = TestEnvironment;
-    fn deref(&self) -> &TestEnvironment {
-        &self.0
-    }
-}
-
-impl DerefMut for TestEnv {
-    fn deref_mut(&mut self) -> &mut TestEnvironment {
-        &mut self.0
-    }
-}
+axonflow_testenv::environment_type!(
+    /// A [`TestEnvironment`] that runs the hook.
+    TestEnv
+);
 
 impl TestEnv {
     pub fn new() -> Self {

@@ -1,10 +1,9 @@
 //! The installer's tests run in the workspace's one test environment (`tests/testenv`), with
 //! the real `axonflow-codex` as its program and the hook built beside it. This module only
-//! adds the installer's own fixtures: a realistic user `config.toml` and `hooks.json`, and an
-//! independent trust hash.
+//! adds the installer's own vocabulary (an install against a stand-in, doctor's rows) and
+//! fixtures: a realistic user `config.toml` and `hooks.json`, and an independent trust hash.
 #![allow(dead_code, unused_imports)]
 
-use std::ops::{Deref, DerefMut};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
@@ -30,21 +29,10 @@ pub fn ensure_hook_binary() {
     });
 }
 
-/// A [`TestEnvironment`] that runs the installer.
-pub struct TestEnv(TestEnvironment);
-
-impl Deref for TestEnv {
-    type Target = TestEnvironment;
-    fn deref(&self) -> &TestEnvironment {
-        &self.0
-    }
-}
-
-impl DerefMut for TestEnv {
-    fn deref_mut(&mut self) -> &mut TestEnvironment {
-        &mut self.0
-    }
-}
+axonflow_testenv::environment_type!(
+    /// A [`TestEnvironment`] that runs the installer.
+    TestEnv
+);
 
 impl TestEnv {
     pub fn new() -> Self {

@@ -25,6 +25,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 pub use axonflow_agent_standin::{AgentConfig, Match, RecordedRpc, Reply, StandIn};
+use axonflow_testenv::TestEnvironment;
 pub use fake_model::{FakeModel, ModelRequest, ToolCall, FAKE_DONE};
 pub use serde_json::{json, Value};
 
@@ -397,8 +398,9 @@ fn kill_group(child: &mut Child) {
     let _ = child.wait();
 }
 
-/// One test's world: a fresh HOME and CODEX_HOME under the cache, a work directory, the
-/// fake model and the AxonFlow agent stand-in.
+/// One test's world: the workspace's `TestEnvironment` (a fresh HOME with its CODEX_HOME, a
+/// cleared environment) made under the cache, a work directory, the fake model and the
+/// AxonFlow agent stand-in.
 pub struct E2e {
     /// The stand-in AxonFlow agent.
     pub agent: StandIn,
@@ -412,7 +414,7 @@ pub struct E2e {
     pub codex_home: PathBuf,
     /// Codex's session directory (`-C`).
     pub work: PathBuf,
-    _dir: tempfile::TempDir,
+    env: TestEnvironment,
 }
 
 impl E2e {
@@ -423,11 +425,8 @@ impl E2e {
         let homes = codex.cache.join("homes");
         std::fs::create_dir_all(&homes)
             .unwrap_or_else(|e| panic!("cannot create {}: {e}", homes.display()));
-        let dir = tempfile::Builder::new()
-            .prefix("e2e-")
-            .tempdir_in(&homes)
-            .expect("create the test's directory");
-        let root = dir.path().canonicalize().expect("canonicalise");
+        let env = TestEnvironment::new_in(&homes, &binaries().installer);
+        let root = env.root.clone();
         let system_tmp = std::env::temp_dir()
             .canonicalize()
             .unwrap_or_else(|_| std::env::temp_dir());
@@ -437,13 +436,13 @@ impl E2e {
             root.display(),
             system_tmp.display()
         );
-        let home = root.join("home");
-        let codex_home = root.join("codex-home");
+        let home = env.home.clone();
         let work = root.join("work");
-        for d in [&home, &codex_home, &work] {
-            std::fs::create_dir_all(d).expect("create dirs");
-        }
-        let codex_home = codex_home.canonicalize().expect("canonicalise CODEX_HOME");
+        std::fs::create_dir_all(&work).expect("create the work directory");
+        let codex_home = env
+            .codex_home
+            .canonicalize()
+            .expect("canonicalise CODEX_HOME");
         if let Some(real_home) = std::env::var_os("HOME").filter(|h| !h.is_empty()) {
             let real = PathBuf::from(real_home).join(".codex");
             let real = real.canonicalize().unwrap_or(real);
@@ -467,7 +466,7 @@ impl E2e {
             home,
             codex_home,
             work,
-            _dir: dir,
+            env,
         }
     }
 
@@ -483,12 +482,14 @@ impl E2e {
             .into_owned()
     }
 
-    /// A cleared environment with exactly what Codex and our binaries need.
+    /// A cleared environment with exactly what Codex and our binaries need (stdio as the
+    /// caller sets it; stdin `/dev/null` unless it does).
     pub fn command(&self, program: &Path) -> Command {
-        let mut command = Command::new(program);
+        let mut command = self.env.command_for(program, &[]);
         command
-            .env_clear()
-            .env("HOME", &self.home)
+            .stdin(Stdio::null())
+            .stdout(Stdio::inherit())
+            .stderr(Stdio::inherit())
             .env("CODEX_HOME", &self.codex_home)
             .env("PATH", self.path_var())
             .env("LANG", "C.UTF-8")

@@ -64,10 +64,16 @@ impl TestEnvironment {
     /// defaults under the fresh `HOME`, so the programs' own default resolution is what runs
     /// (a test sets `CODEX_HOME` or `XDG_*` when that is what it checks).
     pub fn new(program: impl Into<PathBuf>) -> Self {
+        TestEnvironment::new_in(&std::env::temp_dir(), program)
+    }
+
+    /// [`TestEnvironment::new`] with the test's directory made in `parent` (the end-to-end
+    /// tests keep theirs out of the system temp dir, where Codex refuses its helper aliases).
+    pub fn new_in(parent: &Path, program: impl Into<PathBuf>) -> Self {
         let dir = tempfile::Builder::new()
             .prefix("axonflow-test-")
-            .tempdir()
-            .expect("temp dir");
+            .tempdir_in(parent)
+            .unwrap_or_else(|e| panic!("cannot make a directory in {}: {e}", parent.display()));
         let root = dir.path().canonicalize().expect("canonical temp dir");
         let home = root.join("home");
         let codex_home = home.join(".codex");
@@ -336,4 +342,27 @@ pub fn ensure_built_beside(beside: &Path, package: &str, binary: &str) -> PathBu
         );
     }
     wanted
+}
+
+/// `pub struct $name(TestEnvironment)`, dereferencing to it: a test crate's own environment
+/// type, to which it adds its vocabulary (its binary, its subcommands) as inherent methods.
+#[macro_export]
+macro_rules! environment_type {
+    ($(#[$meta:meta])* $name:ident) => {
+        $(#[$meta])*
+        pub struct $name(pub $crate::TestEnvironment);
+
+        impl ::std::ops::Deref for $name {
+            type Target = $crate::TestEnvironment;
+            fn deref(&self) -> &$crate::TestEnvironment {
+                &self.0
+            }
+        }
+
+        impl ::std::ops::DerefMut for $name {
+            fn deref_mut(&mut self) -> &mut $crate::TestEnvironment {
+                &mut self.0
+            }
+        }
+    };
 }
