@@ -13,10 +13,7 @@ use crate::codex_home;
 use crate::event::Event;
 use crate::vars;
 
-// The names these had before they moved (to `host_env` and `event`), kept while branches
-// written before the moves merge.
-pub use crate::event::Event as HookEvent;
-pub use crate::host_env::{HostEnv, SettingsError};
+use crate::host_env::{HostEnv, SettingsError};
 
 /// The default agent endpoint: a self-hosted agent on this machine. There is deliberately no
 /// silent Community-SaaS default (Decision a).
