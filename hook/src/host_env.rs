@@ -41,6 +41,11 @@ impl HostEnv {
         self
     }
 
+    /// Every variable, as a child process started from this one would inherit it.
+    pub fn vars(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.vars.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
     /// A variable's value; an empty value counts as unset.
     pub fn var(&self, key: &str) -> Option<&str> {
         self.vars

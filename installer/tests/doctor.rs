@@ -227,3 +227,28 @@ fn not_installed_fails() {
     assert!(run.stdout.contains("FAIL  install"), "{}", run.stdout);
     assert!(run.stderr.contains("check(s) failed"));
 }
+
+/// Doctor's hook probe runs the installed hook with the user's own environment: the hook's
+/// state (journal, spool, throttle stamps) and its TLS and proxy settings come from variables
+/// the probe used to leave out, so the probe's decision went to `~/.local/state` while the
+/// user's hooks write under `XDG_STATE_HOME`.
+#[test]
+fn the_hook_probe_sees_the_variables_the_hook_reads() {
+    let agent = StandIn::start(AgentConfig::default());
+    let mut env = TestEnv::installed(&agent);
+    let state_home = env.root.join("xdg-state");
+    env.set("XDG_STATE_HOME", &state_home.display().to_string());
+    let run = env.run(&["doctor", "--json"]);
+    assert_eq!(status_of(&run, "hook binary"), "pass", "{}", run.stdout);
+    let journal = state_home.join("axonflow/journal.jsonl");
+    let recorded = std::fs::read_to_string(&journal).unwrap_or_default();
+    assert!(
+        recorded.contains("echo axonflow-doctor"),
+        "the probe's decision is not in {}: {recorded:?}",
+        journal.display()
+    );
+    assert!(
+        !env.home.join(".local/state/axonflow").exists(),
+        "the probe wrote under the default state dir, not XDG_STATE_HOME"
+    );
+}

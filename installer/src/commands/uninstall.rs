@@ -61,52 +61,7 @@ pub fn run(
     };
     let _lock = paths.prepare_to_write(options.dry_run)?;
 
-    let mut plan = Plan::default();
-    let mut edited_skills = Vec::new();
-    for (path, owned) in &receipt.files {
-        let current = fsio::read_optional(path)?;
-        // A skill file someone edited since we wrote it holds their bytes now: it stays.
-        let edited = current
-            .as_deref()
-            .is_some_and(|c| fsio::sha256_hex(c) != owned.written_sha256);
-        if path.starts_with(&paths.skills) && edited {
-            edited_skills.push(path.clone());
-            continue;
-        }
-        // Settings that were there before us are kept: they are not backed up, because a
-        // backup would be one more copy of the credentials in them.
-        let keep_settings =
-            *path == paths.settings && (options.keep_settings || owned.existed_before);
-        if keep_settings || current.is_none() {
-            continue;
-        }
-        let restored = if *path == paths.config_toml || *path == paths.hooks_json {
-            restore_edited(
-                path,
-                &paths,
-                &receipt,
-                owned,
-                current.as_deref().unwrap_or_default(),
-            )?
-        } else {
-            original(owned)?
-        };
-        // A file of the user's that we wrote through their link: its target goes, the link
-        // stays as it was. Our own files are never links of ours: a link there is removed,
-        // not what it points at.
-        let user_file = [&paths.config_toml, &paths.hooks_json, &paths.settings].contains(&path);
-        let removed_at = if restored.is_none() && user_file {
-            fsio::write_target(path)
-        } else {
-            path.clone()
-        };
-        plan.set(&removed_at, current, restored, 0o644);
-    }
-
-    // What refers to the hook binary goes first and the binary last, so a run stopped
-    // anywhere never leaves hooks.json or config.toml pointing at a missing file.
-    plan.changes
-        .sort_by_key(|change| removal_rank(&change.path, &paths));
+    let (mut plan, edited_skills) = removal_plan(options, &paths, &receipt)?;
 
     if options.dry_run {
         plan.set(
@@ -133,26 +88,7 @@ pub fn run(
     plan.write_files(
         "fix the cause and run `axonflow-codex uninstall` again to finish (the receipt still lists every file)",
     )?;
-    // Our own directories, when nothing else was left in them.
-    for dir in &receipt.skills {
-        let _ = std::fs::remove_dir(dir);
-    }
-    let _ = std::fs::remove_dir(&paths.skills);
-    let leftovers = || -> Result<()> {
-        for owned in receipt.files.values() {
-            if let Some(backup) = &owned.backup {
-                fsio::remove_file(backup)?;
-            }
-        }
-        fsio::remove_file(&paths.receipt)?;
-        remove_our_directories(&paths)
-    };
-    leftovers().map_err(|e| {
-        e.hint(format!(
-            "every file of yours is restored; what is left is ours in {}: run `axonflow-codex uninstall` again to finish",
-            paths.ours.display()
-        ))
-    })?;
+    remove_leftovers(&paths, &receipt)?;
 
     Printer::new(options.json).report(&UninstallReport {
         changed: true,
@@ -168,6 +104,88 @@ pub fn run(
             .collect(),
         ..UninstallReport::nothing_to_do(&paths)
     });
+    Ok(())
+}
+
+/// The files to restore or remove, in a safe order, and the skills kept because someone
+/// edited them since we wrote them.
+fn removal_plan(
+    options: &UninstallOptions,
+    paths: &CodexPaths,
+    receipt: &Receipt,
+) -> Result<(Plan, Vec<PathBuf>)> {
+    let mut plan = Plan::default();
+    let mut edited_skills = Vec::new();
+    for (path, owned) in &receipt.files {
+        let current = fsio::read_optional(path)?;
+        // A skill file someone edited since we wrote it holds their bytes now: it stays.
+        let edited = current
+            .as_deref()
+            .is_some_and(|c| fsio::sha256_hex(c) != owned.written_sha256);
+        if path.starts_with(&paths.skills) && edited {
+            edited_skills.push(path.clone());
+            continue;
+        }
+        // Settings that were there before us are kept: they are not backed up, because a
+        // backup would be one more copy of the credentials in them.
+        let keep_settings =
+            *path == paths.settings && (options.keep_settings || owned.existed_before);
+        if keep_settings || current.is_none() {
+            continue;
+        }
+        let restored = if *path == paths.config_toml || *path == paths.hooks_json {
+            restore_edited(
+                path,
+                paths,
+                receipt,
+                owned,
+                current.as_deref().unwrap_or_default(),
+            )?
+        } else {
+            original(owned)?
+        };
+        // A file of the user's that we wrote through their link: its target goes, the link
+        // stays as it was. Our own files are never links of ours: a link there is removed,
+        // not what it points at.
+        let user_file = [&paths.config_toml, &paths.hooks_json, &paths.settings].contains(&path);
+        let removed_at = if restored.is_none() && user_file {
+            fsio::write_target(path)
+        } else {
+            path.clone()
+        };
+        plan.set(&removed_at, current, restored, 0o644);
+    }
+
+    // What refers to the hook binary goes first and the binary last, so a run stopped
+    // anywhere never leaves hooks.json or config.toml pointing at a missing file.
+    plan.changes
+        .sort_by_key(|change| removal_rank(&change.path, paths));
+
+    Ok((plan, edited_skills))
+}
+
+/// Our own directories, backups and receipt, once every file of the user's is restored.
+fn remove_leftovers(paths: &CodexPaths, receipt: &Receipt) -> Result<()> {
+    // Our own directories, when nothing else was left in them.
+    for dir in &receipt.skills {
+        let _ = std::fs::remove_dir(dir);
+    }
+    let _ = std::fs::remove_dir(&paths.skills);
+    let leftovers = || -> Result<()> {
+        for owned in receipt.files.values() {
+            if let Some(backup) = &owned.backup {
+                fsio::remove_file(backup)?;
+            }
+        }
+        fsio::remove_file(&paths.receipt)?;
+        remove_our_directories(paths)
+    };
+    leftovers().map_err(|e| {
+        e.hint(format!(
+            "every file of yours is restored; what is left is ours in {}: run `axonflow-codex uninstall` again to finish",
+            paths.ours.display()
+        ))
+    })?;
     Ok(())
 }
 

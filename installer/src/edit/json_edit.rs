@@ -71,61 +71,8 @@ impl Scanner<'_> {
     fn value(&mut self) -> Node {
         let start = self.pos;
         match self.bytes.get(self.pos) {
-            Some(b'{') => {
-                self.pos += 1;
-                let mut members = Vec::new();
-                loop {
-                    self.skip_ws();
-                    match self.bytes.get(self.pos) {
-                        Some(b'}') | None => break,
-                        Some(b',') => {
-                            self.pos += 1;
-                            continue;
-                        }
-                        _ => {}
-                    }
-                    let key_start = self.pos;
-                    self.string();
-                    let key =
-                        serde_json::from_str(&self.text[key_start..self.pos]).unwrap_or_default();
-                    self.skip_ws();
-                    self.pos += 1; // ':'
-                    self.skip_ws();
-                    let value = self.value();
-                    members.push(Member {
-                        key,
-                        key_start,
-                        value,
-                    });
-                }
-                self.pos += 1;
-                Node {
-                    start,
-                    end: self.pos,
-                    kind: NodeKind::Object(members),
-                }
-            }
-            Some(b'[') => {
-                self.pos += 1;
-                let mut elements = Vec::new();
-                loop {
-                    self.skip_ws();
-                    match self.bytes.get(self.pos) {
-                        Some(b']') | None => break,
-                        Some(b',') => {
-                            self.pos += 1;
-                            continue;
-                        }
-                        _ => elements.push(self.value()),
-                    }
-                }
-                self.pos += 1;
-                Node {
-                    start,
-                    end: self.pos,
-                    kind: NodeKind::Array(elements),
-                }
-            }
+            Some(b'{') => self.object(start),
+            Some(b'[') => self.array(start),
             Some(b'"') => {
                 self.string();
                 Node {
@@ -149,6 +96,62 @@ impl Scanner<'_> {
                     kind: NodeKind::Scalar,
                 }
             }
+        }
+    }
+
+    fn object(&mut self, start: usize) -> Node {
+        self.pos += 1;
+        let mut members = Vec::new();
+        loop {
+            self.skip_ws();
+            match self.bytes.get(self.pos) {
+                Some(b'}') | None => break,
+                Some(b',') => {
+                    self.pos += 1;
+                    continue;
+                }
+                _ => {}
+            }
+            let key_start = self.pos;
+            self.string();
+            let key = serde_json::from_str(&self.text[key_start..self.pos]).unwrap_or_default();
+            self.skip_ws();
+            self.pos += 1; // ':'
+            self.skip_ws();
+            let value = self.value();
+            members.push(Member {
+                key,
+                key_start,
+                value,
+            });
+        }
+        self.pos += 1;
+        Node {
+            start,
+            end: self.pos,
+            kind: NodeKind::Object(members),
+        }
+    }
+
+    fn array(&mut self, start: usize) -> Node {
+        self.pos += 1;
+        let mut elements = Vec::new();
+        loop {
+            self.skip_ws();
+            match self.bytes.get(self.pos) {
+                Some(b']') | None => break,
+                Some(b',') => {
+                    self.pos += 1;
+                    continue;
+                }
+                _ => elements.push(self.value()),
+            }
+        }
+        self.pos += 1;
+        Node {
+            start,
+            end: self.pos,
+            kind: NodeKind::Array(elements),
         }
     }
 

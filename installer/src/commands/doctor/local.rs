@@ -519,7 +519,7 @@ fn settings_rows(env: &HostEnv, rows: &mut Rows) -> Option<Settings> {
     let settings = match Settings::resolve(env) {
         Ok(settings) => settings,
         Err(error) => {
-            rows.push(fail("settings", error.to_string(), "fix the named variable or file (chmod 600 axonflow.toml; axonflow-codex install rewrites it)"));
+            rows.push(fail("settings", error.to_string(), "fix the named variable or key (axonflow.toml must be chmod 600), or re-run axonflow-codex install with that setting's flag (--endpoint, --timeout, --fail-mode, --output-mode), which replaces a bad value in the file"));
             return None;
         }
     };

@@ -468,8 +468,10 @@ fn run_hook(binary: &Path, env: &HostEnv) -> std::result::Result<std::process::O
     let payload = json!({"hook_event_name": Event::PreToolUse.json_name(), "tool_name": "Bash", "tool_input": {"command": HARMLESS_PROBE}}).to_string();
     let mut child = Command::new(binary)
         .arg(Event::PreToolUse.subcommand())
+        // Codex hands its whole environment to a hook: the proxies, SSL_CERT_FILE and the
+        // XDG directories the hook reads, not only the AXONFLOW_* settings.
         .env_clear()
-        .envs(env_pairs(env))
+        .envs(env.vars())
         .env(vars::FAIL_MODE, "closed")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -501,24 +503,4 @@ fn run_hook(binary: &Path, env: &HostEnv) -> std::result::Result<std::process::O
     child
         .wait_with_output()
         .map_err(|_| "the hook's output could not be read".to_string())
-}
-
-fn env_pairs(env: &HostEnv) -> Vec<(String, String)> {
-    [
-        "HOME",
-        "PATH",
-        vars::CODEX_HOME,
-        vars::XDG_CACHE_HOME,
-        vars::ENDPOINT,
-        vars::AUTH,
-        vars::TIMEOUT_SECONDS,
-        vars::LICENSE_TOKEN,
-        vars::USER_TOKEN,
-        vars::FAIL_MODE,
-        vars::CODEX_CONFIG,
-        vars::CONFIG_DIR,
-    ]
-    .iter()
-    .filter_map(|k| env.var(k).map(|v| (k.to_string(), v.to_string())))
-    .collect()
 }
