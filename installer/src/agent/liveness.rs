@@ -70,18 +70,27 @@ pub(crate) fn check(target: &Target<'_>) -> Result<(), String> {
     }
 }
 
-fn health(endpoint: &str) -> Result<(), String> {
-    let url = format!("{endpoint}/health");
-    let response = agent::new_http_agent()
-        .get(&url)
+/// `GET <endpoint>/health` as the installer asks it (install's probe, doctor's health row):
+/// the client header, the whole request bounded by `timeout`.
+pub(crate) fn get_health(
+    url: &str,
+    timeout: Duration,
+) -> Result<ureq::http::Response<ureq::Body>, ureq::Error> {
+    agent::new_http_agent()
+        .get(url)
         .config()
-        .timeout_global(Some(HEALTH_TIMEOUT))
+        .timeout_global(Some(timeout))
         .build()
         .header(
             "X-Axonflow-Client",
             axonflow_codex_hook::client_header_value(),
         )
-        .call();
+        .call()
+}
+
+fn health(endpoint: &str) -> Result<(), String> {
+    let url = format!("{endpoint}/health");
+    let response = get_health(&url, HEALTH_TIMEOUT);
     match response {
         Ok(response) if response.status().as_u16() == 200 => Ok(()),
         Ok(response) => Err(format!(

@@ -163,16 +163,7 @@ fn health_rows(settings: &Settings) -> Vec<Row> {
 /// The agent's `/health` document, or the failing row saying why there is none.
 fn health_document(settings: &Settings) -> std::result::Result<Value, Row> {
     let url = format!("{}/health", settings.endpoint);
-    let response = agent::new_http_agent()
-        .get(&url)
-        .config()
-        .timeout_global(Some(HEALTH_TIMEOUT))
-        .build()
-        .header(
-            "X-Axonflow-Client",
-            axonflow_codex_hook::client_header_value(),
-        )
-        .call();
+    let response = crate::agent::liveness::get_health(&url, HEALTH_TIMEOUT);
     let mut response = response.map_err(|error| {
         fail(
             "agent health",
