@@ -747,3 +747,99 @@ fn re_installing_over_kept_settings_keeps_their_header_and_comments() {
         "{now}"
     );
 }
+
+/// A FIFO, or a link to `/dev/zero`, where the installer reads the user's files (hooks.json,
+/// config.toml, axonflow.toml): install, doctor, status and uninstall used to block on the
+/// FIFO for ever, or read `/dev/zero` until memory ran out (7.5 GB in 5 s). Each is now a
+/// refusal naming the file, at once, with nothing written.
+#[test]
+fn a_fifo_or_a_device_in_place_of_a_users_file_is_refused_not_read() {
+    let agent = StandIn::start(AgentConfig::default());
+    let endpoint = agent.endpoint();
+    for name in ["config.toml", "hooks.json", "axonflow.toml"] {
+        for kind in ["fifo", "/dev/zero"] {
+            let env = TestEnv::new();
+            let path = env.codex_home.join(name);
+            if kind == "fifo" {
+                let status = std::process::Command::new("mkfifo")
+                    .arg(&path)
+                    .status()
+                    .unwrap();
+                assert!(status.success());
+            } else {
+                std::os::unix::fs::symlink(kind, &path).unwrap();
+            }
+            let before = env.snapshot();
+            let run = env.run(&["install", "-y", "--endpoint", &endpoint]);
+            assert_eq!(
+                run.code, 1,
+                "{name} as {kind}: {}\n{}",
+                run.stdout, run.stderr
+            );
+            assert!(
+                run.stderr.contains(name) && run.stderr.contains("not a regular file"),
+                "{name} as {kind}: {}",
+                run.stderr
+            );
+            assert_eq!(
+                env.snapshot(),
+                before,
+                "{name} as {kind}: something was written"
+            );
+        }
+    }
+
+    // After an install, the same in place of config.toml and hooks.json: every command that
+    // reads them answers at once.
+    for name in ["config.toml", "hooks.json"] {
+        let env = TestEnv::installed(&agent);
+        let path = env.codex_home.join(name);
+        std::fs::remove_file(&path).unwrap();
+        let status = std::process::Command::new("mkfifo")
+            .arg(&path)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        for args in [
+            vec!["status"],
+            vec!["doctor", "--offline"],
+            vec!["uninstall", "-y"],
+            vec!["install", "-y", "--endpoint", endpoint.as_str()],
+        ] {
+            let run = env.run(&args);
+            assert!(
+                run.code == 1 && run.stdout.contains("not a regular file")
+                    || run.stderr.contains("not a regular file"),
+                "{name}: {args:?} exited {}: {}\n{}",
+                run.code,
+                run.stdout,
+                run.stderr
+            );
+        }
+    }
+}
+
+/// `[features] hooks = false` in the user's config.toml means Codex runs no hook at all:
+/// install used to say "Installed" and nothing else; doctor failed only later. Install still
+/// installs (the user may switch hooks on next), but says so.
+#[test]
+fn install_warns_when_codex_hooks_are_switched_off() {
+    let agent = StandIn::start(AgentConfig::default());
+    let env = TestEnv::new();
+    env.write("config.toml", "[features]\nhooks = false\n");
+    let run = env.run(&["install", "-y", "--endpoint", &agent.endpoint()]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("[features] hooks = false")
+            && run.stderr.contains("Codex runs no hooks"),
+        "{}",
+        run.stderr
+    );
+    let quiet = TestEnv::new();
+    let run = quiet.run(&["install", "-y", "--endpoint", &agent.endpoint()]);
+    assert!(
+        !run.stderr.contains("Codex runs no hooks"),
+        "{}",
+        run.stderr
+    );
+}

@@ -202,6 +202,12 @@ pub fn run(options: &InstallOptions, cx: InstallContext<'_>) -> Result<()> {
             agent::not_live_warning(reason, settings.fail_mode.value)
         );
     }
+    if let Some(key) = crate::commands::doctor::local::hooks_switched_off_in(&paths.config_toml) {
+        eprintln!(
+            "warning: [features] {key} = false in {}: Codex runs no hooks, so nothing is governed until that line is removed",
+            paths.config_toml.display()
+        );
+    }
     Ok(())
 }
 

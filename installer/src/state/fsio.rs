@@ -4,7 +4,7 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use axonflow_codex_hook::files::{self, create_new_with_mode, WriteStep};
+use axonflow_codex_hook::files::{self, create_new_with_mode, ReadFailure, WriteStep};
 
 use crate::error::{CommandError, Result};
 
@@ -53,12 +53,24 @@ pub(crate) fn check_link_target(path: &Path) -> Result<()> {
 
 /// A file's bytes, or `None` when it does not exist.
 pub(crate) fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
-    match std::fs::read(path) {
-        Ok(bytes) => Ok(Some(bytes)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(CommandError::io("read", path, &e)),
+    // Opened without blocking and read only as a regular file of bounded size: a FIFO at
+    // config.toml would hang every command, a link to /dev/zero would fill memory.
+    match files::read_small_file(path, USER_FILE_LIMIT) {
+        Ok(file) => Ok(Some(file.bytes)),
+        Err(ReadFailure::Missing) => Ok(None),
+        Err(ReadFailure::Io(e)) => Err(CommandError::io("read", path, &e)),
+        Err(failure) => {
+            Err(
+                CommandError::failure(format!("{} {}", path.display(), failure.cause()))
+                    .hint("put a regular file there (or remove it), then run the command again"),
+            )
+        }
     }
 }
+
+/// The largest file of the user's the installer reads (config.toml, hooks.json, the
+/// settings file, the receipt): far above any real one, and a bound on memory.
+const USER_FILE_LIMIT: u64 = 256 * 1024 * 1024;
 
 /// `bytes` as text; invalid UTF-8 is an error naming the file and the line and column of
 /// the first bad byte.

@@ -415,6 +415,11 @@ fn read_toml(path: &Path) -> Option<toml_edit::DocumentMut> {
     std::str::from_utf8(&bytes).ok()?.parse().ok()
 }
 
+/// The `[features]` key in `config_toml` that switches Codex's hooks off, if one does.
+pub(crate) fn hooks_switched_off_in(config_toml: &Path) -> Option<&'static str> {
+    hooks_switched_off(&read_toml(config_toml)?)
+}
+
 /// The key that switches hooks off, if one does.
 fn hooks_switched_off(config: &toml_edit::DocumentMut) -> Option<&'static str> {
     let features = config.get("features")?;

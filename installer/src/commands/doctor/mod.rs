@@ -6,7 +6,7 @@
 //! is printed as soon as it is known, with a spinner on stderr while the agent is asked;
 //! `--json` prints the one document at the end.
 
-mod local;
+pub(crate) mod local;
 mod network;
 
 use std::fmt;
