@@ -57,7 +57,14 @@ pub(crate) fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
     // config.toml would hang every command, a link to /dev/zero would fill memory.
     match files::read_small_file(path, USER_FILE_LIMIT) {
         Ok(file) => Ok(Some(file.bytes)),
-        Err(ReadFailure::Missing) => Ok(None),
+        // The hook's reader counts "a parent is not a directory" as missing; to the
+        // installer it is an error to name, as before.
+        Err(ReadFailure::Missing) => match std::fs::metadata(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => {
+                Err(CommandError::io("read", path, &e))
+            }
+            _ => Ok(None),
+        },
         Err(ReadFailure::Io(e)) => Err(CommandError::io("read", path, &e)),
         Err(failure) => {
             Err(

@@ -416,8 +416,23 @@ fn read_toml(path: &Path) -> Option<toml_edit::DocumentMut> {
 }
 
 /// The `[features]` key in `config_toml` that switches Codex's hooks off, if one does.
+///
+/// Read a section at a time (a whole tree of a big file costs ~50 times its size), and not
+/// parsed at all when the file never says `features`.
 pub(crate) fn hooks_switched_off_in(config_toml: &Path) -> Option<&'static str> {
-    hooks_switched_off(&read_toml(config_toml)?)
+    let bytes = fsio::read_optional(config_toml).ok()??;
+    let text = std::str::from_utf8(&bytes).ok()?;
+    if !text.contains("features") {
+        return None;
+    }
+    let Some(outline) = crate::edit::config_outline::Outline::of(text) else {
+        return hooks_switched_off(&text.parse().ok()?);
+    };
+    let ends = outline.starts.iter().skip(1).copied().chain([text.len()]);
+    outline.starts.iter().zip(ends).find_map(|(&start, end)| {
+        let section: toml_edit::DocumentMut = text.get(start..end)?.parse().ok()?;
+        hooks_switched_off(&section)
+    })
 }
 
 /// The key that switches hooks off, if one does.
